@@ -1,0 +1,3 @@
+module github.com/ivrhq/ivr
+
+go 1.26.8

@@ -1,0 +1,67 @@
+package ivr
+
+import (
+	"context"
+	"time"
+)
+
+// CallerDirectory finds callers. Both methods return ErrNotFound for an unknown
+// phone number or account.
+type CallerDirectory interface {
+	// CallerByPhone finds the caller owning an E.164 number.
+	CallerByPhone(ctx context.Context, e164 string) (Caller, error)
+	// CallerByAccount finds the caller with an account number.
+	CallerByAccount(ctx context.Context, account string) (Caller, error)
+}
+
+// Journal keeps the durable record of calls. Every method returns only once the
+// write is committed, so a flow never moves on before its step is durable; the
+// implementation may share one commit among many concurrent calls.
+type Journal interface {
+	// StartCall opens the call row and returns its ID. A second StartCall with the
+	// same UniqueID returns a *ConflictError.
+	StartCall(ctx context.Context, c Call) (int64, error)
+	// EndCall closes the call row. Closing an already closed call changes nothing.
+	EndCall(ctx context.Context, callID int64, end CallEnd) error
+	// RecordCall writes a whole short call (open, steps, closed) in one go; the
+	// caller-lookup route uses it.
+	RecordCall(ctx context.Context, c Call, end CallEnd, steps []Step) (int64, error)
+	// AppendStep writes one journal step; writing the same (CallID, Seq) twice
+	// stores it once.
+	AppendStep(ctx context.Context, s Step) error
+	// SaveResponse stores an answer as soon as it is given.
+	SaveResponse(ctx context.Context, r Response) error
+	// SaveRecording stores a recording's metadata and returns its ID.
+	SaveRecording(ctx context.Context, r Recording) (int64, error)
+}
+
+// PINLedger audits PIN attempts and keeps the per-account failure count behind
+// lockouts.
+type PINLedger interface {
+	// RecordPINFailure audits a failed attempt, increments the caller's consecutive
+	// failures and returns the new count.
+	RecordPINFailure(ctx context.Context, callerID, callID int64, at time.Time) (failures int, err error)
+	// RecordPINSuccess audits a successful attempt and resets the failure count.
+	RecordPINSuccess(ctx context.Context, callerID, callID int64, at time.Time) error
+	// LockCaller sets the caller's locked-until time.
+	LockCaller(ctx context.Context, callerID int64, until time.Time) error
+	// SetPIN replaces the caller's PIN hash and resets failures and lock.
+	SetPIN(ctx context.Context, callerID int64, h PINHash) error
+}
+
+// Catalog serves the live (published) menus and surveys. Both return ErrNotFound
+// when no published version of the key exists.
+type Catalog interface {
+	PublishedMenu(ctx context.Context, key string) (Menu, error)
+	PublishedSurvey(ctx context.Context, key string) (Survey, error)
+}
+
+// MessageBox gives callers access to their recorded messages.
+type MessageBox interface {
+	// CallerMessages lists the caller's message recordings that are not deleted,
+	// newest first.
+	CallerMessages(ctx context.Context, callerID int64) ([]Recording, error)
+	// DeleteRecording marks a recording deleted at time at; ErrNotFound if it does
+	// not exist or is already deleted.
+	DeleteRecording(ctx context.Context, id int64, at time.Time) error
+}
