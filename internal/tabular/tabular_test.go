@@ -1,0 +1,70 @@
+package tabular
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func sample() Rows {
+	var r Rows
+	r.Columns = []string{"account", "name"}
+	r.Add("1001", "Alice, Jr.")
+	r.Add(2002, nil)
+	return r
+}
+
+func TestWriteFormats(t *testing.T) {
+	tests := []struct {
+		format Format
+		want   string
+	}{
+		{Table, "ACCOUNT  NAME\n1001     Alice, Jr.\n2002     \n"},
+		{CSV, "account,name\n1001,\"Alice, Jr.\"\n2002,\n"},
+		{JSON, "[\n  {\n    \"account\": \"1001\",\n    \"name\": \"Alice, Jr.\"\n  },\n  {\n    \"account\": \"2002\",\n    \"name\": \"\"\n  }\n]\n"},
+	}
+	for _, tt := range tests {
+		var buf bytes.Buffer
+		if err := sample().Write(&buf, tt.format); err != nil {
+			t.Fatalf("%s: %v", tt.format, err)
+		}
+		if got := buf.String(); got != tt.want {
+			t.Errorf("%s:\ngot  %q\nwant %q", tt.format, got, tt.want)
+		}
+	}
+}
+
+func TestEmptyJSONIsArray(t *testing.T) {
+	var buf bytes.Buffer
+	if err := (Rows{Columns: []string{"a"}}).Write(&buf, JSON); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(buf.String()); got != "[]" {
+		t.Errorf("got %q, want []", got)
+	}
+}
+
+func TestParseFormat(t *testing.T) {
+	for in, want := range map[string]Format{"": Table, "CSV": CSV, "json": JSON, "table": Table} {
+		got, err := ParseFormat(in)
+		if err != nil || got != want {
+			t.Errorf("ParseFormat(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := ParseFormat("xml"); err == nil || !strings.Contains(err.Error(), "xml") {
+		t.Errorf("ParseFormat(xml) error = %v, want one naming the format", err)
+	}
+}
+
+func TestProgressDrawsCounts(t *testing.T) {
+	var buf bytes.Buffer
+	p := NewProgress(&buf, "import", 4)
+	p.Add(4)
+	p.Finish()
+	if out := buf.String(); !strings.Contains(out, "4/4 100%") || !strings.HasSuffix(out, "\n") {
+		t.Errorf("progress output %q lacks the final count", out)
+	}
+	var nilBar *Progress
+	nilBar.Add(1) // must not panic
+	nilBar.Finish()
+}
