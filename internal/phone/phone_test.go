@@ -1,0 +1,41 @@
+package phone_test
+
+import (
+	"testing"
+
+	"github.com/ivrhq/ivr/internal/phone"
+)
+
+func TestNormalize(t *testing.T) {
+	tests := []struct {
+		raw, region string
+		want        string
+		ok          bool
+	}{
+		{"+14155550123", "US", "+14155550123", true},
+		{"4155550123", "US", "+14155550123", true},
+		{"(415) 555-0123", "US", "+14155550123", true},
+		{"14155550123", "US", "+14155550123", true},
+		{"0612345678", "NL", "+31612345678", true},
+		{"0031612345678", "NL", "+31612345678", true},
+		{"+31612345678", "US", "+31612345678", true},
+		{"+31612345678", "", "+31612345678", true},
+		{"0612345678", "", "", false},
+		{"", "US", "", false},
+		{"unknown", "US", "", false},
+		{"Unknown", "US", "", false},
+		{"anonymous", "US", "", false},
+		{"withheld", "GB", "", false},
+		{"restricted", "US", "", false},
+		{"private", "US", "", false},
+		{"  ", "US", "", false},
+		{"abc", "US", "", false},
+		{"12", "US", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := phone.Normalize(tt.raw, tt.region)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("Normalize(%q, %q) = %q, %v; want %q, %v", tt.raw, tt.region, got, ok, tt.want, tt.ok)
+		}
+	}
+}
