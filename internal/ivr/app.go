@@ -1,0 +1,43 @@
+package ivr
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+)
+
+// App is the IVR application: the handlers of the lookup and ivr routes and
+// what they share. Build it with New; it is safe for concurrent use by every
+// call the agi server runs.
+type App struct {
+	cfg Config
+	svc Services
+	log *slog.Logger
+	now func() time.Time
+}
+
+// New returns an App with cfg (zero fields take their defaults) and svc. It
+// returns an error when a required service is missing or a setting is invalid.
+func New(cfg Config, svc Services) (*App, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if svc.Callers == nil || svc.Journal == nil || svc.PINs == nil || svc.Catalog == nil || svc.Messages == nil {
+		return nil, errors.New("ivr: every store service is required")
+	}
+	if svc.Keyring == nil {
+		return nil, errors.New("ivr: a PIN keyring is required")
+	}
+	a := &App{cfg: cfg, svc: svc, log: svc.Logger, now: svc.Now}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	return a, nil
+}
+
+// Config returns the configuration in effect, defaults filled in.
+func (a *App) Config() Config { return a.cfg }
