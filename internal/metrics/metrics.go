@@ -1,0 +1,136 @@
+// Package metrics defines the Prometheus metrics of the ivr server and the
+// methods that feed them from the FastAGI server's hooks and the database
+// pool's statistics. Everything is registered on a registry passed in, never on
+// the global default one, so tests and several servers in one process do not
+// collide.
+//
+// Labels are bounded: a route is a mux pattern ("lookup", "ivr/"), a command is
+// an AGI command word ("GET DATA"), never a phone number or a script query.
+//
+//	reg := prometheus.NewRegistry()
+//	m := metrics.New(reg)
+//	m.SessionStarted()
+//	defer m.SessionEnded("ivr/", "completed")
+package metrics
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Namespace prefixes every metric name.
+const Namespace = "ivr"
+
+// Metrics holds the server's collectors. Build it with New; its methods are
+// safe for concurrent use. A nil *Metrics ignores every call, so code that
+// takes one works without metrics.
+type Metrics struct {
+	sessionsActive  prometheus.Gauge
+	sessionsTotal   *prometheus.CounterVec
+	commandDuration *prometheus.HistogramVec
+	hangupsMid      *prometheus.CounterVec
+	refused         *prometheus.CounterVec
+	dbDuration      *prometheus.HistogramVec
+	dbErrors        *prometheus.CounterVec
+}
+
+// Reasons a connection is refused, the values of ivr_agi_refused_total's reason label.
+const (
+	RefusedMaxCalls = "max_calls" // over the concurrent calls limit
+	RefusedNetwork  = "network"   // the peer is outside the allowed networks
+	RefusedShutdown = "shutdown"  // the server is stopping
+)
+
+// New creates the metrics and registers them on reg. It panics if one of them
+// is already registered there, as prometheus.MustRegister does.
+func New(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		sessionsActive: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: Namespace, Subsystem: "agi", Name: "sessions_active",
+			Help: "FastAGI sessions (calls) in progress.",
+		}),
+		sessionsTotal: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Subsystem: "agi", Name: "sessions_total",
+			Help: "FastAGI sessions finished, by route (mux pattern) and outcome.",
+		}, []string{"route", "outcome"}),
+		commandDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: Namespace, Subsystem: "agi", Name: "command_duration_seconds",
+			Help: "Time from sending an AGI command to its reply, by command. GET DATA and RECORD FILE include the caller's time.",
+			// From a NOOP on a LAN (~1ms) to a recording (minutes).
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 180},
+		}, []string{"command"}),
+		hangupsMid: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Subsystem: "agi", Name: "hangups_mid_command_total",
+			Help: "Calls whose caller hung up while a command was in progress, by command.",
+		}, []string{"command"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Subsystem: "agi", Name: "refused_total",
+			Help: "FastAGI connections closed before serving them, by reason (max_calls, network, shutdown).",
+		}, []string{"reason"}),
+		dbDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: Namespace, Subsystem: "db", Name: "operation_duration_seconds",
+			Help:    "Time of database operations, by operation.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"op"}),
+		dbErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Subsystem: "db", Name: "operation_errors_total",
+			Help: "Database operations that failed, by operation.",
+		}, []string{"op"}),
+	}
+	reg.MustRegister(m.sessionsActive, m.sessionsTotal, m.commandDuration, m.hangupsMid, m.refused, m.dbDuration, m.dbErrors)
+	return m
+}
+
+// SessionStarted counts a session in progress.
+func (m *Metrics) SessionStarted() {
+	if m == nil {
+		return
+	}
+	m.sessionsActive.Inc()
+}
+
+// SessionEnded counts a finished session with its route (the mux pattern, or
+// "" when none matched) and outcome.
+func (m *Metrics) SessionEnded(route, outcome string) {
+	if m == nil {
+		return
+	}
+	m.sessionsActive.Dec()
+	if route == "" {
+		route = "none"
+	}
+	m.sessionsTotal.WithLabelValues(route, outcome).Inc()
+}
+
+// Command observes one AGI command that took d; hungup reports that the channel
+// hung up while it was in progress.
+func (m *Metrics) Command(command string, d time.Duration, hungup bool) {
+	if m == nil {
+		return
+	}
+	m.commandDuration.WithLabelValues(command).Observe(d.Seconds())
+	if hungup {
+		m.hangupsMid.WithLabelValues(command).Inc()
+	}
+}
+
+// Refused counts a connection closed unserved, for one of the Refused* reasons.
+func (m *Metrics) Refused(reason string) {
+	if m == nil {
+		return
+	}
+	m.refused.WithLabelValues(reason).Inc()
+}
+
+// DBOperation observes one database operation that took d and failed when err
+// is not nil.
+func (m *Metrics) DBOperation(op string, d time.Duration, err error) {
+	if m == nil {
+		return
+	}
+	m.dbDuration.WithLabelValues(op).Observe(d.Seconds())
+	if err != nil {
+		m.dbErrors.WithLabelValues(op).Inc()
+	}
+}
