@@ -1,0 +1,28 @@
+package store
+
+import (
+	"database/sql"
+	"fmt"
+
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/ivrhq/ivr/db"
+)
+
+// NewMigrator returns a goose Provider over the embedded migrations
+// (db.Migrations) for the database behind sqlDB. It holds a PostgreSQL session
+// advisory lock while it migrates, so two processes migrating the same database
+// at once take turns instead of racing. The Provider uses sqlDB, and its Close
+// closes sqlDB.
+func NewMigrator(sqlDB *sql.DB) (*goose.Provider, error) {
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return nil, fmt.Errorf("migrator: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, db.Migrations, goose.WithSessionLocker(locker))
+	if err != nil {
+		return nil, fmt.Errorf("migrator: %w", err)
+	}
+	return p, nil
+}
