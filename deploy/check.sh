@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Checks the deployment files without running them: the compose file with
+# `docker-compose config` (Debian's docker-compose package; no Docker engine
+# needed) and the systemd unit with `systemd-analyze verify` when it is there.
+#
+#   bash deploy/check.sh
+#
+# Exits non-zero on the first file that does not validate.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v docker-compose >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "deploy/check: installing docker-compose (Debian package)"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null
+  else
+    echo "deploy/check: docker-compose not found: apt-get install docker-compose" >&2
+    exit 1
+  fi
+fi
+docker-compose -f docker-compose.yml config -q
+echo "deploy/check: docker-compose.yml is valid"
+
+# Every file the compose file mounts must exist.
+for f in deploy/asterisk/extensions.conf deploy/asterisk/pjsip.conf deploy/asterisk/rtp.conf deploy/compose/demo-pin.key menus.yaml surveys.yaml; do
+  [ -f "$f" ] || { echo "deploy/check: $f is missing" >&2; exit 1; }
+done
+
+if command -v systemd-analyze >/dev/null 2>&1; then
+  # verify wants the ExecStart binary to exist; check a copy that runs /bin/true.
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  sed 's#^ExecStart=/usr/local/bin/ivr#ExecStart=/bin/true#' deploy/systemd/ivr.service >"$tmp/ivr.service"
+  out=$(systemd-analyze verify "$tmp/ivr.service" 2>&1) || { echo "$out" >&2; exit 1; }
+  if [ -n "$out" ]; then echo "$out" >&2; exit 1; fi
+  echo "deploy/check: deploy/systemd/ivr.service is valid"
+else
+  echo "deploy/check: systemd-analyze not found, unit not checked"
+fi
