@@ -45,7 +45,6 @@ import (
 
 	"github.com/ivrhq/ivr/db"
 	"github.com/ivrhq/ivr/internal/pglocal"
-	"github.com/ivrhq/ivr/internal/store"
 )
 
 // EnvURL is the environment variable naming an existing server to test
@@ -180,7 +179,7 @@ func userinfoEscape(s string) string {
 }
 
 // migrator is the pgtestdb.Migrator of the ivr schema: it applies the embedded
-// goose migrations through store.NewMigrator.
+// goose migrations through db.NewMigrator.
 type migrator struct{}
 
 // Hash identifies the schema by the names and contents of the migrations, so
@@ -207,7 +206,7 @@ func (migrator) Hash() (string, error) {
 
 // Migrate applies every migration to the new template database.
 func (migrator) Migrate(ctx context.Context, sqlDB *sql.DB, _ pgtestdb.Config) error {
-	p, err := store.NewMigrator(sqlDB)
+	p, err := db.NewMigrator(sqlDB)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package store
+package db
 
 import (
 	"database/sql"
@@ -6,12 +6,10 @@ import (
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
-
-	"github.com/ivrhq/ivr/db"
 )
 
 // NewMigrator returns a goose Provider over the embedded migrations
-// (db.Migrations) for the database behind sqlDB. It holds a PostgreSQL session
+// (Migrations) for the database behind sqlDB. It holds a PostgreSQL session
 // advisory lock while it migrates, so two processes migrating the same database
 // at once take turns instead of racing. The Provider uses sqlDB, and its Close
 // closes sqlDB.
@@ -20,7 +18,7 @@ func NewMigrator(sqlDB *sql.DB) (*goose.Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("migrator: %w", err)
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, db.Migrations, goose.WithSessionLocker(locker))
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, Migrations, goose.WithSessionLocker(locker))
 	if err != nil {
 		return nil, fmt.Errorf("migrator: %w", err)
 	}

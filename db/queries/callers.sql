@@ -1,0 +1,25 @@
+-- name: CallerByPhone :one
+SELECT sqlc.embed(c),
+       array(SELECT q.e164 FROM caller_phones q WHERE q.caller_id = c.id ORDER BY q.created_at, q.e164)::text[] AS phones
+FROM caller_phones p JOIN callers c ON c.id = p.caller_id
+WHERE p.e164 = @e164;
+
+-- name: CallerByAccount :one
+SELECT sqlc.embed(c),
+       array(SELECT q.e164 FROM caller_phones q WHERE q.caller_id = c.id ORDER BY q.created_at, q.e164)::text[] AS phones
+FROM callers c
+WHERE c.account = @account;
+
+-- name: CallerByID :one
+SELECT sqlc.embed(c),
+       array(SELECT q.e164 FROM caller_phones q WHERE q.caller_id = c.id ORDER BY q.created_at, q.e164)::text[] AS phones
+FROM callers c
+WHERE c.id = @id;
+
+-- name: InsertCaller :one
+INSERT INTO callers (account, name, language, status, pin_key_id, pin_hash)
+VALUES (@account, @name, @language, @status, sqlc.narg('pin_key_id'), sqlc.narg('pin_hash'))
+RETURNING *;
+
+-- name: InsertPhone :exec
+INSERT INTO caller_phones (caller_id, e164) VALUES (@caller_id, @e164);

@@ -1,0 +1,27 @@
+// Package store is the PostgreSQL store of the IVR. A *DB implements the ports
+// that package ivr declares (CallerDirectory, Journal, PINLedger, Catalog,
+// MessageBox) and the administrative methods behind them (CreateCaller,
+// CreateMenuVersion, PublishMenu ...).
+//
+// The SQL lives in db/queries; sqlc generates the typed code under
+// internal/sqlcdb, which never leaves this package. Database errors are
+// translated once, here: no rows is ivr.ErrNotFound, a unique or exclusion
+// violation an *ivr.ConflictError naming the constraint, and a change to a
+// published menu or survey version ivr.ErrPublished.
+//
+// Writes made during calls go through a group committer: the writes of
+// concurrent calls are sent together as one batch in one transaction, and each
+// method returns once its own write is committed, with its own result. One
+// failing write does not fail the others in its batch. Stats counts round
+// trips and commits.
+//
+//	db, err := store.Open(ctx, os.Getenv("DATABASE_URL"))
+//	if err != nil {
+//		return err
+//	}
+//	defer db.Close()
+//	caller, err := db.CallerByPhone(ctx, "+14155550123")
+//	if errors.Is(err, ivr.ErrNotFound) {
+//		...
+//	}
+package store

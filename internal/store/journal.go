@@ -1,0 +1,312 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/ivrhq/ivr/internal/ivr"
+	"github.com/ivrhq/ivr/internal/store/internal/sqlcdb"
+)
+
+// StartCall opens the call row and returns its ID, once committed. A zero
+// StartedAt means now. A second call with the same UniqueID is an
+// *ivr.ConflictError naming calls_uniqueid_key.
+func (db *DB) StartCall(ctx context.Context, c ivr.Call) (int64, error) {
+	id, err := db.jq.StartCall(ctx, sqlcdb.StartCallParams{
+		Uniqueid:     c.UniqueID,
+		Linkedid:     c.LinkedID,
+		Channel:      c.Channel,
+		Route:        c.Route,
+		CalleridRaw:  c.CallerIDRaw,
+		CalleridE164: c.CallerIDE164,
+		Dnid:         c.DNID,
+		CallerID:     c.CallerID,
+		StartedAt:    orNow(c.StartedAt),
+	})
+	if err != nil {
+		return 0, fmt.Errorf("start call: %w", mapErr(err))
+	}
+	return id, nil
+}
+
+// EndCall closes the call row, once committed. A zero EndedAt means now; zero
+// fields of end (LinkedID, CallerID, MenuVersionID, AnsweredAt) keep what the
+// row has. Closing a closed call changes nothing; an unknown call is
+// ivr.ErrNotFound.
+func (db *DB) EndCall(ctx context.Context, callID int64, end ivr.CallEnd) error {
+	n, err := db.jq.EndCall(ctx, sqlcdb.EndCallParams{
+		ID:            callID,
+		EndedAt:       orNow(end.EndedAt),
+		EndReason:     string(end.Reason),
+		AnsweredAt:    timeOrNil(end.AnsweredAt),
+		Linkedid:      end.LinkedID,
+		CallerID:      end.CallerID,
+		Authenticated: end.Authenticated,
+		MenuVersionID: end.MenuVersionID,
+	})
+	if err == nil && n == 0 {
+		err = ivr.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("end call: %w", mapErr(err))
+	}
+	return nil
+}
+
+// RecordCall writes a whole call, opened, with its steps, and closed, in one
+// statement and returns its ID once committed. The steps' CallID is ignored.
+func (db *DB) RecordCall(ctx context.Context, c ivr.Call, end ivr.CallEnd, steps []ivr.Step) (int64, error) {
+	p := sqlcdb.RecordCallParams{
+		Uniqueid:      c.UniqueID,
+		Linkedid:      c.LinkedID,
+		Channel:       c.Channel,
+		Route:         c.Route,
+		CalleridRaw:   c.CallerIDRaw,
+		CalleridE164:  c.CallerIDE164,
+		Dnid:          c.DNID,
+		CallerID:      c.CallerID,
+		StartedAt:     orNow(c.StartedAt),
+		AnsweredAt:    timeOrNil(end.AnsweredAt),
+		EndedAt:       orNow(end.EndedAt),
+		EndReason:     string(end.Reason),
+		Authenticated: end.Authenticated,
+		MenuVersionID: end.MenuVersionID,
+	}
+	if end.LinkedID != "" {
+		p.Linkedid = end.LinkedID
+	}
+	if end.CallerID != 0 {
+		p.CallerID = end.CallerID
+	}
+	for _, s := range steps {
+		p.Seqs = append(p.Seqs, int32(s.Seq))
+		p.Keys = append(p.Keys, s.Key)
+		p.Kinds = append(p.Kinds, string(s.Kind))
+		p.Digits = append(p.Digits, s.Digits)
+		p.Secrets = append(p.Secrets, s.Secret)
+		p.Outcomes = append(p.Outcomes, string(s.Outcome))
+		p.Attempts = append(p.Attempts, int32(max(s.Attempt, 1)))
+		p.ElapsedMs = append(p.ElapsedMs, millis(s.Elapsed))
+		p.Ats = append(p.Ats, orNow(s.At))
+	}
+	id, err := db.jq.RecordCall(ctx, p)
+	if err != nil {
+		return 0, fmt.Errorf("record call: %w", mapErr(err))
+	}
+	return id, nil
+}
+
+// AppendStep writes one journal step, once committed; writing the same
+// (CallID, Seq) twice stores it once. The digits of a Secret step are not
+// stored. A zero Attempt is 1 and a zero At now. An unknown call is
+// ivr.ErrNotFound.
+func (db *DB) AppendStep(ctx context.Context, s ivr.Step) error {
+	err := db.jq.AppendStep(ctx, sqlcdb.AppendStepParams{
+		CallID:    s.CallID,
+		Seq:       int32(s.Seq),
+		Key:       s.Key,
+		Kind:      string(s.Kind),
+		Digits:    s.Digits,
+		Secret:    s.Secret,
+		Outcome:   string(s.Outcome),
+		Attempt:   int32(max(s.Attempt, 1)),
+		ElapsedMs: millis(s.Elapsed),
+		At:        orNow(s.At),
+	})
+	if err != nil {
+		return fmt.Errorf("append step: %w", mapErr(err))
+	}
+	return nil
+}
+
+// SaveResponse stores an answer, once committed. A zero At means now.
+func (db *DB) SaveResponse(ctx context.Context, r ivr.Response) error {
+	err := db.jq.InsertResponse(ctx, sqlcdb.InsertResponseParams{
+		CallID:          r.CallID,
+		CallerID:        r.CallerID,
+		MenuVersionID:   r.MenuVersionID,
+		SurveyVersionID: r.SurveyVersionID,
+		QuestionKey:     r.QuestionKey,
+		Answer:          r.Answer,
+		At:              orNow(r.At),
+	})
+	if err != nil {
+		return fmt.Errorf("save response: %w", mapErr(err))
+	}
+	return nil
+}
+
+// SaveRecording stores a recording's metadata and returns its ID, once
+// committed. A zero CreatedAt means now; DeletedAt and ID are ignored.
+func (db *DB) SaveRecording(ctx context.Context, r ivr.Recording) (int64, error) {
+	id, err := db.jq.InsertRecording(ctx, sqlcdb.InsertRecordingParams{
+		CallID:     r.CallID,
+		CallerID:   r.CallerID,
+		Path:       r.Path,
+		Format:     r.Format,
+		Endpos:     r.EndPos,
+		DurationMs: millis(r.Duration),
+		EndReason:  string(r.Reason),
+		EndKey:     r.Key,
+		Purpose:    string(r.Purpose),
+		CreatedAt:  orNow(r.CreatedAt),
+	})
+	if err != nil {
+		return 0, fmt.Errorf("save recording: %w", mapErr(err))
+	}
+	return id, nil
+}
+
+// CallRecord is a stored call: how it started and, once closed, how it ended
+// (End.Reason is empty while the call is open).
+type CallRecord struct {
+	Call ivr.Call
+	End  ivr.CallEnd
+}
+
+// CallByID returns the call with id; ivr.ErrNotFound when there is none.
+func (db *DB) CallByID(ctx context.Context, id int64) (CallRecord, error) {
+	c, err := db.q.CallByID(ctx, id)
+	if err != nil {
+		return CallRecord{}, fmt.Errorf("call by id: %w", mapErr(err))
+	}
+	return callFromRow(c), nil
+}
+
+// CallByUniqueID returns the call with Asterisk's uniqueid; ivr.ErrNotFound
+// when there is none.
+func (db *DB) CallByUniqueID(ctx context.Context, uniqueid string) (CallRecord, error) {
+	c, err := db.q.CallByUniqueID(ctx, uniqueid)
+	if err != nil {
+		return CallRecord{}, fmt.Errorf("call by uniqueid: %w", mapErr(err))
+	}
+	return callFromRow(c), nil
+}
+
+// CallsSince returns up to limit calls started at or after since, oldest
+// first.
+func (db *DB) CallsSince(ctx context.Context, since time.Time, limit int) ([]CallRecord, error) {
+	rows, err := db.q.CallsSince(ctx, sqlcdb.CallsSinceParams{Since: since, Lim: int32(min(limit, math.MaxInt32))})
+	if err != nil {
+		return nil, fmt.Errorf("calls since: %w", mapErr(err))
+	}
+	out := make([]CallRecord, len(rows))
+	for i, c := range rows {
+		out[i] = callFromRow(c)
+	}
+	return out, nil
+}
+
+// Steps returns the journal of a call in order (empty for an unknown call).
+func (db *DB) Steps(ctx context.Context, callID int64) ([]ivr.Step, error) {
+	rows, err := db.q.CallSteps(ctx, callID)
+	if err != nil {
+		return nil, fmt.Errorf("steps: %w", mapErr(err))
+	}
+	out := make([]ivr.Step, len(rows))
+	for i, s := range rows {
+		out[i] = ivr.Step{
+			CallID:  s.CallID,
+			Seq:     int(s.Seq),
+			Key:     s.Key,
+			Kind:    ivr.StepKind(s.Kind),
+			Secret:  s.Secret,
+			Outcome: ivr.Outcome(s.Outcome),
+			Attempt: int(s.Attempt),
+			Elapsed: time.Duration(s.ElapsedMs) * time.Millisecond,
+			At:      s.At,
+		}
+		if s.Digits != nil {
+			out[i].Digits = *s.Digits
+		}
+	}
+	return out, nil
+}
+
+// Responses returns the answers given in a call, in order.
+func (db *DB) Responses(ctx context.Context, callID int64) ([]ivr.Response, error) {
+	rows, err := db.q.CallResponses(ctx, callID)
+	if err != nil {
+		return nil, fmt.Errorf("responses: %w", mapErr(err))
+	}
+	out := make([]ivr.Response, len(rows))
+	for i, r := range rows {
+		out[i] = ivr.Response{
+			CallID:          r.CallID,
+			CallerID:        idOrZero(r.CallerID),
+			MenuVersionID:   idOrZero(r.MenuVersionID),
+			SurveyVersionID: idOrZero(r.SurveyVersionID),
+			QuestionKey:     r.QuestionKey,
+			Answer:          r.Answer,
+			At:              r.At,
+		}
+	}
+	return out, nil
+}
+
+// Recordings returns the recordings made in a call, deleted ones included,
+// oldest first.
+func (db *DB) Recordings(ctx context.Context, callID int64) ([]ivr.Recording, error) {
+	rows, err := db.q.CallRecordings(ctx, callID)
+	if err != nil {
+		return nil, fmt.Errorf("recordings: %w", mapErr(err))
+	}
+	return recordingsFromRows(rows), nil
+}
+
+func callFromRow(c sqlcdb.Call) CallRecord {
+	r := CallRecord{
+		Call: ivr.Call{
+			ID:           c.ID,
+			UniqueID:     c.Uniqueid,
+			LinkedID:     c.Linkedid,
+			Channel:      c.Channel,
+			Route:        c.Route,
+			CallerIDRaw:  c.CalleridRaw,
+			CallerIDE164: c.CalleridE164,
+			DNID:         c.Dnid,
+			CallerID:     idOrZero(c.CallerID),
+			StartedAt:    c.StartedAt,
+		},
+		End: ivr.CallEnd{
+			EndedAt:       timeOrZero(c.EndedAt),
+			AnsweredAt:    timeOrZero(c.AnsweredAt),
+			LinkedID:      c.Linkedid,
+			CallerID:      idOrZero(c.CallerID),
+			Authenticated: c.Authenticated,
+			MenuVersionID: idOrZero(c.MenuVersionID),
+		},
+	}
+	if c.EndReason != nil {
+		r.End.Reason = ivr.EndReason(*c.EndReason)
+	}
+	return r
+}
+
+func recordingsFromRows(rows []sqlcdb.Recording) []ivr.Recording {
+	out := make([]ivr.Recording, len(rows))
+	for i, r := range rows {
+		out[i] = ivr.Recording{
+			ID:        r.ID,
+			CallID:    r.CallID,
+			CallerID:  idOrZero(r.CallerID),
+			Path:      r.Path,
+			Format:    r.Format,
+			EndPos:    r.Endpos,
+			Duration:  time.Duration(r.DurationMs) * time.Millisecond,
+			Reason:    ivr.RecordingReason(r.EndReason),
+			Key:       r.EndKey,
+			Purpose:   ivr.RecordingPurpose(r.Purpose),
+			CreatedAt: r.CreatedAt,
+			DeletedAt: timeOrZero(r.DeletedAt),
+		}
+	}
+	return out
+}
+
+// millis is d in whole milliseconds, clamped to the int32 of the schema.
+func millis(d time.Duration) int32 {
+	return int32(min(max(d.Milliseconds(), 0), math.MaxInt32))
+}

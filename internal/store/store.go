@@ -1,0 +1,194 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	"github.com/jackc/pgerrcode"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ivrhq/ivr/internal/ivr"
+	"github.com/ivrhq/ivr/internal/store/internal/sqlcdb"
+)
+
+// ErrClosed is returned by the writes of a DB after Close.
+var ErrClosed = errors.New("store: closed")
+
+// sqlstatePublished is the SQLSTATE the schema's triggers raise when a change
+// would alter a published menu or survey version (see 00002_catalog.sql).
+const sqlstatePublished = "IV001"
+
+// defaultMaxConns is the pool size when the URL sets no pool_max_conns: reads
+// of many concurrent calls share it with the group committers.
+const defaultMaxConns = 16
+
+// DB is the PostgreSQL store of the IVR. It implements the ports of package
+// ivr (CallerDirectory, Journal, PINLedger, Catalog, MessageBox) and the
+// administrative methods behind them. It is safe for concurrent use. Writes
+// made during calls (the Journal and PINLedger methods and DeleteRecording) go
+// through a group committer: concurrent writes share one transaction and one
+// commit, and each method returns once its write is committed.
+type DB struct {
+	pool  *pgxpool.Pool
+	q     *sqlcdb.Queries // straight on the pool
+	jq    *sqlcdb.Queries // through the group committer
+	gc    *committer
+	stats *counters
+}
+
+// Options tune a DB. The zero value of each field means its default.
+type Options struct {
+	// MaxBatch is the most writes one group commit carries. Default 256; 1
+	// commits every write on its own.
+	MaxBatch int
+	// Committers is the number of group commits that may be in flight at once,
+	// each on its own connection. Default 2.
+	Committers int
+	// QueueSize bounds the writes waiting for a commit; a write finding the
+	// queue full waits (or gives up when its ctx ends). Default 4096.
+	QueueSize int
+}
+
+// Stats are counters since Open. RoundTrips counts the statements and batches
+// sent to the server, Commits the transactions the store committed (each group
+// commit and each administrative transaction), Writes the group-committed
+// writes, Batches the group commits among Commits, and Retries the group
+// commits that were sent again without a failing write.
+type Stats struct {
+	RoundTrips int64
+	Commits    int64
+	Writes     int64
+	Batches    int64
+	Retries    int64
+}
+
+// counters are the live Stats.
+type counters struct {
+	roundTrips, commits, writes, batches, retries atomic.Int64
+}
+
+// Open connects to the database at url (a PostgreSQL URL or key=value string),
+// checks that it answers and starts the group committer. The caller must Close
+// the DB.
+func Open(ctx context.Context, url string) (*DB, error) {
+	return OpenWith(ctx, url, Options{})
+}
+
+// OpenWith is Open with tuning options.
+func OpenWith(ctx context.Context, url string, opts Options) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = defaultMaxConns
+	}
+	stats := new(counters)
+	cfg.ConnConfig.Tracer = roundTripTracer{stats}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	db := &DB{pool: pool, q: sqlcdb.New(pool), stats: stats}
+	db.gc = newCommitter(pool, stats, opts)
+	db.jq = sqlcdb.New(groupDBTX{db.gc})
+	return db, nil
+}
+
+// Close waits for the queued writes to be committed, stops the group
+// committer and closes the connections. Writes after Close return ErrClosed.
+func (db *DB) Close() {
+	db.gc.close()
+	db.pool.Close()
+}
+
+// Pool returns the connection pool, for code that runs its own SQL (reports,
+// migrations through stdlib.OpenDBFromPool). The DB keeps ownership of it.
+func (db *DB) Pool() *pgxpool.Pool { return db.pool }
+
+// Stats returns the counters since Open.
+func (db *DB) Stats() Stats {
+	return Stats{
+		RoundTrips: db.stats.roundTrips.Load(),
+		Commits:    db.stats.commits.Load(),
+		Writes:     db.stats.writes.Load(),
+		Batches:    db.stats.batches.Load(),
+		Retries:    db.stats.retries.Load(),
+	}
+}
+
+// tx runs fn in one transaction: committed when fn returns nil, rolled back
+// otherwise.
+func (db *DB) tx(ctx context.Context, fn func(q *sqlcdb.Queries) error) error {
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		return fn(db.q.WithTx(tx))
+	})
+	if err == nil {
+		db.stats.commits.Add(1)
+	}
+	return err
+}
+
+// mapErr translates a database error into the errors of package ivr: no rows
+// is ivr.ErrNotFound, a unique or exclusion violation an *ivr.ConflictError
+// naming the constraint, a reference to a missing row ivr.ErrNotFound naming
+// the constraint, a row still referenced a conflict, and a change to a
+// published version ivr.ErrPublished. Other errors pass unchanged.
+func mapErr(err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ivr.ErrNotFound
+	}
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return err
+	}
+	switch pgErr.Code {
+	case pgerrcode.UniqueViolation, pgerrcode.ExclusionViolation:
+		return &ivr.ConflictError{Constraint: pgErr.ConstraintName}
+	case pgerrcode.ForeignKeyViolation:
+		if strings.Contains(pgErr.Detail, "is still referenced") {
+			return &ivr.ConflictError{Constraint: pgErr.ConstraintName}
+		}
+		return fmt.Errorf("%w: %s", ivr.ErrNotFound, pgErr.ConstraintName)
+	case sqlstatePublished:
+		return ivr.ErrPublished
+	}
+	return err
+}
+
+// roundTripTracer counts the statements and batches sent to the server.
+type roundTripTracer struct{ c *counters }
+
+func (t roundTripTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	t.c.roundTrips.Add(1)
+	return ctx
+}
+
+func (roundTripTracer) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+func (t roundTripTracer) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	t.c.roundTrips.Add(1)
+	return ctx
+}
+
+func (roundTripTracer) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+
+func (roundTripTracer) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+
+// DB implements every port of package ivr.
+var (
+	_ ivr.CallerDirectory = (*DB)(nil)
+	_ ivr.Journal         = (*DB)(nil)
+	_ ivr.PINLedger       = (*DB)(nil)
+	_ ivr.Catalog         = (*DB)(nil)
+	_ ivr.MessageBox      = (*DB)(nil)
+)

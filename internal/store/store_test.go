@@ -1,0 +1,375 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/ivrhq/ivr/internal/ivr"
+	"github.com/ivrhq/ivr/internal/store"
+	"github.com/ivrhq/ivr/internal/testdb"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
+
+// open returns a DB on a fresh database of t's own.
+func open(t testing.TB) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), testdb.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	return db
+}
+
+// createCaller stores a caller with one phone number.
+func createCaller(t testing.TB, db *store.DB, account, e164 string) ivr.Caller {
+	t.Helper()
+	c, err := db.CreateCaller(context.Background(), ivr.Caller{
+		Account:  account,
+		Name:     "Caller " + account,
+		Language: "en",
+		Phones:   []string{e164},
+		PIN:      ivr.PINHash{KeyID: "k1", Sum: []byte{1, 2, 3}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// startCall opens a call for uniqueid.
+func startCall(t testing.TB, db *store.DB, uniqueid string, callerID int64) int64 {
+	t.Helper()
+	id, err := db.StartCall(context.Background(), ivr.Call{
+		UniqueID: uniqueid, Channel: "PJSIP/trunk-0001", Route: "ivr",
+		CallerIDRaw: "4155550123", CallerIDE164: "+14155550123", DNID: "100", CallerID: callerID,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func wantConflict(t *testing.T, err error, constraint string) {
+	t.Helper()
+	var c *ivr.ConflictError
+	if !errors.As(err, &c) || !errors.Is(err, ivr.ErrConflict) {
+		t.Fatalf("error = %v, want a conflict on %s", err, constraint)
+	}
+	if c.Constraint != constraint {
+		t.Fatalf("conflict on %q, want %q", c.Constraint, constraint)
+	}
+}
+
+func wantIs(t *testing.T, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("error = %v, want %v", err, target)
+	}
+}
+
+func TestCallers(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := open(t)
+
+	c := createCaller(t, db, "1001", "+14155550101")
+	if err := db.AddPhone(ctx, c.ID, "+31201234567"); err != nil {
+		t.Fatal(err)
+	}
+	for name, lookup := range map[string]func() (ivr.Caller, error){
+		"phone":       func() (ivr.Caller, error) { return db.CallerByPhone(ctx, "+31201234567") },
+		"account":     func() (ivr.Caller, error) { return db.CallerByAccount(ctx, "1001") },
+		"id":          func() (ivr.Caller, error) { return db.CallerByID(ctx, c.ID) },
+		"other phone": func() (ivr.Caller, error) { return db.CallerByPhone(ctx, "+14155550101") },
+	} {
+		got, err := lookup()
+		if err != nil {
+			t.Fatalf("by %s: %v", name, err)
+		}
+		if got.ID != c.ID || got.Account != "1001" || got.Name != "Caller 1001" || got.Language != "en" ||
+			got.Status != ivr.CallerActive || got.PIN.KeyID != "k1" || string(got.PIN.Sum) != "\x01\x02\x03" {
+			t.Errorf("by %s: got %+v", name, got)
+		}
+		if fmt.Sprint(got.Phones) != "[+14155550101 +31201234567]" {
+			t.Errorf("by %s: phones %v", name, got.Phones)
+		}
+	}
+
+	_, err := db.CallerByPhone(ctx, "+14155550199")
+	wantIs(t, err, ivr.ErrNotFound)
+	_, err = db.CallerByAccount(ctx, "9999")
+	wantIs(t, err, ivr.ErrNotFound)
+
+	// A phone number given to a second caller is a conflict naming the
+	// constraint, and the second caller is not stored at all.
+	_, err = db.CreateCaller(ctx, ivr.Caller{Account: "1002", Phones: []string{"+14155550101"}})
+	wantConflict(t, err, "caller_phones_e164_key")
+	_, err = db.CallerByAccount(ctx, "1002")
+	wantIs(t, err, ivr.ErrNotFound)
+	other := createCaller(t, db, "1003", "+14155550103")
+	wantConflict(t, db.AddPhone(ctx, other.ID, "+31201234567"), "caller_phones_e164_key")
+
+	_, err = db.CreateCaller(ctx, ivr.Caller{Account: "1001"})
+	wantConflict(t, err, "callers_account_key")
+	wantIs(t, db.AddPhone(ctx, 424242, "+14155550177"), ivr.ErrNotFound)
+
+	// The schema refuses numbers that are not E.164 and accounts that are not digits.
+	if err := db.AddPhone(ctx, c.ID, "0201234567"); err == nil {
+		t.Error("stored a number that is not E.164")
+	}
+	if _, err := db.CreateCaller(ctx, ivr.Caller{Account: "12ab"}); err == nil {
+		t.Error("stored an account that is not digits")
+	}
+	noPIN, err := db.CreateCaller(ctx, ivr.Caller{Account: "1004", Status: ivr.CallerDisabled})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !noPIN.PIN.IsZero() || noPIN.Status != ivr.CallerDisabled || len(noPIN.Phones) != 0 {
+		t.Errorf("caller without PIN or phones: %+v", noPIN)
+	}
+}
+
+func TestJournal(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := open(t)
+	caller := createCaller(t, db, "2001", "+14155550201")
+	start := time.Now().Add(-time.Minute).Truncate(time.Millisecond)
+
+	id := startCall(t, db, "1700000000.1", 0)
+	_, err := db.StartCall(ctx, ivr.Call{UniqueID: "1700000000.1"})
+	wantConflict(t, err, "calls_uniqueid_key")
+
+	steps := []ivr.Step{
+		{CallID: id, Seq: 1, Key: "welcome", Kind: ivr.StepPrompt, Outcome: ivr.OutcomeValid, At: start},
+		{CallID: id, Seq: 2, Key: "pin", Kind: ivr.StepPIN, Digits: "1234", Secret: true, Outcome: ivr.OutcomeInvalid,
+			Attempt: 1, Elapsed: 3200 * time.Millisecond, At: start.Add(time.Second)},
+		{CallID: id, Seq: 3, Key: "main", Kind: ivr.StepMenu, Digits: "0", Outcome: ivr.OutcomeValid,
+			Attempt: 2, Elapsed: 800 * time.Millisecond, At: start.Add(2 * time.Second)},
+	}
+	for _, s := range steps {
+		if err := db.AppendStep(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The same step written again (a retry) is stored once, unchanged.
+	again := steps[2]
+	again.Digits = "9"
+	if err := db.AppendStep(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	wantIs(t, db.AppendStep(ctx, ivr.Step{CallID: 987654, Seq: 1, Key: "x", Kind: ivr.StepPrompt, Outcome: ivr.OutcomeValid}), ivr.ErrNotFound)
+
+	got, err := db.Steps(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("%d steps stored, want 3: %+v", len(got), got)
+	}
+	if got[1].Digits != "" || !got[1].Secret {
+		t.Errorf("secret step stored digits %q", got[1].Digits)
+	}
+	if got[2].Digits != "0" || got[2].Attempt != 2 || got[2].Elapsed != 800*time.Millisecond || !got[2].At.Equal(steps[2].At) {
+		t.Errorf("step 3 = %+v", got[2])
+	}
+	if got[0].Attempt != 1 {
+		t.Errorf("a zero attempt is stored as %d, want 1", got[0].Attempt)
+	}
+
+	menu := publishedMenu(t, db, "main")
+	if err := db.SaveResponse(ctx, ivr.Response{CallID: id, CallerID: caller.ID, MenuVersionID: menu.VersionID,
+		QuestionKey: "main", Answer: "0", At: start.Add(2 * time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	recID, err := db.SaveRecording(ctx, ivr.Recording{CallID: id, CallerID: caller.ID,
+		Path: "/var/spool/asterisk/ivr/2001-1.wav", Format: "wav", EndPos: 48000, Duration: 6 * time.Second,
+		Reason: ivr.RecordDTMF, Key: "#", Purpose: ivr.PurposeMessage})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	end := ivr.CallEnd{Reason: ivr.EndCompleted, EndedAt: start.Add(time.Minute), AnsweredAt: start,
+		LinkedID: "1700000000.0", CallerID: caller.ID, Authenticated: true, MenuVersionID: menu.VersionID}
+	if err := db.EndCall(ctx, id, end); err != nil {
+		t.Fatal(err)
+	}
+	// Closing a closed call changes nothing.
+	if err := db.EndCall(ctx, id, ivr.CallEnd{Reason: ivr.EndError}); err != nil {
+		t.Fatal(err)
+	}
+	wantIs(t, db.EndCall(ctx, 987654, end), ivr.ErrNotFound)
+
+	rec, err := db.CallByUniqueID(ctx, "1700000000.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Call.ID != id || rec.Call.Route != "ivr" || rec.Call.CallerIDE164 != "+14155550123" || rec.Call.DNID != "100" ||
+		rec.Call.LinkedID != "1700000000.0" || rec.Call.CallerID != caller.ID {
+		t.Errorf("call = %+v", rec.Call)
+	}
+	if rec.End.Reason != ivr.EndCompleted || !rec.End.EndedAt.Equal(end.EndedAt) || !rec.End.AnsweredAt.Equal(start) ||
+		!rec.End.Authenticated || rec.End.MenuVersionID != menu.VersionID {
+		t.Errorf("end = %+v", rec.End)
+	}
+	if _, err := db.CallByID(ctx, 987654); !errors.Is(err, ivr.ErrNotFound) {
+		t.Errorf("unknown call: %v", err)
+	}
+
+	resps, err := db.Responses(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resps) != 1 || resps[0].Answer != "0" || resps[0].MenuVersionID != menu.VersionID || resps[0].CallerID != caller.ID {
+		t.Errorf("responses = %+v", resps)
+	}
+	recs, err := db.Recordings(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 1 || recs[0].ID != recID || recs[0].EndPos != 48000 || recs[0].Duration != 6*time.Second ||
+		recs[0].Reason != ivr.RecordDTMF || recs[0].Key != "#" || recs[0].Purpose != ivr.PurposeMessage {
+		t.Errorf("recordings = %+v", recs)
+	}
+
+	calls, err := db.CallsSince(ctx, start.Add(-time.Hour), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) != 1 || calls[0].Call.ID != id {
+		t.Errorf("calls since = %+v", calls)
+	}
+}
+
+func TestRecordCall(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := open(t)
+	caller := createCaller(t, db, "3001", "+14155550301")
+	at := time.Now().Truncate(time.Millisecond)
+	steps := []ivr.Step{
+		{Seq: 1, Key: "lookup", Kind: ivr.StepLookup, Digits: "+14155550301", Outcome: ivr.OutcomeValid, At: at},
+		{Seq: 2, Key: "pin", Kind: ivr.StepPIN, Digits: "0000", Secret: true, Outcome: ivr.OutcomeValid, At: at},
+	}
+	id, err := db.RecordCall(ctx, ivr.Call{UniqueID: "1700000001.7", Route: "lookup", StartedAt: at},
+		ivr.CallEnd{Reason: ivr.EndCompleted, EndedAt: at.Add(20 * time.Millisecond), CallerID: caller.ID}, steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := db.CallByID(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Call.CallerID != caller.ID || rec.End.Reason != ivr.EndCompleted || rec.Call.Route != "lookup" {
+		t.Errorf("call = %+v", rec)
+	}
+	got, err := db.Steps(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Digits != "+14155550301" || got[1].Digits != "" || got[0].CallID != id {
+		t.Errorf("steps = %+v", got)
+	}
+	_, err = db.RecordCall(ctx, ivr.Call{UniqueID: "1700000001.7"}, ivr.CallEnd{Reason: ivr.EndCompleted}, nil)
+	wantConflict(t, err, "calls_uniqueid_key")
+}
+
+func TestPINLedger(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := open(t)
+	c := createCaller(t, db, "4001", "+14155550401")
+	callID := startCall(t, db, "1700000002.1", c.ID)
+	at := time.Now().Truncate(time.Millisecond)
+
+	for want := 1; want <= 3; want++ {
+		n, err := db.RecordPINFailure(ctx, c.ID, callID, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != want {
+			t.Fatalf("failures = %d, want %d", n, want)
+		}
+	}
+	until := at.Add(5 * time.Minute)
+	if err := db.LockCaller(ctx, c.ID, until); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.CallerByID(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.PINFailures != 3 || !got.LockedUntil.Equal(until) || !got.Locked(at) {
+		t.Errorf("after failures: failures %d locked until %v", got.PINFailures, got.LockedUntil)
+	}
+	if err := db.RecordPINSuccess(ctx, c.ID, 0, at); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ = db.CallerByID(ctx, c.ID); got.PINFailures != 0 {
+		t.Errorf("failures after a success = %d", got.PINFailures)
+	}
+	attempts, err := db.PINAttempts(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(attempts) != 4 || attempts[0].Success || attempts[0].CallID != callID || !attempts[3].Success || attempts[3].CallID != 0 {
+		t.Errorf("attempts = %+v", attempts)
+	}
+
+	if _, err := db.RecordPINFailure(ctx, c.ID, callID, at); err != nil {
+		t.Fatal(err)
+	}
+	h := ivr.PINHash{KeyID: "k2", Sum: []byte("new")}
+	if err := db.SetPIN(ctx, c.ID, h); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ = db.CallerByID(ctx, c.ID); got.PIN.KeyID != "k2" || string(got.PIN.Sum) != "new" || got.PINFailures != 0 || !got.LockedUntil.IsZero() {
+		t.Errorf("after SetPIN: %+v", got)
+	}
+
+	_, err = db.RecordPINFailure(ctx, 987654, 0, at)
+	wantIs(t, err, ivr.ErrNotFound)
+	wantIs(t, db.RecordPINSuccess(ctx, 987654, 0, at), ivr.ErrNotFound)
+	wantIs(t, db.LockCaller(ctx, 987654, until), ivr.ErrNotFound)
+	wantIs(t, db.SetPIN(ctx, 987654, h), ivr.ErrNotFound)
+}
+
+func TestMessages(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := open(t)
+	c := createCaller(t, db, "5001", "+14155550501")
+	callID := startCall(t, db, "1700000003.1", c.ID)
+	base := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
+	var ids []int64
+	for i, purpose := range []ivr.RecordingPurpose{ivr.PurposeMessage, ivr.PurposeName, ivr.PurposeMessage, ivr.PurposeMessage} {
+		id, err := db.SaveRecording(ctx, ivr.Recording{CallID: callID, CallerID: c.ID, Path: fmt.Sprintf("/rec/%d.wav", i),
+			Format: "wav", Reason: ivr.RecordTimeout, Purpose: purpose, CreatedAt: base.Add(time.Duration(i) * time.Minute)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if err := db.DeleteRecording(ctx, ids[2], time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	wantIs(t, db.DeleteRecording(ctx, ids[2], time.Time{}), ivr.ErrNotFound)
+	wantIs(t, db.DeleteRecording(ctx, 987654, time.Time{}), ivr.ErrNotFound)
+
+	msgs, err := db.CallerMessages(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 2 || msgs[0].ID != ids[3] || msgs[1].ID != ids[0] {
+		t.Errorf("messages = %+v, want recordings %d and %d, newest first", msgs, ids[3], ids[0])
+	}
+	recs, _ := db.Recordings(ctx, callID)
+	if len(recs) != 4 || recs[2].DeletedAt.IsZero() {
+		t.Errorf("recordings of the call = %+v", recs)
+	}
+}
