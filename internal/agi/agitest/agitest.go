@@ -1,0 +1,102 @@
+// Package agitest runs an agi.Server on loopback for tests, in the spirit of
+// net/http/httptest, and plays calls against it with agiclient.
+//
+//	srv := agitest.NewServer(agi.HandlerFunc(myHandler))
+//	defer srv.Close()
+//	tr := srv.Run(t, agiclient.Call{Script: "ivr/main", Keys: []string{"1234#"}})
+//	// assert on tr.Commands(), tr.Variables, tr.Prompts() ...
+package agitest
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ivrhq/ivr/internal/agi"
+	"github.com/ivrhq/ivr/internal/agi/agiclient"
+)
+
+// A Server is an agi.Server listening on a loopback port.
+type Server struct {
+	Addr   string      // host:port to dial
+	Config *agi.Server // the server; its fields may be set between NewUnstartedServer and Start
+
+	l    net.Listener
+	wg   sync.WaitGroup
+	once sync.Once
+}
+
+// NewServer starts a server with handler on 127.0.0.1 and a random port. The
+// caller must Close it.
+func NewServer(h agi.Handler) *Server {
+	s := NewUnstartedServer(h)
+	s.Start()
+	return s
+}
+
+// NewUnstartedServer returns a server that is listening but not yet serving,
+// so its Config can be changed (hooks, limits, a Logger); call Start.
+func NewUnstartedServer(h agi.Handler) *Server {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic("agitest: listen: " + err.Error())
+	}
+	return &Server{Addr: l.Addr().String(), Config: &agi.Server{Handler: h}, l: l}
+}
+
+// Start serves in the background.
+func (s *Server) Start() {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.Config.Serve(s.l); err != nil && !errors.Is(err, agi.ErrServerClosed) {
+			panic("agitest: serve: " + err.Error())
+		}
+	}()
+}
+
+// Close shuts the server down: it waits up to 5 seconds for calls in progress,
+// then cancels the rest.
+func (s *Server) Close() {
+	s.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.Config.Shutdown(ctx); err != nil {
+			s.Config.Close()
+		}
+		s.l.Close()
+		s.wg.Wait()
+	})
+}
+
+// Run plays c against the server and returns the transcript; it fails the
+// test when the call cannot be played. A call that is not over after 10
+// seconds fails too.
+func (s *Server) Run(t testing.TB, c agiclient.Call) *agiclient.Transcript {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	tr, err := c.Run(ctx, s.Addr)
+	if err != nil {
+		t.Fatalf("agitest: call %q: %v", c.Script, err)
+	}
+	return tr
+}
+
+// TestLogger returns a logger that writes to t.Log at debug level, protocol
+// lines included, for Config.Logger.
+func TestLogger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type tWriter struct{ t testing.TB }
+
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(string(p))
+	return len(p), nil
+}

@@ -1,0 +1,748 @@
+package agi
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Input is what a caller typed for GET DATA.
+type Input struct {
+	Digits   string // the keys in order, leading zeros and '*' kept; '#' ends input and is never included
+	TimedOut bool   // the caller stopped typing before maxDigits or '#'
+	Secret   bool   // the digits are secret (GetSecretData): String and LogValue mask them
+}
+
+// String returns the digits, or "***" when the input is secret.
+func (in Input) String() string {
+	if in.Secret {
+		return "***"
+	}
+	return in.Digits
+}
+
+// LogValue logs the digits (masked when secret) and the timeout flag.
+func (in Input) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("digits", in.String()), slog.Bool("timed_out", in.TimedOut))
+}
+
+// Playback is the outcome of STREAM FILE, the SAY family and the other
+// commands that play audio a key can interrupt.
+type Playback struct {
+	Key    rune  // the key that interrupted playback, 0 when none did
+	EndPos int64 // samples played, when Asterisk reports it
+}
+
+// RecordOptions are the arguments of RECORD FILE.
+type RecordOptions struct {
+	Path         string        // without extension; relative to Asterisk's sounds directory unless absolute, on the Asterisk host
+	Format       string        // file format and extension: "wav", "gsm", "ulaw" ...; "" means "wav"
+	EscapeDigits string        // keys that stop the recording; "" means none
+	MaxDuration  time.Duration // 0 or negative means no limit (-1)
+	Silence      time.Duration // stop after this much silence, rounded up to seconds; 0 means never
+	Beep         bool          // play a beep before recording
+	Offset       int64         // samples to seek to before recording
+}
+
+// RecordReason says why a recording ended.
+type RecordReason string
+
+// The reasons of Recording.Reason, as Asterisk reports them.
+const (
+	RecordDTMF        RecordReason = "dtmf"        // an escape key was pressed
+	RecordTimeout     RecordReason = "timeout"     // the maximum duration or the silence limit was reached
+	RecordHangup      RecordReason = "hangup"      // the caller hung up; the partial file is kept
+	RecordWriteFile   RecordReason = "writefile"   // Asterisk could not create the file
+	RecordRandomError RecordReason = "randomerror" // the beep failed, or a key arrived during it
+	RecordWaitFor     RecordReason = "waitfor"     // reading the channel failed
+)
+
+// Recording is the outcome of RECORD FILE.
+type Recording struct {
+	Reason   RecordReason  // why it ended
+	Key      rune          // the escape key pressed (Reason RecordDTMF), else 0
+	EndPos   int64         // samples written
+	Duration time.Duration // EndPos at the format's sample rate (8 kHz for wav, gsm, ulaw ...)
+}
+
+// ChannelState is the result of CHANNEL STATUS.
+type ChannelState int
+
+// The channel states of CHANNEL STATUS.
+const (
+	ChannelDown ChannelState = iota
+	ChannelReserved
+	ChannelOffHook
+	ChannelDialing
+	ChannelRing
+	ChannelRinging
+	ChannelUp
+	ChannelBusy
+)
+
+// String names the state.
+func (c ChannelState) String() string {
+	names := [...]string{"down", "reserved", "offhook", "dialing", "ring", "ringing", "up", "busy"}
+	if c >= 0 && int(c) < len(names) {
+		return names[c]
+	}
+	return "state(" + strconv.Itoa(int(c)) + ")"
+}
+
+// Answer answers the channel.
+func (s *Session) Answer(ctx context.Context) error {
+	s.cmd.reset("ANSWER")
+	_, err := s.do(ctx, minusOne, "")
+	return err
+}
+
+// Hangup hangs up the channel. Asterisk then sends HANGUP, which cancels
+// r.Context(); dead-channel commands still work afterwards.
+func (s *Session) Hangup(ctx context.Context) error {
+	s.cmd.reset("HANGUP")
+	_, err := s.do(ctx, 0, "")
+	if err == nil {
+		s.markHungup()
+	}
+	return err
+}
+
+// GetData plays prompt (a sound file, or several joined by '&') and collects
+// up to maxDigits keys; the caller ends early with '#'. timeout is the wait
+// for each key: 0 means Asterisk's default (6 s for the first, 2 s between
+// keys), negative means forever; maxDigits 0 means Asterisk's default (1024).
+// A caller who typed nothing gets Input{TimedOut: true} or, after a lone '#',
+// an empty Input. It returns ErrHangup when the channel hung up and a
+// *PromptError when the prompt could not be played.
+func (s *Session) GetData(ctx context.Context, prompt string, timeout time.Duration, maxDigits int) (Input, error) {
+	return s.getData(ctx, prompt, timeout, maxDigits, 0)
+}
+
+// GetSecretData is GetData for secret input such as a PIN: the digits are
+// masked in the protocol debug log and in the Input's String and LogValue.
+func (s *Session) GetSecretData(ctx context.Context, prompt string, timeout time.Duration, maxDigits int) (Input, error) {
+	return s.getData(ctx, prompt, timeout, maxDigits, secretIn)
+}
+
+func (s *Session) getData(ctx context.Context, prompt string, timeout time.Duration, maxDigits int, fl cmdFlags) (Input, error) {
+	s.cmd.reset("GET DATA")
+	s.cmd.str(prompt)
+	s.cmd.ms(timeout)
+	if maxDigits > 0 {
+		s.cmd.int(int64(maxDigits))
+	}
+	rep, err := s.do(ctx, fl|playsFile, prompt)
+	in := Input{Secret: fl&secretIn != 0}
+	if err != nil {
+		return in, err
+	}
+	in.Digits, in.TimedOut = rep.Result, rep.Data == "timeout"
+	return in, nil
+}
+
+// StreamFile plays file; a key in escapeDigits interrupts it and is returned
+// in Playback.Key. It returns ErrHangup when the channel hung up and a
+// *PromptError when the file could not be played.
+func (s *Session) StreamFile(ctx context.Context, file, escapeDigits string) (Playback, error) {
+	return s.StreamFileAt(ctx, file, escapeDigits, 0)
+}
+
+// StreamFileAt is StreamFile starting offset samples into the file.
+func (s *Session) StreamFileAt(ctx context.Context, file, escapeDigits string, offset int64) (Playback, error) {
+	s.cmd.reset("STREAM FILE")
+	s.cmd.str(file)
+	s.cmd.str(escapeDigits)
+	if offset > 0 {
+		s.cmd.int(offset)
+	}
+	return s.playback(ctx, playsFile, file)
+}
+
+// ControlStreamOptions are the arguments of CONTROL STREAM FILE.
+type ControlStreamOptions struct {
+	File         string
+	EscapeDigits string        // keys that end playback
+	Skip         time.Duration // how far the forward and rewind keys jump; 0 means Asterisk's 3 s
+	Forward      string        // key to skip forward; "" means Asterisk's "#"
+	Rewind       string        // key to rewind; "" means Asterisk's "*"
+	Pause        string        // key to pause and resume; "" means none
+	Offset       time.Duration // where to start
+}
+
+// ControlStreamFile plays a file the caller can skip, rewind and pause. Errors
+// are those of StreamFile.
+func (s *Session) ControlStreamFile(ctx context.Context, o ControlStreamOptions) (Playback, error) {
+	s.cmd.reset("CONTROL STREAM FILE")
+	s.cmd.str(o.File)
+	s.cmd.str(o.EscapeDigits)
+	if o.Skip > 0 || o.Forward != "" || o.Rewind != "" || o.Pause != "" || o.Offset > 0 {
+		skip := o.Skip
+		if skip <= 0 {
+			skip = 3 * time.Second
+		}
+		s.cmd.ms(skip)
+		s.cmd.str(cmp(o.Forward, "#"))
+		s.cmd.str(cmp(o.Rewind, "*"))
+		if o.Pause != "" || o.Offset > 0 {
+			s.cmd.str(o.Pause)
+		}
+		if o.Offset > 0 {
+			s.cmd.ms(o.Offset)
+		}
+	}
+	return s.playback(ctx, playsFile, o.File)
+}
+
+func cmp(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// GetOption is StreamFile followed by a wait for a key: up to timeout after
+// the file ends (0 means Asterisk's default of 5 s). Errors are those of
+// StreamFile.
+func (s *Session) GetOption(ctx context.Context, file, escapeDigits string, timeout time.Duration) (Playback, error) {
+	s.cmd.reset("GET OPTION")
+	s.cmd.str(file)
+	s.cmd.str(escapeDigits)
+	if timeout != 0 {
+		s.cmd.ms(timeout)
+	}
+	return s.playback(ctx, playsFile, file)
+}
+
+// playback runs a command whose result is a key (as its ASCII code) and an
+// optional endpos.
+func (s *Session) playback(ctx context.Context, fl cmdFlags, prompt string) (Playback, error) {
+	rep, err := s.do(ctx, fl, prompt)
+	var pb Playback
+	if v, ok := rep.Attr("endpos"); ok {
+		pb.EndPos, _ = parseInt(v)
+	}
+	if err != nil {
+		return pb, err
+	}
+	pb.Key, err = keyResult(s.cmd.name, rep)
+	return pb, err
+}
+
+// keyResult decodes a result that is 0 or a key's ASCII code.
+func keyResult(cmd string, rep Reply) (rune, error) {
+	n, ok := parseInt(rep.Result)
+	if !ok || n < 0 || n > 255 {
+		return 0, fmt.Errorf("agi: %s: unexpected result %q", cmd, rep.Result)
+	}
+	return rune(n), nil
+}
+
+// WaitForDigit waits up to timeout (negative: forever) for a key and returns
+// it, or 0 when none came.
+func (s *Session) WaitForDigit(ctx context.Context, timeout time.Duration) (key rune, err error) {
+	s.cmd.reset("WAIT FOR DIGIT")
+	s.cmd.ms(timeout)
+	rep, err := s.do(ctx, minusOne, "")
+	if err != nil {
+		return 0, err
+	}
+	return keyResult("WAIT FOR DIGIT", rep)
+}
+
+// RecordFile records the caller to a file on the Asterisk host. A hangup
+// returns the Recording so far (Reason RecordHangup, EndPos) together with
+// ErrHangup. A file Asterisk cannot create returns Reason RecordWriteFile and
+// no error, so the caller decides; other reasons are in Recording.Reason.
+func (s *Session) RecordFile(ctx context.Context, o RecordOptions) (Recording, error) {
+	format := cmp(o.Format, "wav")
+	s.cmd.reset("RECORD FILE")
+	s.cmd.str(o.Path)
+	s.cmd.str(format)
+	s.cmd.str(o.EscapeDigits)
+	if o.MaxDuration > 0 {
+		s.cmd.ms(o.MaxDuration)
+	} else {
+		s.cmd.int(-1)
+	}
+	if o.Offset > 0 || o.Beep || o.Silence > 0 {
+		s.cmd.int(max(o.Offset, 0))
+		if o.Beep {
+			s.cmd.str("BEEP")
+		}
+		if o.Silence > 0 {
+			s.cmd.str("s=" + strconv.FormatInt(int64((o.Silence+time.Second-1)/time.Second), 10))
+		}
+	}
+	rep, err := s.do(ctx, minusOne, "")
+	rec := Recording{Reason: RecordReason(rep.Data)}
+	if v, ok := rep.Attr("endpos"); ok {
+		rec.EndPos, _ = parseInt(v)
+		rec.Duration = time.Duration(rec.EndPos) * time.Second / time.Duration(sampleRate(format))
+	}
+	if err != nil {
+		return rec, err
+	}
+	if rec.Reason == RecordDTMF {
+		rec.Key, err = keyResult("RECORD FILE", rep)
+	}
+	return rec, err
+}
+
+// sampleRate returns the samples per second of a file format.
+func sampleRate(format string) int64 {
+	switch strings.ToLower(format) {
+	case "wav16", "sln16", "g722", "siren7":
+		return 16000
+	case "sln12":
+		return 12000
+	case "sln24":
+		return 24000
+	case "sln32", "siren14":
+		return 32000
+	case "sln44":
+		return 44100
+	case "sln48":
+		return 48000
+	case "sln96":
+		return 96000
+	case "sln192":
+		return 192000
+	}
+	return 8000
+}
+
+// GetVariable returns the value of a channel variable or dialplan function
+// ("CHANNEL(linkedid)") and whether it is set. It works on a dead channel.
+func (s *Session) GetVariable(ctx context.Context, name string) (value string, ok bool, err error) {
+	s.cmd.reset("GET VARIABLE")
+	s.cmd.str(name)
+	return s.value(ctx)
+}
+
+// GetFullVariable evaluates expr ("${CALLERID(all)}") on the channel and
+// returns the result and whether Asterisk evaluated it. It works on a dead
+// channel.
+func (s *Session) GetFullVariable(ctx context.Context, expr string) (value string, ok bool, err error) {
+	s.cmd.reset("GET FULL VARIABLE")
+	s.cmd.str(expr)
+	return s.value(ctx)
+}
+
+// value runs a command whose reply is "result=1 (value)" or "result=0".
+func (s *Session) value(ctx context.Context) (string, bool, error) {
+	rep, err := s.do(ctx, deadOK, "")
+	if err != nil || rep.Result != "1" {
+		return "", false, err
+	}
+	return rep.Data, true, nil
+}
+
+// SetVariable sets a channel variable, or a writable function such as
+// CHANNEL(language). It works on a dead channel.
+func (s *Session) SetVariable(ctx context.Context, name, value string) error {
+	s.cmd.reset("SET VARIABLE")
+	s.cmd.str(name)
+	s.cmd.str(value)
+	_, err := s.do(ctx, deadOK, "")
+	return err
+}
+
+// Exec runs a dialplan application with its arguments joined by ',' and
+// returns the application's result; -2 means Asterisk has no such
+// application. It works on a dead channel.
+func (s *Session) Exec(ctx context.Context, app string, args ...string) (result int, err error) {
+	s.cmd.reset("EXEC")
+	s.cmd.str(app)
+	if len(args) > 0 {
+		s.cmd.str(strings.Join(args, ","))
+	}
+	return s.intResult(ctx, deadOK)
+}
+
+func (s *Session) intResult(ctx context.Context, fl cmdFlags) (int, error) {
+	rep, err := s.do(ctx, fl, "")
+	if err != nil {
+		return 0, err
+	}
+	return rep.ResultInt()
+}
+
+// simple runs a command whose only outcome is success or an error.
+func (s *Session) simple(ctx context.Context, fl cmdFlags) error {
+	_, err := s.do(ctx, fl, "")
+	return err
+}
+
+// Verbose logs msg on the Asterisk console at level (1-4). It works on a dead
+// channel.
+func (s *Session) Verbose(ctx context.Context, msg string, level int) error {
+	s.cmd.reset("VERBOSE")
+	s.cmd.str(msg)
+	s.cmd.int(int64(level))
+	return s.simple(ctx, deadOK)
+}
+
+// Noop does nothing; it checks that Asterisk answers. It works on a dead channel.
+func (s *Session) Noop(ctx context.Context) error {
+	s.cmd.reset("NOOP")
+	return s.simple(ctx, deadOK)
+}
+
+// ChannelStatus returns the state of the channel.
+func (s *Session) ChannelStatus(ctx context.Context) (ChannelState, error) {
+	s.cmd.reset("CHANNEL STATUS")
+	n, err := s.intResult(ctx, minusOne)
+	return ChannelState(n), err
+}
+
+// SayDigits says digits one by one; a key in escapeDigits interrupts.
+func (s *Session) SayDigits(ctx context.Context, digits, escapeDigits string) (Playback, error) {
+	return s.say(ctx, "SAY DIGITS", digits, escapeDigits)
+}
+
+// SayNumber says n as a number; a key in escapeDigits interrupts.
+func (s *Session) SayNumber(ctx context.Context, n int, escapeDigits string) (Playback, error) {
+	return s.say(ctx, "SAY NUMBER", strconv.Itoa(n), escapeDigits)
+}
+
+// SayAlpha spells text letter by letter; a key in escapeDigits interrupts.
+func (s *Session) SayAlpha(ctx context.Context, text, escapeDigits string) (Playback, error) {
+	return s.say(ctx, "SAY ALPHA", text, escapeDigits)
+}
+
+// SayPhonetic spells text with the phonetic alphabet; a key in escapeDigits
+// interrupts.
+func (s *Session) SayPhonetic(ctx context.Context, text, escapeDigits string) (Playback, error) {
+	return s.say(ctx, "SAY PHONETIC", text, escapeDigits)
+}
+
+// SayDate says the date of t; a key in escapeDigits interrupts.
+func (s *Session) SayDate(ctx context.Context, t time.Time, escapeDigits string) (Playback, error) {
+	return s.say(ctx, "SAY DATE", strconv.FormatInt(t.Unix(), 10), escapeDigits)
+}
+
+// SayTime says the time of day of t; a key in escapeDigits interrupts.
+func (s *Session) SayTime(ctx context.Context, t time.Time, escapeDigits string) (Playback, error) {
+	return s.say(ctx, "SAY TIME", strconv.FormatInt(t.Unix(), 10), escapeDigits)
+}
+
+// SayDateTime says t in an Asterisk say format ("" means the language's
+// default, such as "ABdY 'digits/at' IMp") in a time zone ("" means the
+// server's); a key in escapeDigits interrupts.
+func (s *Session) SayDateTime(ctx context.Context, t time.Time, escapeDigits, format, zone string) (Playback, error) {
+	s.cmd.reset("SAY DATETIME")
+	s.cmd.int(t.Unix())
+	s.cmd.str(escapeDigits)
+	if format != "" || zone != "" {
+		s.cmd.str(format)
+		if zone != "" {
+			s.cmd.str(zone)
+		}
+	}
+	return s.playback(ctx, playsFile, "SAY DATETIME")
+}
+
+func (s *Session) say(ctx context.Context, cmd, what, escapeDigits string) (Playback, error) {
+	s.cmd.reset(cmd)
+	s.cmd.str(what)
+	s.cmd.str(escapeDigits)
+	return s.playback(ctx, playsFile, what)
+}
+
+// DatabaseGet returns the value of family/key in Asterisk's database and
+// whether it exists. It works on a dead channel.
+func (s *Session) DatabaseGet(ctx context.Context, family, key string) (value string, ok bool, err error) {
+	s.cmd.reset("DATABASE GET")
+	s.cmd.str(family)
+	s.cmd.str(key)
+	return s.value(ctx)
+}
+
+// DatabasePut stores family/key = value in Asterisk's database. It works on a
+// dead channel.
+func (s *Session) DatabasePut(ctx context.Context, family, key, value string) error {
+	s.cmd.reset("DATABASE PUT")
+	s.cmd.str(family)
+	s.cmd.str(key)
+	s.cmd.str(value)
+	return s.dbResult(ctx)
+}
+
+// DatabaseDel deletes family/key from Asterisk's database. It works on a dead
+// channel.
+func (s *Session) DatabaseDel(ctx context.Context, family, key string) error {
+	s.cmd.reset("DATABASE DEL")
+	s.cmd.str(family)
+	s.cmd.str(key)
+	return s.dbResult(ctx)
+}
+
+// DatabaseDelTree deletes family, or only keytree within it when keytree is
+// not empty, from Asterisk's database. It works on a dead channel.
+func (s *Session) DatabaseDelTree(ctx context.Context, family, keytree string) error {
+	s.cmd.reset("DATABASE DELTREE")
+	s.cmd.str(family)
+	if keytree != "" {
+		s.cmd.str(keytree)
+	}
+	return s.dbResult(ctx)
+}
+
+// dbResult turns result=0 of a DATABASE command into an error.
+func (s *Session) dbResult(ctx context.Context) error {
+	rep, err := s.do(ctx, deadOK, "")
+	if err == nil && rep.Result != "1" {
+		err = &CommandError{Code: 200, Command: s.cmd.name, Text: rep.Text}
+	}
+	return err
+}
+
+// Gosub runs the dialplan subroutine at dialContext,extension,priority with args
+// (joined by ',') and returns when it does. Asterisk's "100 Trying" line is
+// skipped. A missing label or a failed subroutine is a *CommandError with
+// Code 200 and Asterisk's text.
+func (s *Session) Gosub(ctx context.Context, dialContext, extension string, priority string, args ...string) error {
+	s.cmd.reset("GOSUB")
+	s.cmd.str(dialContext)
+	s.cmd.str(extension)
+	s.cmd.str(priority)
+	if len(args) > 0 {
+		s.cmd.str(strings.Join(args, ","))
+	}
+	rep, err := s.do(ctx, 0, "")
+	if err == nil && (rep.Result != "0" || !strings.Contains(rep.rest, "complete")) {
+		err = &CommandError{Code: 200, Command: "GOSUB", Text: rep.Text}
+	}
+	return err
+}
+
+// AsyncAGIBreak ends an AsyncAGI session; over FastAGI Asterisk answers it
+// like NOOP.
+func (s *Session) AsyncAGIBreak(ctx context.Context) error {
+	s.cmd.reset("ASYNCAGI BREAK")
+	return s.simple(ctx, deadOK)
+}
+
+// ReceiveChar waits up to timeout (0: forever) for a character on channels
+// that support text and returns it.
+func (s *Session) ReceiveChar(ctx context.Context, timeout time.Duration) (rune, error) {
+	s.cmd.reset("RECEIVE CHAR")
+	s.cmd.ms(timeout)
+	rep, err := s.do(ctx, minusOne, "")
+	if err != nil {
+		return 0, err
+	}
+	return keyResult("RECEIVE CHAR", rep)
+}
+
+// ReceiveText waits up to timeout (0: forever) for a text message on channels
+// that support it and returns it.
+func (s *Session) ReceiveText(ctx context.Context, timeout time.Duration) (string, error) {
+	s.cmd.reset("RECEIVE TEXT")
+	s.cmd.ms(timeout)
+	rep, err := s.do(ctx, minusOne, "")
+	return rep.Data, err
+}
+
+// SendImage sends an image on channels that support it.
+func (s *Session) SendImage(ctx context.Context, image string) error {
+	s.cmd.reset("SEND IMAGE")
+	s.cmd.str(image)
+	return s.simple(ctx, minusOne)
+}
+
+// SendText sends text on channels that support it.
+func (s *Session) SendText(ctx context.Context, text string) error {
+	s.cmd.reset("SEND TEXT")
+	s.cmd.str(text)
+	return s.simple(ctx, minusOne)
+}
+
+// SetAutoHangup hangs the channel up after d (rounded down to seconds); 0
+// cancels a pending automatic hangup.
+func (s *Session) SetAutoHangup(ctx context.Context, d time.Duration) error {
+	s.cmd.reset("SET AUTOHANGUP")
+	s.cmd.int(int64(d / time.Second))
+	return s.simple(ctx, 0)
+}
+
+// SetCallerID sets the caller ID of the channel ("Name <number>" or a number).
+func (s *Session) SetCallerID(ctx context.Context, callerID string) error {
+	s.cmd.reset("SET CALLERID")
+	s.cmd.str(callerID)
+	return s.simple(ctx, 0)
+}
+
+// SetContext sets the dialplan context to continue in after AGI().
+func (s *Session) SetContext(ctx context.Context, dialContext string) error {
+	s.cmd.reset("SET CONTEXT")
+	s.cmd.str(dialContext)
+	return s.simple(ctx, 0)
+}
+
+// SetExtension sets the extension to continue at after AGI().
+func (s *Session) SetExtension(ctx context.Context, extension string) error {
+	s.cmd.reset("SET EXTENSION")
+	s.cmd.str(extension)
+	return s.simple(ctx, 0)
+}
+
+// SetPriority sets the priority (a number or a label) to continue at after AGI().
+func (s *Session) SetPriority(ctx context.Context, priority string) error {
+	s.cmd.reset("SET PRIORITY")
+	s.cmd.str(priority)
+	return s.simple(ctx, 0)
+}
+
+// SetMusic turns music on hold on or off, with class ("" means the default).
+func (s *Session) SetMusic(ctx context.Context, on bool, class string) error {
+	s.cmd.reset("SET MUSIC")
+	if on {
+		s.cmd.str("on")
+	} else {
+		s.cmd.str("off")
+	}
+	if class != "" {
+		s.cmd.str(class)
+	}
+	return s.simple(ctx, 0)
+}
+
+// TDDMode sets TDD mode: "on", "off" or "mate".
+func (s *Session) TDDMode(ctx context.Context, mode string) error {
+	s.cmd.reset("TDD MODE")
+	s.cmd.str(mode)
+	return s.simple(ctx, minusOne)
+}
+
+// SpeechCreate creates a speech object with engine.
+func (s *Session) SpeechCreate(ctx context.Context, engine string) error {
+	return s.speech(ctx, "SPEECH CREATE", 0, engine)
+}
+
+// SpeechSet sets a setting of the speech engine.
+func (s *Session) SpeechSet(ctx context.Context, name, value string) error {
+	return s.speech(ctx, "SPEECH SET", 0, name, value)
+}
+
+// SpeechDestroy destroys the speech object. It works on a dead channel.
+func (s *Session) SpeechDestroy(ctx context.Context) error {
+	return s.speech(ctx, "SPEECH DESTROY", deadOK)
+}
+
+// SpeechLoadGrammar loads the grammar at path under name.
+func (s *Session) SpeechLoadGrammar(ctx context.Context, name, path string) error {
+	return s.speech(ctx, "SPEECH LOAD GRAMMAR", 0, name, path)
+}
+
+// SpeechUnloadGrammar unloads the grammar name. It works on a dead channel.
+func (s *Session) SpeechUnloadGrammar(ctx context.Context, name string) error {
+	return s.speech(ctx, "SPEECH UNLOAD GRAMMAR", deadOK, name)
+}
+
+// SpeechActivateGrammar activates the grammar name.
+func (s *Session) SpeechActivateGrammar(ctx context.Context, name string) error {
+	return s.speech(ctx, "SPEECH ACTIVATE GRAMMAR", 0, name)
+}
+
+// SpeechDeactivateGrammar deactivates the grammar name.
+func (s *Session) SpeechDeactivateGrammar(ctx context.Context, name string) error {
+	return s.speech(ctx, "SPEECH DEACTIVATE GRAMMAR", 0, name)
+}
+
+// speech runs a SPEECH command whose result=0 means failure.
+func (s *Session) speech(ctx context.Context, cmd string, fl cmdFlags, args ...string) error {
+	s.cmd.reset(cmd)
+	for _, a := range args {
+		s.cmd.str(a)
+	}
+	rep, err := s.do(ctx, fl, "")
+	if err == nil && rep.Result != "1" {
+		err = &CommandError{Code: 200, Command: cmd, Text: rep.Text}
+	}
+	return err
+}
+
+// SpeechResult is the outcome of SPEECH RECOGNIZE.
+type SpeechResult struct {
+	Reason  string        // "speech", "dtmf" or "timeout"
+	Key     rune          // the key pressed when Reason is "dtmf"
+	EndPos  int64         // samples of the prompt played
+	Matches []SpeechMatch // what the engine recognized, best first
+}
+
+// SpeechMatch is one recognition result.
+type SpeechMatch struct {
+	Score   int
+	Text    string
+	Grammar string
+}
+
+// SpeechRecognize plays prompt and recognizes speech for up to timeout,
+// starting offset samples into the prompt.
+func (s *Session) SpeechRecognize(ctx context.Context, prompt string, timeout time.Duration, offset int64) (SpeechResult, error) {
+	s.cmd.reset("SPEECH RECOGNIZE")
+	s.cmd.str(prompt)
+	s.cmd.ms(timeout)
+	if offset > 0 {
+		s.cmd.int(offset)
+	}
+	rep, err := s.do(ctx, minusOne, "")
+	if err != nil {
+		return SpeechResult{}, err
+	}
+	res := SpeechResult{Reason: rep.Data}
+	if v, ok := rep.Attr("endpos"); ok {
+		res.EndPos, _ = parseInt(v)
+	}
+	if v, ok := rep.Attr("digit"); ok && v != "" {
+		res.Key = rune(v[0])
+	}
+	if v, ok := rep.Attr("results"); ok {
+		n, _ := parseInt(v)
+		for i := range min(n, 32) {
+			k := strconv.FormatInt(i, 10)
+			score, _ := rep.Attr("score" + k)
+			sc, _ := parseInt(score)
+			text, _ := rep.Attr("text" + k)
+			grammar, _ := rep.Attr("grammar" + k)
+			res.Matches = append(res.Matches, SpeechMatch{Score: int(sc), Text: strings.Trim(text, `"`), Grammar: grammar})
+		}
+	}
+	return res, nil
+}
+
+// deadCommands are the commands Asterisk allows on a dead channel.
+var deadCommands = map[string]bool{
+	"ASYNCAGI BREAK": true, "DATABASE DEL": true, "DATABASE DELTREE": true, "DATABASE GET": true,
+	"DATABASE PUT": true, "EXEC": true, "GET FULL VARIABLE": true, "GET VARIABLE": true, "NOOP": true,
+	"SET VARIABLE": true, "VERBOSE": true, "SPEECH DESTROY": true, "SPEECH UNLOAD GRAMMAR": true,
+}
+
+// Raw sends any command: cmd is the command words ("GET VARIABLE"), args are
+// quoted as Asterisk parses them. It returns the Reply with Extra filled, or a
+// *CommandError for a 5xx reply; result=-1 is returned as it is, not as
+// ErrHangup. After a hangup it sends only the commands Asterisk allows on a
+// dead channel. A cmd or arg containing CR, LF or NUL gives ErrBadArgument.
+func (s *Session) Raw(ctx context.Context, cmd string, args ...string) (Reply, error) {
+	words := strings.Join(strings.Fields(cmd), " ")
+	s.cmd.reset(words)
+	if strings.ContainsAny(cmd, "\r\n\x00") || words == "" {
+		s.cmd.err = ErrBadArgument
+	}
+	for _, a := range args {
+		s.cmd.str(a)
+	}
+	var fl cmdFlags
+	if deadCommands[strings.ToUpper(words)] {
+		fl |= deadOK
+	}
+	rep, err := s.do(ctx, fl, "")
+	if err == nil {
+		rep.fillExtra()
+	}
+	return rep, err
+}
