@@ -202,10 +202,10 @@ func parseRow(rec []string, col map[string]int, region string) (Row, []string) {
 }
 
 // Taken holds the accounts and numbers that already belong to callers in the
-// database.
+// database; Numbers maps each number to the account that has it.
 type Taken struct {
 	Accounts map[string]bool
-	Numbers  map[string]bool
+	Numbers  map[string]string
 }
 
 // Reject moves the rows whose account or numbers are in t to the problems,
@@ -218,8 +218,8 @@ func (res *Result) Reject(t Taken) {
 			msgs = append(msgs, fmt.Sprintf("account %s already exists", row.Account))
 		}
 		for _, n := range row.Phones {
-			if t.Numbers[n] {
-				msgs = append(msgs, fmt.Sprintf("number %s already belongs to a caller", n))
+			if owner, ok := t.Numbers[n]; ok {
+				msgs = append(msgs, fmt.Sprintf("number %s already belongs to caller %s", n, owner))
 			}
 		}
 		if len(msgs) == 0 {

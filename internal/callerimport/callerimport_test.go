@@ -71,7 +71,7 @@ func TestReadReportsEveryBadRow(t *testing.T) {
 		t.Errorf("rows:\ngot  %+v\nwant %+v", res.Rows, wantRows)
 	}
 
-	res.Reject(callerimport.Taken{Accounts: map[string]bool{"1013": true}, Numbers: map[string]bool{"+14155550102": true}})
+	res.Reject(callerimport.Taken{Accounts: map[string]bool{"1013": true}, Numbers: map[string]string{"+14155550102": "2001"}})
 	if len(res.Rows) != 0 {
 		t.Errorf("rows left after Reject: %+v", res.Rows)
 	}
@@ -79,7 +79,7 @@ func TestReadReportsEveryBadRow(t *testing.T) {
 	if last.Line != 14 || last.Message != "account 1013 already exists" {
 		t.Errorf("last problem %+v", last)
 	}
-	if p := res.Problems[0]; p.Line != 2 || p.Message != "number +14155550102 already belongs to a caller" {
+	if p := res.Problems[0]; p.Line != 2 || p.Message != "number +14155550102 already belongs to caller 2001" {
 		t.Errorf("first problem %+v", p)
 	}
 }

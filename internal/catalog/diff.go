@@ -20,6 +20,21 @@ type Change struct {
 // field is one named value of a flattened menu or survey.
 type field struct{ name, value string }
 
+// MenuFields lists the content of m as named values, in the order DiffMenus
+// compares them (the fields, then each option), for showing a menu as a table.
+func MenuFields(m ivr.Menu) [][2]string { return pairs(menuFields(m)) }
+
+// SurveyFields lists the content of s as named values, like MenuFields.
+func SurveyFields(s ivr.Survey) [][2]string { return pairs(surveyFields(s)) }
+
+func pairs(fs []field) [][2]string {
+	out := make([][2]string, len(fs))
+	for i, f := range fs {
+		out[i] = [2]string{f.name, f.value}
+	}
+	return out
+}
+
 // DiffMenus lists what changed from menu a to menu b, in the order of a's fields
 // followed by the fields only b has. Versions, IDs and publication are ignored,
 // so two versions with the same content have no changes.
