@@ -1,0 +1,304 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ivrhq/ivr/internal/ivr"
+	"github.com/ivrhq/ivr/internal/testdb"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
+
+// testPINKey is the PIN keyring the tests hash with.
+var testPINKey = "k1:" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+
+// cli runs the ivr command against one database, the way a user would.
+type cli struct {
+	t    *testing.T
+	url  string
+	pool *pgxpool.Pool
+}
+
+func newCLI(t *testing.T) *cli {
+	t.Helper()
+	url := testdb.URL(t)
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return &cli{t: t, url: url, pool: pool}
+}
+
+// run runs ivr with args and stdin and returns what it wrote.
+func (c *cli) run(stdin string, args ...string) (stdout, stderr string, err error) {
+	c.t.Helper()
+	env := map[string]string{"DATABASE_URL": c.url, "IVR_PIN_KEY": testPINKey}
+	var out, errOut bytes.Buffer
+	err = run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(stdin), &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+// ok runs ivr and fails the test when it returns an error.
+func (c *cli) ok(stdin string, args ...string) string {
+	c.t.Helper()
+	out, errOut, err := c.run(stdin, args...)
+	if err != nil {
+		c.t.Fatalf("ivr %s: %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, out, errOut)
+	}
+	return out
+}
+
+// scalar runs a query that returns one value.
+func (c *cli) scalar(dest any, sql string, args ...any) {
+	c.t.Helper()
+	if err := c.pool.QueryRow(context.Background(), sql, args...).Scan(dest); err != nil {
+		c.t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+func (c *cli) count(sql string, args ...any) int {
+	c.t.Helper()
+	var n int
+	c.scalar(&n, sql, args...)
+	return n
+}
+
+func TestCallersCRUD(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	if out := c.ok("4831\n", "callers", "add", "1001", "--name", "Ada Lovelace", "--numbers", "+14155550101;(415) 555-0102", "--pin-stdin"); out != "added caller 1001\n" {
+		t.Errorf("add said %q", out)
+	}
+	if n := c.count(`SELECT count(*) FROM caller_phones p JOIN callers c ON c.id = p.caller_id WHERE c.account = '1001'`); n != 2 {
+		t.Errorf("caller 1001 has %d numbers, want 2", n)
+	}
+	kr, err := ivr.ParseKeyring(testPINKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h ivr.PINHash
+	if err := c.pool.QueryRow(context.Background(), `SELECT pin_key_id, pin_hash FROM callers WHERE account = '1001'`).Scan(&h.KeyID, &h.Sum); err != nil {
+		t.Fatal(err)
+	}
+	if !kr.Verify("4831", h) {
+		t.Error("the stored PIN hash does not verify 4831")
+	}
+
+	_, _, err = c.run("1234\n", "callers", "add", "1002", "--numbers", "+14155550103", "--pin-stdin")
+	if err == nil || !strings.Contains(err.Error(), "too easy") || strings.Contains(err.Error(), "1234") {
+		t.Errorf("a weak PIN: error %v, want one saying it is too easy without showing it", err)
+	}
+	if _, _, err = c.run("", "callers", "add", "1003", "--numbers", "+14155550101"); err == nil || !strings.Contains(err.Error(), "caller_phones_e164_key") {
+		t.Errorf("a taken number: error %v", err)
+	}
+	if n := c.count(`SELECT count(*) FROM callers`); n != 1 {
+		t.Errorf("%d callers after refused adds, want 1", n)
+	}
+
+	c.ok("", "callers", "add", "1002", "--name", "Alan Turing", "--numbers", "4155550103", "--language", "en")
+	c.ok("", "callers", "add", "2001", "--name", "Grace Hopper", "--numbers", "+31612345678")
+
+	var shown []map[string]string
+	out := c.ok("", "callers", "show", "1001", "--format", "json")
+	if err := json.Unmarshal([]byte(out), &shown); err != nil || len(shown) != 1 {
+		t.Fatalf("show json %q: %v", out, err)
+	}
+	if shown[0]["numbers"] != "+14155550101 +14155550102" || shown[0]["pin"] != "set" || strings.Contains(out, "4831") {
+		t.Errorf("show: %v", shown[0])
+	}
+	if _, _, err := c.run("", "callers", "show", "9999"); err == nil || err.Error() != "no caller with account 9999" {
+		t.Errorf("show unknown: %v", err)
+	}
+
+	accounts := func(args ...string) string {
+		t.Helper()
+		out := c.ok("", append([]string{"callers", "list", "--format", "csv"}, args...)...)
+		var acc []string
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
+			acc = append(acc, strings.Split(line, ",")[0])
+		}
+		return strings.Join(acc, " ")
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "1001 1002 2001"},
+		{[]string{"--name", "TURING"}, "1002"},
+		{[]string{"--account", "10"}, "1001 1002"},
+		{[]string{"--phone", "612345678"}, "2001"},
+		{[]string{"--phone", "(415) 555-0103"}, "1002"},
+		{[]string{"--limit", "2"}, "1001 1002"},
+		{[]string{"--limit", "2", "--offset", "2"}, "2001"},
+		{[]string{"--after", "1002"}, "2001"},
+		{[]string{"--locked", "yes"}, ""},
+		{[]string{"--status", "disabled"}, ""},
+	} {
+		if got := accounts(tt.args...); got != tt.want {
+			t.Errorf("list %v = %q, want %q", tt.args, got, tt.want)
+		}
+	}
+
+	if _, err := c.pool.Exec(context.Background(), `UPDATE callers SET pin_failures = 5, locked_until = now() + interval '1 hour' WHERE account = '1002'`); err != nil {
+		t.Fatal(err)
+	}
+	if got := accounts("--locked", "yes"); got != "1002" {
+		t.Errorf("locked callers %q, want 1002", got)
+	}
+	c.ok("", "callers", "unlock", "1002")
+	if got := accounts("--locked", "no"); got != "1001 1002 2001" {
+		t.Errorf("after unlock, unlocked callers %q", got)
+	}
+	if n := c.count(`SELECT pin_failures FROM callers WHERE account = '1002'`); n != 0 {
+		t.Errorf("failures after unlock: %d", n)
+	}
+
+	c.ok("", "callers", "update", "1002", "--status", "disabled", "--numbers", "4155550199", "--language=")
+	var status, lang string
+	c.scalar(&status, `SELECT status FROM callers WHERE account = '1002'`)
+	c.scalar(&lang, `SELECT language FROM callers WHERE account = '1002'`)
+	if status != "disabled" || lang != "" || accounts("--phone", "+14155550199") != "1002" || accounts("--phone", "4155550103") != "" {
+		t.Errorf("after update: status %q, language %q, numbers not replaced", status, lang)
+	}
+
+	pinFile := filepath.Join(t.TempDir(), "pin")
+	if err := os.WriteFile(pinFile, []byte("5820\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.pool.Exec(context.Background(), `UPDATE callers SET pin_failures = 2 WHERE account = '1001'`); err != nil {
+		t.Fatal(err)
+	}
+	c.ok("", "callers", "set-pin", "1001", "--pin-file", pinFile)
+	if err := c.pool.QueryRow(context.Background(), `SELECT pin_key_id, pin_hash FROM callers WHERE account = '1001'`).Scan(&h.KeyID, &h.Sum); err != nil {
+		t.Fatal(err)
+	}
+	if !kr.Verify("5820", h) || c.count(`SELECT pin_failures FROM callers WHERE account = '1001'`) != 0 {
+		t.Error("set-pin did not store the new PIN and clear the failures")
+	}
+	if _, _, err := c.run("", "callers", "set-pin", "1001", "--pin-stdin"); err == nil {
+		t.Error("set-pin with empty stdin succeeded")
+	}
+	_, _, err = c.run("", "callers", "set-pin", "1001", "--pin-file", pinFile, "--pin-key", "")
+	if err == nil || !strings.Contains(err.Error(), "no PIN key") {
+		t.Errorf("set-pin without a key: %v", err)
+	}
+
+	c.ok("", "callers", "delete", "2001")
+	if _, _, err := c.run("", "callers", "delete", "2001"); err == nil || err.Error() != "no caller with account 2001" {
+		t.Errorf("delete twice: %v", err)
+	}
+	if n := c.count(`SELECT count(*) FROM caller_phones WHERE e164 = '+31612345678'`); n != 0 {
+		t.Errorf("the deleted caller's number is still there")
+	}
+}
+
+// badImport has good rows, one row for each kind of mistake, and one row
+// that clashes with the caller already in the database.
+const badImport = `account,name,numbers,language,pin
+1001,Ada Lovelace,+14155550101;4155550102,en,4831
+10x2,Bad Account,+14155550103,,
+1004,Bad Number,555,,
+1005,No Number,,,
+1006,Weak PIN,+14155550106,,1234
+1001,Same Account,+14155550108,,
+1009,Same Number,(415)555-0101,,
+1010,Bad Language,+14155550110,English,
+1011,In The Database,+14155550199,,
+9000,Account In The Database,+14155550111,,
+1013,Grace Hopper,+14155550113 +14155550114,es_MX,
+`
+
+func TestCallersImport(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	c.ok("", "callers", "add", "9000", "--numbers", "+14155550199")
+	file := filepath.Join(t.TempDir(), "callers.csv")
+	if err := os.WriteFile(file, []byte(badImport), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, err := c.run("", "callers", "import", file)
+	if err == nil || !strings.Contains(err.Error(), "9 of 11 rows are invalid; nothing imported") {
+		t.Fatalf("import of a bad file: %v", err)
+	}
+	for _, want := range []string{
+		":3: account \"10x2\" must be 1 to 20 digits",
+		":4: number \"555\" is not a valid phone number",
+		":5: no phone number",
+		":6: pin is too easy to guess",
+		":7: account 1001 is already on line 2",
+		":8: number +14155550101 is already on line 2",
+		":9: language \"English\"",
+		":10: number +14155550199 already belongs to caller 9000",
+		":11: account 9000 already exists",
+	} {
+		if !strings.Contains(stderr, file+want) {
+			t.Errorf("the report lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, "1234") || strings.Contains(stderr, "4831") {
+		t.Errorf("the report shows a PIN:\n%s", stderr)
+	}
+	if n := c.count(`SELECT count(*) FROM callers`); n != 1 {
+		t.Fatalf("%d callers after a refused import, want 1", n)
+	}
+
+	out, stderr, err := c.run("", "callers", "import", file, "--skip-invalid")
+	if err != nil || out != "imported 2 callers, skipped 9 invalid rows\n" || !strings.Contains(stderr, "2/2 100%") {
+		t.Fatalf("--skip-invalid: %v\nstdout %q\nstderr %q", err, out, stderr)
+	}
+	if n := c.count(`SELECT count(*) FROM callers WHERE account IN ('1001', '1013')`); n != 2 {
+		t.Errorf("imported %d of the 2 good rows", n)
+	}
+	if n := c.count(`SELECT count(*) FROM callers WHERE pin_hash IS NOT NULL`); n != 1 {
+		t.Errorf("%d callers with a PIN, want 1 (1001)", n)
+	}
+
+	export := c.ok("", "callers", "export")
+	want := "account,name,numbers,language\n1001,Ada Lovelace,+14155550101;+14155550102,en\n1013,Grace Hopper,+14155550113;+14155550114,es_MX\n9000,,+14155550199,\n"
+	if export != want {
+		t.Errorf("export:\ngot  %q\nwant %q", export, want)
+	}
+}
+
+// BenchmarkCallersImport imports 10,000 callers with PINs into an empty
+// database per iteration.
+func BenchmarkCallersImport(b *testing.B) {
+	var buf strings.Builder
+	buf.WriteString("account,name,numbers,language,pin\n")
+	for i := range 10000 {
+		pin := fmt.Sprintf("%06d", (i*7919+104729)%1000000)
+		for ivr.ValidatePIN(pin) != nil {
+			pin = fmt.Sprintf("%06d", (i*31+len(pin)*7)%1000000+100000)
+		}
+		fmt.Fprintf(&buf, "%d,Caller %d,+1415%07d;+1628%07d,en,%s\n", 100000+i, i, i, i, pin)
+	}
+	file := filepath.Join(b.TempDir(), "callers.csv")
+	if err := os.WriteFile(file, []byte(buf.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		b.StopTimer()
+		url := testdb.URL(b)
+		env := map[string]string{"DATABASE_URL": url, "IVR_PIN_KEY": testPINKey}
+		b.StartTimer()
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), []string{"callers", "import", file, "--skip-invalid"}, func(k string) string { return env[k] }, nil, &out, &errOut)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if got := out.String(); got != "imported 10000 callers\n" {
+			b.Fatalf("import said %q", got)
+		}
+	}
+}
