@@ -1,0 +1,139 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/ivrhq/ivr/internal/catalog"
+)
+
+func TestMenusAndSurveysApply(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+
+	// The sample menus offer the sample survey, so they cannot go first.
+	_, stderr, err := c.run("", "menus", "apply", "-f", "../../menus.yaml")
+	if err == nil || !strings.Contains(stderr, `../../menus.yaml:23: menu "main": survey "satisfaction" is not published`) {
+		t.Fatalf("menus before surveys: %v\n%s", err, stderr)
+	}
+	if n := c.count(`SELECT count(*) FROM menu_versions`); n != 0 {
+		t.Fatalf("%d menu versions stored from a file with a mistake", n)
+	}
+
+	out := c.ok("", "surveys", "apply", "-f", "../../surveys.yaml", "--publish", "--format", "csv")
+	if out != "key,version,status,changes,live\nsatisfaction,1,new,,yes\n" {
+		t.Errorf("surveys apply:\n%s", out)
+	}
+	out = c.ok("", "menus", "apply", "-f", "../../menus.yaml", "--publish", "--format", "csv")
+	if out != "key,version,status,changes,live\nmain,1,new,,yes\ndepartments,1,new,,yes\n" {
+		t.Errorf("menus apply:\n%s", out)
+	}
+	if n := c.count(`SELECT count(*) FROM menu_versions WHERE published_at IS NOT NULL`); n != 2 {
+		t.Errorf("%d published menu versions, want 2", n)
+	}
+	if n := c.count(`SELECT count(*) FROM menu_options o JOIN menu_versions v ON v.id = o.menu_version_id JOIN menus m ON m.id = v.menu_id WHERE m.key = 'main'`); n != 7 {
+		t.Errorf("main has %d options stored, want 7", n)
+	}
+
+	out = c.ok("", "menus", "apply", "-f", "../../menus.yaml", "--format", "csv")
+	if out != "key,version,status,changes,live\nmain,1,unchanged,0,yes\ndepartments,1,unchanged,0,yes\n" {
+		t.Errorf("applying the same file again:\n%s", out)
+	}
+
+	// A changed file stores a new draft of the changed menu only.
+	data, err := os.ReadFile("../../menus.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(data), "prompt: ivr/main-menu", "prompt: ivr/main-menu-v2", 1)
+	changed = strings.Replace(changed, "label: Operator", "label: Reception", 1)
+	file := filepath.Join(t.TempDir(), "menus.yaml")
+	if err := os.WriteFile(file, []byte(changed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out = c.ok("", "menus", "apply", "-f", file, "--format", "csv")
+	if out != "key,version,status,changes,live\ndepartments,1,unchanged,0,yes\nmain,2,changed (2),,no\n" {
+		t.Errorf("applying a changed file:\n%s", out)
+	}
+	out = c.ok("", "menus", "diff", "main", "--format", "csv")
+	if out != "field,version 1,version 2\nprompt,ivr/main-menu,ivr/main-menu-v2\noption 0 label,Operator,Reception\n" {
+		t.Errorf("diff:\n%s", out)
+	}
+	out = c.ok("", "menus", "list", "--format", "csv")
+	if !strings.Contains(out, "\nmain,2,1,2,") || !strings.Contains(out, "\ndepartments,1,1,1,") {
+		t.Errorf("list:\n%s", out)
+	}
+	out = c.ok("", "menus", "list", "main", "--format", "csv")
+	if !strings.Contains(out, "main,1,yes,") || !strings.Contains(out, "main,2,no,") {
+		t.Errorf("list main:\n%s", out)
+	}
+	out = c.ok("", "menus", "show", "main", "--version", "live", "--format", "csv")
+	if !strings.Contains(out, "version,1\n") || !strings.Contains(out, "prompt,ivr/main-menu\n") || !strings.Contains(out, "option 2,survey satisfaction\n") {
+		t.Errorf("show live:\n%s", out)
+	}
+	if out := c.ok("", "menus", "publish", "main"); out != "menu main version 2 is live\n" {
+		t.Errorf("publish: %q", out)
+	}
+	var live string
+	c.scalar(&live, `SELECT v.prompt FROM menu_versions v JOIN menus m ON m.id = v.menu_id WHERE m.key = 'main' AND v.published_at IS NOT NULL ORDER BY v.version DESC LIMIT 1`)
+	if live != "ivr/main-menu-v2" {
+		t.Errorf("live prompt %q after publish", live)
+	}
+	if _, _, err := c.run("", "menus", "publish", "main", "--version", "1"); err == nil || !strings.Contains(err.Error(), "older than the live version 2") {
+		t.Errorf("publishing an older version: %v", err)
+	}
+
+	// export writes what apply reads back to the same menus.
+	exported := c.ok("", "menus", "export")
+	opts := catalog.Options{PublishedSurveys: map[string]bool{"satisfaction": true}}
+	want, err := catalog.ParseMenus("menus.yaml", []byte(changed), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := catalog.ParseMenus("export", []byte(exported), opts)
+	if err != nil {
+		t.Fatalf("export does not parse: %v\n%s", err, exported)
+	}
+	if len(got) != 2 || !reflect.DeepEqual(got[0], want[1]) || !reflect.DeepEqual(got[1], want[0]) {
+		t.Errorf("export (in key order) differs from the file:\n%s", exported)
+	}
+	out = c.ok("", "surveys", "export")
+	if !strings.Contains(out, "key: satisfaction") || !strings.Contains(out, "allowed_digits: \"12345\"") {
+		t.Errorf("surveys export:\n%s", out)
+	}
+}
+
+func TestMenusApplyReportsMistakes(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "menus.yaml")
+	src := "menus:\n  - key: main\n    prompt: hello\n    options:\n      - {digits: \"1\", action: recrod}\n      - {digits: \"1\", action: submenu, target: nowhere}\n"
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	prompts := filepath.Join(dir, "sounds")
+	if err := os.MkdirAll(prompts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, err := c.run("", "menus", "apply", "-f", file, "--prompts-dir", prompts)
+	if err == nil || !strings.Contains(err.Error(), "4 mistakes; nothing stored") {
+		t.Fatalf("apply: %v\n%s", err, stderr)
+	}
+	for _, want := range []string{
+		file + `:3: menu "main": sound "hello" is not in`,
+		file + `:5: menu "main": unknown action "recrod"`,
+		file + `:6: menu "main": digits "1" are used twice (first on line 5)`,
+		file + `:6: menu "main": submenu "nowhere" is neither in this file nor published`,
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if n := c.count(`SELECT count(*) FROM menus`); n != 0 {
+		t.Errorf("%d menus stored", n)
+	}
+}
