@@ -3,6 +3,7 @@ package db
 import (
 	"database/sql"
 	"fmt"
+	"io/fs"
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -23,4 +24,16 @@ func NewMigrator(sqlDB *sql.DB) (*goose.Provider, error) {
 		return nil, fmt.Errorf("migrator: %w", err)
 	}
 	return p, nil
+}
+
+// LatestVersion returns the version of the newest embedded migration: the
+// schema version this binary needs.
+func LatestVersion() (version int64, name string) {
+	names, _ := fs.Glob(Migrations, "*.sql")
+	for _, n := range names {
+		if v, err := goose.NumericComponent(n); err == nil && v > version {
+			version, name = v, n
+		}
+	}
+	return version, name
 }
