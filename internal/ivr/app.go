@@ -4,6 +4,8 @@ import (
 	"errors"
 	"log/slog"
 	"time"
+
+	"github.com/ivrhq/ivr/internal/agi"
 )
 
 // App is the IVR application: the handlers of the lookup and ivr routes and
@@ -41,3 +43,12 @@ func New(cfg Config, svc Services) (*App, error) {
 
 // Config returns the configuration in effect, defaults filled in.
 func (a *App) Config() Config { return a.cfg }
+
+// Register adds the routes of the App to mux: "lookup" (ServeLookup), and
+// "ivr" and the subtree "ivr/" (ServeIVR; agi://host/ivr/sales starts at the
+// menu "sales").
+func (a *App) Register(mux *agi.ServeMux) {
+	mux.Handle("lookup", agi.HandlerFunc(a.ServeLookup))
+	mux.Handle("ivr", agi.HandlerFunc(a.ServeIVR))
+	mux.Handle("ivr/", agi.HandlerFunc(a.ServeIVR))
+}

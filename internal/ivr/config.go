@@ -29,6 +29,9 @@ type Config struct {
 	// RecordSilence ends a recording after this much silence; negative turns
 	// silence detection off. Default 5s.
 	RecordSilence time.Duration
+	// StoreTimeout bounds each database operation of the ivr route; a store that
+	// does not answer in time counts as down for that call. Default 5s.
+	StoreTimeout time.Duration
 	// InputTimeout is the GET DATA timeout for account numbers and PINs (first
 	// digit and between digits). Default 6s.
 	InputTimeout time.Duration
@@ -157,6 +160,7 @@ func (c Config) withDefaults() (Config, error) {
 	defStr(&c.RecordFormat, "wav")
 	def(&c.RecordMaxDuration, 3*time.Minute)
 	def(&c.RecordSilence, 5*time.Second)
+	def(&c.StoreTimeout, 5*time.Second)
 	def(&c.InputTimeout, 6*time.Second)
 	defInt(&c.MaxAccountTries, 3)
 	defInt(&c.MaxPINTries, 3)
@@ -168,7 +172,7 @@ func (c Config) withDefaults() (Config, error) {
 	switch {
 	case !path.IsAbs(c.RecordingDir):
 		return c, fmt.Errorf("recording directory %q is not absolute", c.RecordingDir)
-	case c.LookupTimeout < 0, c.RecordMaxDuration < 0, c.InputTimeout < 0, c.LockBase < 0, c.LockMax < c.LockBase:
+	case c.LookupTimeout < 0, c.StoreTimeout < 0, c.RecordMaxDuration < 0, c.InputTimeout < 0, c.LockBase < 0, c.LockMax < c.LockBase:
 		return c, errors.New("negative duration, or lock max below lock base")
 	case c.MaxAccountTries < 0, c.MaxPINTries < 0, c.LockAfter < 0:
 		return c, errors.New("negative try count")

@@ -1,0 +1,161 @@
+package ivr
+
+import (
+	"context"
+	"errors"
+)
+
+// Journal keys of the identification steps.
+const (
+	keyAccount = "account"
+	keyPIN     = "pin"
+)
+
+// maxAccountDigits bounds the account number a caller can type.
+const maxAccountDigits = 16
+
+// authenticate identifies the caller and checks the PIN. It returns an empty
+// result once the caller is authenticated, or the result that ends the call
+// (auth_failed, locked). A known caller ID goes straight to the PIN; otherwise
+// the caller types an account number first, and is asked again after a wrong
+// PIN. An unknown account, a wrong PIN and a locked account all sound the same.
+func (c *call) authenticate() (Result, error) {
+	cfg := c.app.cfg
+	byPhone := c.caller != nil
+	if byPhone {
+		c.end.CallerID = c.caller.ID
+	}
+	accountTries := 0
+	for tries := 0; tries < cfg.MaxPINTries; {
+		if c.caller == nil {
+			if accountTries >= cfg.MaxAccountTries {
+				break
+			}
+			accountTries++
+			found, err := c.askAccount()
+			if err != nil {
+				return ResultError, err
+			}
+			if !found {
+				continue
+			}
+		}
+		tries++
+		ok, err := c.askPIN()
+		if err != nil {
+			return ResultError, err
+		}
+		if ok {
+			c.end.Authenticated = true
+			c.end.CallerID = c.caller.ID
+			return "", nil
+		}
+		if !byPhone {
+			c.caller = nil
+		}
+	}
+	c.say(cfg.Prompts.Goodbye)
+	if c.locked {
+		return ResultLocked, nil
+	}
+	return ResultAuthFailed, nil
+}
+
+// askAccount asks for the account number once. found is false when nothing was
+// typed; an account that does not exist still leads to the PIN prompt (c.caller
+// stays nil), so the caller cannot tell which of the two was wrong.
+func (c *call) askAccount() (found bool, err error) {
+	cfg := c.app.cfg
+	prompt, in, err := c.getData(cfg.Prompts.Login, cfg.InputTimeout, maxAccountDigits, false)
+	if err != nil {
+		return false, err
+	}
+	if in.empty() {
+		c.say(cfg.Prompts.TryAgain)
+		return false, c.journalInput(prompt, StepAccount, keyAccount, in, in.outcome(false), false)
+	}
+	var caller Caller
+	lookupErr := c.db("caller by account", func(ctx context.Context) (err error) {
+		caller, err = c.app.svc.Callers.CallerByAccount(ctx, in.Digits)
+		return err
+	})
+	out := OutcomeValid
+	switch {
+	case errors.Is(lookupErr, ErrNotFound):
+		out = OutcomeInvalid
+		c.caller = &Caller{} // unknown: the PIN is asked and always refused
+	case lookupErr != nil:
+		return false, lookupErr
+	default:
+		c.caller = &caller
+		c.end.CallerID = caller.ID
+	}
+	if err := c.journalInput(prompt, StepAccount, keyAccount, in, out, false); err != nil {
+		return false, err
+	}
+	if c.caller.ID != 0 && c.caller.Language != "" && c.caller.Language != c.r.Language {
+		if err := c.setLanguage(); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// askPIN collects one PIN and checks it. Every attempt on a real account is
+// audited; failures count across calls and lock the account for a growing time
+// once they reach LockAfter. A locked, disabled or unknown account hears the
+// same "incorrect" prompt as a wrong PIN.
+func (c *call) askPIN() (bool, error) {
+	cfg := c.app.cfg
+	svc := c.app.svc
+	prompt, in, err := c.getData(cfg.Prompts.Password, cfg.InputTimeout, MaxPINLength, true)
+	if err != nil {
+		return false, err
+	}
+	caller := c.caller
+	if in.empty() {
+		c.say(cfg.Prompts.TryAgain)
+		return false, c.journalInput(prompt, StepPIN, keyPIN, in, in.outcome(false), true)
+	}
+	now := c.app.now()
+	right := svc.Keyring.Verify(in.Digits, caller.PIN)
+	locked := caller.Locked(now)
+	ok := right && !locked && caller.ID != 0 && caller.Status == CallerActive
+	var audit []write
+	switch {
+	case caller.ID == 0:
+	case ok:
+		audit = append(audit, write{"record pin success", func(ctx context.Context) error {
+			return svc.PINs.RecordPINSuccess(ctx, caller.ID, c.row.ID, now)
+		}})
+		if svc.Keyring.NeedsRehash(caller.PIN) {
+			h := svc.Keyring.Hash(in.Digits)
+			audit = append(audit, write{"rehash pin", func(ctx context.Context) error {
+				return svc.PINs.SetPIN(ctx, caller.ID, h)
+			}})
+		}
+	default:
+		audit = append(audit, write{"record pin failure", func(ctx context.Context) error {
+			failures, err := svc.PINs.RecordPINFailure(ctx, caller.ID, c.row.ID, now)
+			if err != nil {
+				return err
+			}
+			caller.PINFailures = failures
+			if d := cfg.lockFor(failures); d > 0 {
+				caller.LockedUntil = now.Add(d)
+				return svc.PINs.LockCaller(ctx, caller.ID, caller.LockedUntil)
+			}
+			return nil
+		}})
+	}
+	if err := c.journalInput(prompt, StepPIN, keyPIN, in, in.outcome(ok), true, audit...); err != nil {
+		return false, err
+	}
+	if !ok {
+		if caller.Locked(now) || locked {
+			c.locked = true
+		}
+		c.say(cfg.Prompts.Incorrect)
+	}
+	return ok, nil
+}

@@ -1,0 +1,322 @@
+package ivr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/ivrhq/ivr/internal/agi"
+)
+
+// Result is what a route tells the dialplan in IVR_RESULT when it returns.
+type Result string
+
+// Values of IVR_RESULT.
+const (
+	ResultCompleted  Result = "completed"   // the caller finished, or chose to hang up
+	ResultHangup     Result = "hangup"      // the caller hung up
+	ResultAuthFailed Result = "auth_failed" // no valid account and PIN within the tries
+	ResultLocked     Result = "locked"      // the account is locked after too many failures
+	ResultTransfer   Result = "transfer"    // IVR_TRANSFER_TO names where to send the call
+	ResultError      Result = "error"       // the service failed; the caller heard an apology
+)
+
+// endReason maps a result to the end reason stored on the call row.
+func (r Result) endReason() EndReason {
+	switch r {
+	case ResultCompleted:
+		return EndCompleted
+	case ResultHangup:
+		return EndHangup
+	case ResultAuthFailed:
+		return EndAuthFailed
+	case ResultLocked:
+		return EndLockedOut
+	case ResultTransfer:
+		return EndTransferred
+	}
+	return EndError
+}
+
+// storeError marks a failure of the database behind the ports, so the flow
+// apologises and ends with IVR_RESULT=error.
+type storeError struct {
+	op  string
+	err error
+}
+
+func (e *storeError) Error() string { return e.op + ": " + e.err.Error() }
+func (e *storeError) Unwrap() error { return e.err }
+
+// errUnknownMenu reports a menu or survey key with no published version: an
+// error for the dialplan, not for the database.
+type errUnknownMenu struct{ kind, key string }
+
+func (e *errUnknownMenu) Error() string { return fmt.Sprintf("no published %s %q", e.kind, e.key) }
+
+// errShutdown is returned when the server closes a call that is still up.
+var errShutdown = errors.New("server shutting down")
+
+// call is the state of one ivr or lookup session. It lives as long as the
+// handler and is used by the handler's goroutine only (the writes it fans out
+// are waited for before the method that started them returns).
+type call struct {
+	app *App
+	s   *agi.Session
+	r   *agi.Request
+	// ctx is the channel's context: cancelled on HANGUP, a dropped connection or
+	// server Close. dctx outlives it for the closing writes and the dead-channel
+	// commands.
+	ctx, dctx context.Context
+	log       *slog.Logger
+
+	row      Call
+	end      CallEnd
+	seq      int
+	attempts map[string]int
+	caller   *Caller // identified caller, nil when none
+	locked   bool    // the caller's account was locked during this call
+
+	// queued prompts are played before the next input prompt (joined with "&",
+	// so GET DATA plays them in one command) or flushed at the end.
+	queued []string
+	// hungup is set once the hangup step is journaled, so it is written once.
+	hungup bool
+	// hangupAtEnd asks finish to hang up the channel after IVR_RESULT is set.
+	hangupAtEnd bool
+}
+
+func (a *App) newCall(s *agi.Session, r *agi.Request, route string) *call {
+	ctx := r.Context()
+	raw := r.CallerID
+	c := &call{
+		app:      a,
+		s:        s,
+		r:        r,
+		ctx:      ctx,
+		dctx:     context.WithoutCancel(ctx),
+		log:      a.log.With("uniqueid", r.UniqueID, "route", route),
+		attempts: make(map[string]int),
+	}
+	c.row = Call{
+		UniqueID:    r.UniqueID,
+		Channel:     r.Channel,
+		Route:       route,
+		CallerIDRaw: raw,
+		DNID:        r.DNID,
+		StartedAt:   a.now(),
+	}
+	if e164, ok := a.normalize(raw); ok {
+		c.row.CallerIDE164 = e164
+	}
+	return c
+}
+
+// db runs one store operation with the store timeout, on a context the channel
+// cannot cancel, and marks its failure as a store error.
+func (c *call) db(op string, f func(ctx context.Context) error) error {
+	ctx, cancel := context.WithTimeout(c.dctx, c.app.cfg.StoreTimeout)
+	defer cancel()
+	if err := f(ctx); err != nil {
+		return &storeError{op: op, err: err}
+	}
+	return nil
+}
+
+// write is a store operation fanned out by writeAll.
+type write struct {
+	op string
+	f  func(ctx context.Context) error
+}
+
+// writeAll runs the writes at the same time and waits for all of them, so the
+// store can put them into one shared commit; it returns the first error. A flow
+// that calls writeAll moves on only once every write is durable.
+func (c *call) writeAll(ws ...write) error {
+	switch len(ws) {
+	case 0:
+		return nil
+	case 1:
+		return c.db(ws[0].op, ws[0].f)
+	}
+	errs := make(chan error, len(ws))
+	for _, w := range ws[1:] {
+		go func() { errs <- c.db(w.op, w.f) }()
+	}
+	first := c.db(ws[0].op, ws[0].f)
+	for range ws[1:] {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// step returns the next journal entry of the call, numbered and timed.
+func (c *call) step(kind StepKind, key string, out Outcome) Step {
+	c.seq++
+	c.attempts[key]++
+	return Step{CallID: c.row.ID, Seq: c.seq, Key: key, Kind: kind, Outcome: out, Attempt: c.attempts[key], At: c.app.now()}
+}
+
+// stepWrite makes a write of one journal step.
+func (c *call) stepWrite(st Step) write {
+	return write{"append step", func(ctx context.Context) error { return c.app.svc.Journal.AppendStep(ctx, st) }}
+}
+
+// promptSteps returns the journal writes of the prompts in a "&"-joined prompt.
+func (c *call) promptSteps(prompt string, out Outcome) []write {
+	var ws []write
+	if prompt == "" {
+		return nil
+	}
+	for p := range strings.SplitSeq(prompt, "&") {
+		ws = append(ws, c.stepWrite(c.step(StepPrompt, p, out)))
+	}
+	return ws
+}
+
+// say queues a prompt for the next input prompt, or for the end of the call.
+func (c *call) say(prompt string) { c.queued = append(c.queued, prompt) }
+
+// withQueued returns prompt preceded by the queued prompts and empties the queue.
+func (c *call) withQueued(prompt string) string {
+	if len(c.queued) == 0 {
+		return prompt
+	}
+	p := strings.Join(append(c.queued, prompt), "&")
+	c.queued = c.queued[:0]
+	return p
+}
+
+// input is what a caller did at one prompt.
+type input struct {
+	Digits   string
+	TimedOut bool // nothing pressed, or digits followed by silence
+	Elapsed  time.Duration
+}
+
+// empty reports whether nothing was pressed.
+func (in input) empty() bool { return in.Digits == "" }
+
+// keys returns the digits, or "#" when the caller pressed # alone: GET DATA
+// never returns the # that ends input, and reports it as an empty result
+// without "(timeout)".
+func (in input) keys() string {
+	if in.Digits == "" && !in.TimedOut {
+		return "#"
+	}
+	return in.Digits
+}
+
+// outcome is the journal outcome of a collected input: valid, timeout when
+// nothing was pressed in time, else invalid.
+func (in input) outcome(valid bool) Outcome {
+	switch {
+	case valid:
+		return OutcomeValid
+	case in.empty() && in.TimedOut:
+		return OutcomeTimeout
+	}
+	return OutcomeInvalid
+}
+
+// getData plays the queued prompts and prompt and collects up to maxDigits keys
+// (a secret input is masked by the agi package and never journaled). A hangup,
+// an unplayable prompt or a failed command is journaled with the prompt and
+// returned as an error; otherwise the caller of getData journals the input with
+// journalInput once it knows whether the input is valid.
+func (c *call) getData(prompt string, timeout time.Duration, maxDigits int, secret bool) (string, input, error) {
+	prompt = c.withQueued(prompt)
+	start := time.Now()
+	var (
+		in  agi.Input
+		err error
+	)
+	if secret {
+		in, err = c.s.GetSecretData(c.ctx, prompt, timeout, maxDigits)
+	} else {
+		in, err = c.s.GetData(c.ctx, prompt, timeout, maxDigits)
+	}
+	got := input{Digits: in.Digits, TimedOut: in.TimedOut, Elapsed: time.Since(start)}
+	if err != nil {
+		return prompt, got, c.commandFailed(prompt, err)
+	}
+	return prompt, got, nil
+}
+
+// journalInput writes the prompt steps and the input step of one getData, plus
+// the extra writes (a response, a PIN audit), in one shared commit.
+func (c *call) journalInput(prompt string, kind StepKind, key string, in input, out Outcome, secret bool, extra ...write) error {
+	ws := c.promptSteps(prompt, OutcomeValid)
+	st := c.step(kind, key, out)
+	st.Elapsed = in.Elapsed
+	st.Secret = secret
+	if !secret {
+		st.Digits = in.keys()
+	}
+	ws = append(ws, c.stepWrite(st))
+	return c.writeAll(append(ws, extra...)...)
+}
+
+// commandFailed journals a prompt whose command failed and classifies the
+// failure: the caller hung up (ErrHangup), Asterisk could not play the prompt
+// (*agi.PromptError), or anything else.
+func (c *call) commandFailed(prompt string, err error) error {
+	var pe *agi.PromptError
+	switch {
+	case c.isHangup(err):
+		ws := c.promptSteps(prompt, OutcomeHangup)
+		if werr := c.writeAll(ws...); werr != nil {
+			return errors.Join(agi.ErrHangup, werr)
+		}
+		return agi.ErrHangup
+	case errors.As(err, &pe):
+		ws := c.promptSteps(prompt, OutcomeError)
+		if werr := c.writeAll(ws...); werr != nil {
+			return errors.Join(err, werr)
+		}
+		return err
+	case errors.Is(err, agi.ErrServerClosed):
+		return errShutdown
+	}
+	return err
+}
+
+// isHangup reports whether err means the caller is gone.
+func (c *call) isHangup(err error) bool {
+	return errors.Is(err, agi.ErrHangup) || c.s.Hungup()
+}
+
+// play streams a prompt that takes no input (queued prompts first) and
+// journals it.
+func (c *call) play(prompt string) error {
+	c.say(prompt)
+	return c.flush()
+}
+
+// flush streams the queued prompts and journals each.
+func (c *call) flush() error {
+	prompts := c.queued
+	c.queued = nil
+	for _, p := range prompts {
+		if _, err := c.s.StreamFile(c.ctx, p, ""); err != nil {
+			return c.commandFailed(p, err)
+		}
+		if err := c.writeAll(c.promptSteps(p, OutcomeValid)...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setVar sets a channel variable; it works on a dead channel too.
+func (c *call) setVar(name, value string) error {
+	if err := c.s.SetVariable(c.dctx, name, value); err != nil {
+		return fmt.Errorf("set %s: %w", name, err)
+	}
+	return nil
+}

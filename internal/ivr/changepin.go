@@ -1,0 +1,52 @@
+package ivr
+
+import "context"
+
+// changePIN lets an authenticated caller choose a new PIN: entered twice, the
+// two must match and the PIN must pass ValidatePIN. The new hash replaces the
+// old one under the keyring's current key.
+func (c *call) changePIN() error {
+	cfg := c.app.cfg
+	for attempt := 1; attempt <= maxTakes; attempt++ {
+		pin, ok, err := c.askSecret(cfg.Prompts.NewPassword, "new_pin", func(p string) bool { return ValidatePIN(p) == nil })
+		if err != nil {
+			return err
+		}
+		if !ok {
+			c.say(cfg.Prompts.WeakPIN)
+			continue
+		}
+		again, _, err := c.askSecret(cfg.Prompts.ReenterPassword, "new_pin_again", func(p string) bool { return p == string(pin) }, c.setPINWrite(pin))
+		if err != nil {
+			return err
+		}
+		if again != pin {
+			c.say(cfg.Prompts.Mismatch)
+			continue
+		}
+		c.say(cfg.Prompts.PassChanged)
+		return nil
+	}
+	return nil
+}
+
+// askSecret collects a secret input and journals it (without its digits) as
+// valid or not by valid; the extra writes join the journal commit when valid.
+func (c *call) askSecret(prompt, key string, valid func(string) bool, onValid ...write) (Secret, bool, error) {
+	prompt, in, err := c.getData(prompt, c.app.cfg.InputTimeout, MaxPINLength, true)
+	if err != nil {
+		return "", false, err
+	}
+	ok := valid(in.Digits)
+	if !ok {
+		onValid = nil
+	}
+	return Secret(in.Digits), ok, c.journalInput(prompt, StepPIN, key, in, in.outcome(ok), true, onValid...)
+}
+
+// setPINWrite makes the write that stores pin as the caller's new PIN.
+func (c *call) setPINWrite(pin Secret) write {
+	h := c.app.svc.Keyring.Hash(string(pin))
+	id := c.callerID()
+	return write{"set pin", func(ctx context.Context) error { return c.app.svc.PINs.SetPIN(ctx, id, h) }}
+}
