@@ -6,6 +6,8 @@ package sqlcdb
 
 import (
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type Call struct {
@@ -111,6 +113,103 @@ type Recording struct {
 	Purpose    string
 	CreatedAt  time.Time
 	DeletedAt  *time.Time
+}
+
+type ReportCallerActivity struct {
+	Day           pgtype.Date
+	CallerID      int64
+	Account       string
+	Name          string
+	Calls         int64
+	Authenticated int64
+	MenuChoices   int64
+	SurveyAnswers int64
+	Recordings    int64
+	PinFailures   int64
+	LastCall      interface{}
+}
+
+type ReportCallsByHour struct {
+	Day          pgtype.Date
+	Hour         int32
+	Route        string
+	Calls        int64
+	Answered     int64
+	Completed    int64
+	Transferred  int64
+	HungUp       int64
+	AuthFailed   int64
+	LockedOut    int64
+	Failed       int64
+	StillOpen    int64
+	TotalSeconds int64
+}
+
+type ReportFunnel struct {
+	Day           pgtype.Date
+	Calls         int64
+	Answered      int64
+	ReachedPin    int64
+	Authenticated int64
+	ChoseOption   int64
+	Completed     int64
+}
+
+type ReportHangup struct {
+	Day          pgtype.Date
+	Kind         string
+	Step         string
+	Hangups      int64
+	DuringPrompt int64
+}
+
+type ReportInputQuality struct {
+	Day      pgtype.Date
+	Kind     string
+	Input    string
+	Attempts int64
+	Valid    int64
+	Invalid  int64
+	NoInput  int64
+}
+
+type ReportMenuOption struct {
+	Day     pgtype.Date
+	Menu    string
+	Version int32
+	Digits  string
+	Label   string
+	Action  string
+	Chosen  int64
+}
+
+type ReportPinSecurity struct {
+	Day            pgtype.Date
+	Attempts       int64
+	Failures       int64
+	FailingCallers int64
+	LockedCalls    int64
+	LockedCallers  int64
+}
+
+type ReportRecording struct {
+	Day         pgtype.Date
+	Purpose     string
+	Recordings  int64
+	TotalMs     int64
+	LongestMs   int32
+	CutByHangup int64
+	Deleted     int64
+}
+
+type ReportSurveyResult struct {
+	Day      pgtype.Date
+	Survey   string
+	Version  int32
+	Position int32
+	Question string
+	Answer   string
+	Answers  int64
 }
 
 type Response struct {

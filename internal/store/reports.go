@@ -1,0 +1,242 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/ivrhq/ivr/internal/store/internal/sqlcdb"
+)
+
+// The report methods read the reporting views of 00004_reports.sql over an
+// inclusive range of UTC days, from and to (only their dates count). Days in
+// the rows are "YYYY-MM-DD" in UTC. Counts are whole numbers; rates are left
+// to the caller, who has the counts they come from. Each report runs in one
+// read-only transaction with JIT compilation off (on these queries it costs more
+// than it saves) and a work_mem large enough to aggregate in memory.
+
+// CallsByHour is one row of the calls report: the calls of one route that
+// started in one UTC hour, by how they ended.
+type CallsByHour struct {
+	Day          string
+	Hour         int32
+	Route        string
+	Calls        int64
+	Answered     int64
+	Completed    int64
+	Transferred  int64
+	HungUp       int64
+	AuthFailed   int64
+	LockedOut    int64
+	Failed       int64 // ended by an error or a server shutdown
+	StillOpen    int64 // no end recorded yet
+	TotalSeconds int64 // summed duration of the ended calls
+}
+
+// Funnel counts the ivr route's calls at each stage.
+type Funnel struct {
+	Calls         int64
+	Answered      int64
+	ReachedPIN    int64
+	Authenticated int64
+	ChoseOption   int64
+	Completed     int64 // chose an option, then ended normally or was transferred
+}
+
+// MenuOptionCount is how often one option of one menu version was chosen.
+type MenuOptionCount struct {
+	Menu    string
+	Version int32
+	Digits  string
+	Label   string
+	Action  string
+	Chosen  int64
+}
+
+// InputQuality counts the attempts at one input (a step key such as "pin",
+// "menu:main" or "survey:satisfaction:resolved") by outcome.
+type InputQuality struct {
+	Kind     string
+	Input    string
+	Attempts int64
+	Valid    int64
+	Invalid  int64
+	NoInput  int64
+}
+
+// HangupPoint counts the hangups right after one step: the prompt playing or
+// the input just given. Kind "start" means before the first step.
+type HangupPoint struct {
+	Kind         string
+	Step         string
+	Hangups      int64
+	DuringPrompt int64 // the caller hung up while the prompt played
+}
+
+// SurveyAnswerCount is how often one answer was given to one question of one
+// survey version.
+type SurveyAnswerCount struct {
+	Survey   string
+	Version  int32
+	Position int32
+	Question string
+	Answer   string
+	Answers  int64
+}
+
+// PINSecurityDay is one day of PIN checks and lockouts.
+type PINSecurityDay struct {
+	Day            string
+	Attempts       int64
+	Failures       int64
+	FailingCallers int64 // callers with at least one failure that day
+	LockedCalls    int64 // calls that ended because the account was locked
+	LockedCallers  int64
+}
+
+// RecordingsDay counts one day's recordings of one purpose.
+type RecordingsDay struct {
+	Day         string
+	Purpose     string
+	Recordings  int64
+	TotalMS     int64
+	LongestMS   int32
+	CutByHangup int64
+	Deleted     int64
+}
+
+// CallerActivity is what one known caller did in the range. LastCall is
+// "YYYY-MM-DD HH:MM" in UTC, "" when the range holds no call of theirs.
+type CallerActivity struct {
+	CallerID      int64
+	Account       string
+	Name          string
+	Calls         int64
+	Authenticated int64
+	MenuChoices   int64
+	SurveyAnswers int64
+	Recordings    int64
+	PINFailures   int64
+	LastCall      string
+}
+
+// days converts a report range to query parameters.
+func days(from, to time.Time) (pgtype.Date, pgtype.Date) {
+	d := func(t time.Time) pgtype.Date {
+		y, m, dd := t.Date()
+		return pgtype.Date{Time: time.Date(y, m, dd, 0, 0, 0, 0, time.UTC), Valid: true}
+	}
+	return d(from), d(to)
+}
+
+// report runs one report query in a read-only transaction tuned for it.
+func (db *DB) report(ctx context.Context, name string, fn func(q *sqlcdb.Queries) error) error {
+	err := pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'"); err != nil {
+			return err
+		}
+		return fn(db.q.WithTx(tx))
+	})
+	if err != nil {
+		return fmt.Errorf("report %s: %w", name, err)
+	}
+	return nil
+}
+
+// reportRows runs a report query returning rows and converts each with conv.
+func reportRows[P, R, T any](ctx context.Context, db *DB, name string,
+	query func(*sqlcdb.Queries, context.Context, P) ([]R, error), params P, conv func(R) T) ([]T, error) {
+	var out []T
+	err := db.report(ctx, name, func(q *sqlcdb.Queries) error {
+		rows, err := query(q, ctx, params)
+		out = make([]T, len(rows))
+		for i, r := range rows {
+			out[i] = conv(r)
+		}
+		return err
+	})
+	return out, err
+}
+
+// ReportCallsByHour returns the calls per UTC day, hour and route.
+func (db *DB) ReportCallsByHour(ctx context.Context, from, to time.Time) ([]CallsByHour, error) {
+	f, t := days(from, to)
+	return reportRows(ctx, db, "calls", (*sqlcdb.Queries).ReportCallsByHour, sqlcdb.ReportCallsByHourParams{FromDay: f, ToDay: t},
+		func(r sqlcdb.ReportCallsByHourRow) CallsByHour { return CallsByHour(r) })
+}
+
+// ReportFunnel returns the funnel of the ivr route's calls started in the range.
+func (db *DB) ReportFunnel(ctx context.Context, from, to time.Time) (Funnel, error) {
+	var out Funnel
+	f, t := days(from, to)
+	err := db.report(ctx, "funnel", func(q *sqlcdb.Queries) error {
+		r, err := q.ReportFunnel(ctx, sqlcdb.ReportFunnelParams{FromDay: f, ToDay: t})
+		out = Funnel{Calls: r.Calls, Answered: r.Answered, ReachedPIN: r.ReachedPin,
+			Authenticated: r.Authenticated, ChoseOption: r.ChoseOption, Completed: r.Completed}
+		return err
+	})
+	return out, err
+}
+
+// ReportMenuOptions returns how often each option of each menu version was
+// chosen, most chosen first within a version.
+func (db *DB) ReportMenuOptions(ctx context.Context, from, to time.Time) ([]MenuOptionCount, error) {
+	f, t := days(from, to)
+	return reportRows(ctx, db, "options", (*sqlcdb.Queries).ReportMenuOptions, sqlcdb.ReportMenuOptionsParams{FromDay: f, ToDay: t},
+		func(r sqlcdb.ReportMenuOptionsRow) MenuOptionCount { return MenuOptionCount(r) })
+}
+
+// ReportInputQuality returns the attempts at every input by outcome, the most
+// asked first.
+func (db *DB) ReportInputQuality(ctx context.Context, from, to time.Time) ([]InputQuality, error) {
+	f, t := days(from, to)
+	return reportRows(ctx, db, "inputs", (*sqlcdb.Queries).ReportInputQuality, sqlcdb.ReportInputQualityParams{FromDay: f, ToDay: t},
+		func(r sqlcdb.ReportInputQualityRow) InputQuality { return InputQuality(r) })
+}
+
+// ReportHangups returns where callers hung up, the most frequent place first.
+func (db *DB) ReportHangups(ctx context.Context, from, to time.Time) ([]HangupPoint, error) {
+	f, t := days(from, to)
+	return reportRows(ctx, db, "hangups", (*sqlcdb.Queries).ReportHangups, sqlcdb.ReportHangupsParams{FromDay: f, ToDay: t},
+		func(r sqlcdb.ReportHangupsRow) HangupPoint { return HangupPoint(r) })
+}
+
+// ReportSurveyResults returns the answers per survey version, question and
+// answer, in question order.
+func (db *DB) ReportSurveyResults(ctx context.Context, from, to time.Time) ([]SurveyAnswerCount, error) {
+	f, t := days(from, to)
+	return reportRows(ctx, db, "surveys", (*sqlcdb.Queries).ReportSurveyResults, sqlcdb.ReportSurveyResultsParams{FromDay: f, ToDay: t},
+		func(r sqlcdb.ReportSurveyResultsRow) SurveyAnswerCount { return SurveyAnswerCount(r) })
+}
+
+// ReportPINSecurity returns the PIN checks and lockouts per day.
+func (db *DB) ReportPINSecurity(ctx context.Context, from, to time.Time) ([]PINSecurityDay, error) {
+	f, t := days(from, to)
+	return reportRows(ctx, db, "pins", (*sqlcdb.Queries).ReportPINSecurity, sqlcdb.ReportPINSecurityParams{FromDay: f, ToDay: t},
+		func(r sqlcdb.ReportPINSecurityRow) PINSecurityDay { return PINSecurityDay(r) })
+}
+
+// ReportRecordings returns the recordings per day and purpose.
+func (db *DB) ReportRecordings(ctx context.Context, from, to time.Time) ([]RecordingsDay, error) {
+	f, t := days(from, to)
+	return reportRows(ctx, db, "recordings", (*sqlcdb.Queries).ReportRecordings, sqlcdb.ReportRecordingsParams{FromDay: f, ToDay: t},
+		func(r sqlcdb.ReportRecordingsRow) RecordingsDay {
+			return RecordingsDay{Day: r.Day, Purpose: r.Purpose, Recordings: r.Recordings, TotalMS: r.TotalMs,
+				LongestMS: r.LongestMs, CutByHangup: r.CutByHangup, Deleted: r.Deleted}
+		})
+}
+
+// ReportCallerActivity returns the limit most active known callers (by calls)
+// of the range.
+func (db *DB) ReportCallerActivity(ctx context.Context, from, to time.Time, limit int) ([]CallerActivity, error) {
+	f, t := days(from, to)
+	return reportRows(ctx, db, "callers", (*sqlcdb.Queries).ReportCallerActivity, sqlcdb.ReportCallerActivityParams{FromDay: f, ToDay: t, MaxRows: int32(min(limit, 1<<31-1))},
+		func(r sqlcdb.ReportCallerActivityRow) CallerActivity {
+			return CallerActivity{CallerID: r.CallerID, Account: r.Account, Name: r.Name, Calls: r.Calls,
+				Authenticated: r.Authenticated, MenuChoices: r.MenuChoices, SurveyAnswers: r.SurveyAnswers,
+				Recordings: r.Recordings, PINFailures: r.PinFailures, LastCall: r.LastCall}
+		})
+}
