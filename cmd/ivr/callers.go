@@ -88,7 +88,7 @@ func callersAdd(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	s, err := db.open(ctx)
+	s, err := db.Store(ctx)
 	if err != nil {
 		return err
 	}
@@ -157,7 +157,7 @@ func callersList(ctx context.Context, e *env, args []string) error {
 	if filter.Limit <= 0 || filter.Offset < 0 {
 		return usageError{"callers list: --limit must be positive and --offset not negative"}
 	}
-	s, err := db.open(ctx)
+	s, err := db.Store(ctx)
 	if err != nil {
 		return err
 	}
@@ -177,7 +177,7 @@ func callersShow(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := db.open(ctx)
+	s, err := db.Store(ctx)
 	if err != nil {
 		return err
 	}
@@ -236,7 +236,7 @@ func callersUpdate(ctx context.Context, e *env, args []string) error {
 	if !set["name"] && !set["language"] && !set["status"] && !set["numbers"] {
 		return usageError{"callers update: nothing to change (give --name, --language, --status or --numbers)"}
 	}
-	s, err := db.open(ctx)
+	s, err := db.Store(ctx)
 	if err != nil {
 		return err
 	}
@@ -257,7 +257,7 @@ func accountOp(name, summary, done string, op func(s *store.DB, ctx context.Cont
 		if err != nil {
 			return err
 		}
-		s, err := db.open(ctx)
+		s, err := db.Store(ctx)
 		if err != nil {
 			return err
 		}
@@ -283,7 +283,7 @@ func callersSetPIN(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := db.open(ctx)
+	s, err := db.Store(ctx)
 	if err != nil {
 		return err
 	}
@@ -326,7 +326,7 @@ func callersImport(ctx context.Context, e *env, args []string) error {
 			break
 		}
 	}
-	s, err := db.open(ctx)
+	s, err := db.Store(ctx)
 	if err != nil {
 		return err
 	}
@@ -375,7 +375,7 @@ func callersExport(ctx context.Context, e *env, args []string) error {
 	if _, err := f.parse(args, 0, 0); err != nil {
 		return err
 	}
-	s, err := db.open(ctx)
+	s, err := db.Store(ctx)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/ivrhq/ivr/internal/ivr"
-	"github.com/ivrhq/ivr/internal/store"
 	"github.com/ivrhq/ivr/internal/tabular"
 )
 
@@ -212,27 +211,5 @@ func (f *cmdFlags) region() *string {
 	return f.String("region", f.envOr("IVR_REGION", "US"), "ISO 3166 region for phone numbers without a country code ($IVR_REGION)")
 }
 
-// dbSetting is the database the command works on: --database-url, or
-// $DATABASE_URL when the flag is not given.
-type dbSetting struct {
-	e   *env
-	url string
-}
-
-func (f *cmdFlags) database() *dbSetting {
-	d := &dbSetting{e: f.e}
-	f.StringVar(&d.url, "database-url", "", "PostgreSQL connection URL (default $DATABASE_URL)")
-	return d
-}
-
-// open connects to the database; the caller closes it.
-func (d *dbSetting) open(ctx context.Context) (*store.DB, error) {
-	url := d.url
-	if url == "" {
-		url = d.e.getenv("DATABASE_URL")
-	}
-	if url == "" {
-		return nil, usageError{"no database: give --database-url or set DATABASE_URL"}
-	}
-	return store.Open(ctx, url)
-}
+// database adds --database-url (dbflags.go).
+func (f *cmdFlags) database() *dbFlags { return newDBFlags(f.FlagSet, f.e) }

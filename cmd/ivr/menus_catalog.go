@@ -98,7 +98,7 @@ func (k *catalogKind[T]) apply(ctx context.Context, e *env, args []string) error
 			return fmt.Errorf("--prompts-dir %s is not a directory", *prompts)
 		}
 	}
-	s, err := db.open(ctx)
+	s, err := db.Store(ctx)
 	if err != nil {
 		return err
 	}
@@ -144,9 +144,9 @@ func (k *catalogKind[T]) apply(ctx context.Context, e *env, args []string) error
 			v := k.info(old)
 			if *publish && !v.published {
 				also = append(also, v.id)
-				v.published = true
+				v.published = !*dry
 			}
-			rows.Add(key, v.number, "unchanged", 0, yesNo(v.published && !*dry))
+			rows.Add(key, v.number, "unchanged", 0, yesNo(v.published))
 		}
 	}
 	if !*dry && (len(changed) > 0 || len(also) > 0) {
@@ -180,7 +180,7 @@ func (k *catalogKind[T]) list(ctx context.Context, e *env, args []string) error 
 	if err != nil {
 		return err
 	}
-	s, err := db.open(ctx)
+	s, err := db.Store(ctx)
 	if err != nil {
 		return err
 	}
@@ -256,7 +256,7 @@ func (k *catalogKind[T]) show(ctx context.Context, e *env, args []string) error 
 	if err != nil {
 		return err
 	}
-	s, err := db.open(ctx)
+	s, err := db.Store(ctx)
 	if err != nil {
 		return err
 	}
@@ -295,7 +295,7 @@ func (k *catalogKind[T]) diffCmd(ctx context.Context, e *env, args []string) err
 	if len(pos) > 2 {
 		to = pos[2]
 	}
-	s, err := db.open(ctx)
+	s, err := db.Store(ctx)
 	if err != nil {
 		return err
 	}
@@ -323,7 +323,7 @@ func (k *catalogKind[T]) publish(ctx context.Context, e *env, args []string) err
 	if err != nil {
 		return err
 	}
-	s, err := db.open(ctx)
+	s, err := db.Store(ctx)
 	if err != nil {
 		return err
 	}
@@ -371,7 +371,7 @@ func (k *catalogKind[T]) export(ctx context.Context, e *env, args []string) erro
 	if err != nil {
 		return err
 	}
-	s, err := db.open(ctx)
+	s, err := db.Store(ctx)
 	if err != nil {
 		return err
 	}

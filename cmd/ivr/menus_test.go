@@ -54,6 +54,10 @@ func TestMenusAndSurveysApply(t *testing.T) {
 	if err := os.WriteFile(file, []byte(changed), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	out = c.ok("", "menus", "apply", "-f", file, "--dry-run", "--format", "csv")
+	if out != "key,version,status,changes,live\ndepartments,1,unchanged,0,yes\nmain,-,changed (2),,no\n" || c.count(`SELECT count(*) FROM menu_versions`) != 2 {
+		t.Errorf("--dry-run:\n%s", out)
+	}
 	out = c.ok("", "menus", "apply", "-f", file, "--format", "csv")
 	if out != "key,version,status,changes,live\ndepartments,1,unchanged,0,yes\nmain,2,changed (2),,no\n" {
 		t.Errorf("applying a changed file:\n%s", out)

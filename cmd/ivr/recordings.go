@@ -124,7 +124,7 @@ func recordingsList(ctx context.Context, e *env, args []string) error {
 		}
 		filter.Before = time.Now().Add(-age)
 	}
-	s, err := db.open(ctx)
+	s, err := db.Store(ctx)
 	if err != nil {
 		return err
 	}
@@ -175,7 +175,7 @@ func recordingsShow(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := db.open(ctx)
+	s, err := db.Store(ctx)
 	if err != nil {
 		return err
 	}
@@ -202,7 +202,7 @@ func recordingsDelete(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := db.open(ctx)
+	s, err := db.Store(ctx)
 	if err != nil {
 		return err
 	}
@@ -244,7 +244,7 @@ func recordingsPurge(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := db.open(ctx)
+	s, err := db.Store(ctx)
 	if err != nil {
 		return err
 	}
@@ -308,7 +308,7 @@ func recordingsVerify(ctx context.Context, e *env, args []string) error {
 	if files.dir == "" {
 		return usageError{"recordings verify: --dir is required (the local mount of the recordings directory)"}
 	}
-	s, err := db.open(ctx)
+	s, err := db.Store(ctx)
 	if err != nil {
 		return err
 	}
