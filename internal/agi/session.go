@@ -134,7 +134,7 @@ const maxMultiLine = 64 << 10
 // it.
 func (s *Session) readLoop() {
 	defer close(s.done)
-	var multi []byte
+	var d demux
 	for {
 		line, err := s.lr.readLine()
 		if err != nil {
@@ -145,39 +145,68 @@ func (s *Session) readLoop() {
 			return
 		}
 		if s.debug {
-			s.logLine("AGI Rx <<", line, s.inflight.Load() == 2 && multi == nil)
+			s.logLine("AGI Rx <<", line, s.inflight.Load() == 2 && d.multi == nil)
 		}
-		if multi == nil {
-			if string(line) == "HANGUP" {
-				s.markHungup()
+		kind, reply, err := d.feed(line)
+		switch {
+		case err != nil:
+			s.readErr = err
+			s.conn.Close()
+			return
+		case kind == lineHangup:
+			s.markHungup()
+		case kind == lineReply:
+			if s.inflight.Swap(0) == 0 {
+				s.srv.logger().LogAttrs(context.Background(), slog.LevelWarn, "agi line without a command in flight",
+					slog.String("uniqueid", s.req.UniqueID), slog.String("line", string(reply)))
 				continue
 			}
-			if len(line) >= 4 && line[0] == '1' && isDigit(line[1]) && isDigit(line[2]) && line[3] == ' ' {
-				continue // 100 Trying (GOSUB)
-			}
-			if bytes.HasPrefix(line, []byte("520-")) {
-				multi = append(make([]byte, 0, 256), line...)
-				continue
-			}
-		} else {
-			if len(multi)+len(line) > maxMultiLine {
-				s.readErr = ErrLineTooLong
-				s.conn.Close()
-				return
-			}
-			multi = append(append(multi, '\n'), line...)
-			if !bytes.HasPrefix(line, []byte("520 ")) {
-				continue
-			}
-			line, multi = multi, nil
+			s.replies <- string(reply)
 		}
-		if s.inflight.Swap(0) == 0 {
-			s.srv.logger().LogAttrs(context.Background(), slog.LevelWarn, "agi line without a command in flight",
-				slog.String("uniqueid", s.req.UniqueID), slog.String("line", string(line)))
-			continue
-		}
-		s.replies <- string(line)
 	}
+}
+
+// lineKind classifies a line from Asterisk.
+type lineKind int
+
+const (
+	linePart   lineKind = iota // a 100 Trying line, or a line inside a multi-line 520
+	lineHangup                 // the asynchronous HANGUP
+	lineReply                  // a reply, or the last line of a multi-line 520
+)
+
+// A demux sorts the lines Asterisk sends into replies and HANGUP signals.
+type demux struct {
+	multi []byte // the lines of a multi-line 520 so far, or nil
+}
+
+// feed takes one line. For lineReply it returns the reply: the line itself,
+// or the joined lines of a multi-line 520, valid until the next call.
+func (d *demux) feed(line []byte) (lineKind, []byte, error) {
+	if d.multi != nil {
+		// Inside a usage text every line is text, even one that looks like
+		// a reply, until the line starting "520 ".
+		if len(d.multi)+len(line) > maxMultiLine {
+			return linePart, nil, ErrLineTooLong
+		}
+		d.multi = append(append(d.multi, '\n'), line...)
+		if !bytes.HasPrefix(line, []byte("520 ")) {
+			return linePart, nil, nil
+		}
+		reply := d.multi
+		d.multi = nil
+		return lineReply, reply, nil
+	}
+	switch {
+	case string(line) == "HANGUP":
+		return lineHangup, nil, nil
+	case len(line) >= 4 && line[0] == '1' && isDigit(line[1]) && isDigit(line[2]) && line[3] == ' ':
+		return linePart, nil, nil // 100 Trying (GOSUB)
+	case bytes.HasPrefix(line, []byte("520-")):
+		d.multi = append(make([]byte, 0, 256), line...)
+		return linePart, nil, nil
+	}
+	return lineReply, line, nil
 }
 
 func (s *Session) logLine(dir string, line []byte, secret bool) {
@@ -266,7 +295,7 @@ func (s *Session) roundTrip(ctx context.Context, fl cmdFlags) (rep Reply, d time
 	name := s.cmd.name
 	line, err := s.cmd.line()
 	if err != nil {
-		return Reply{}, 0, false, fmt.Errorf("agi: %s: %w", name, err)
+		return Reply{}, 0, false, fmt.Errorf("%w (command %q)", err, name)
 	}
 	if fl&deadOK == 0 && s.Hungup() {
 		return Reply{}, 0, false, ErrHangup
