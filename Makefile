@@ -1,0 +1,23 @@
+# The commands of the README. `make run` starts the server on its working
+# default; `make test` runs every test (CI runs exactly this).
+
+SQLC := go run github.com/sqlc-dev/sqlc/cmd/sqlc@v1.31.1
+
+.PHONY: run test generate build
+
+# run starts ivr on a private local PostgreSQL (see `ivr dev -h`).
+run:
+	go run ./cmd/ivr dev
+
+# test runs all tests. Database tests start their own throwaway PostgreSQL
+# from the installed binaries, or use $$TEST_DATABASE_URL when it is set.
+test:
+	go test -race ./...
+
+# generate rewrites the sqlc code under internal/store/internal/sqlcdb from
+# db/queries and db/migrations. Commit the result; never edit it by hand.
+generate:
+	$(SQLC) generate
+
+build:
+	go build -o bin/ivr ./cmd/ivr
