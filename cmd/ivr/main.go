@@ -57,6 +57,7 @@ func commands() []command {
 		{name: "call", summary: "place a simulated call against a running server", run: runCall},
 		{name: "bench", summary: "load a running server with simulated calls", run: runBench},
 		{name: "version", summary: "print the version and the schema version it needs", run: runVersion},
+		{name: "gen-data", summary: "fill an empty database with generated calls for measuring reports", hidden: true, run: runGenData},
 	}
 }
 
