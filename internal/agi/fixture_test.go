@@ -154,9 +154,9 @@ func TestFixtureStreamSplitAtEveryByte(t *testing.T) {
 type writeMode int
 
 const (
-	writeGroup   writeMode = iota // one write per reply, HANGUP lines included (coalesced)
-	writeLines                    // one write per line, 1ms apart
-	writeBytes                    // one write per byte
+	writeGroup writeMode = iota // one write per reply, HANGUP lines included (coalesced)
+	writeLines                  // one write per line, 1ms apart
+	writeBytes                  // one write per byte
 )
 
 func (m writeMode) String() string { return [...]string{"coalesced", "per-line", "per-byte"}[m] }

@@ -111,7 +111,10 @@ func (s *Session) finish() {
 	}
 }
 
-const drainTimeout = 2 * time.Second
+const (
+	drainTimeout = 2 * time.Second // for Asterisk's last lines after the handler returned
+	hangupGrace  = 5 * time.Second // for the reply of the command in flight at a hangup
+)
 
 // Hungup reports whether the channel is known to be gone: Asterisk sent
 // HANGUP, a reply showed a dead channel, or the connection dropped.
@@ -355,21 +358,45 @@ func (s *Session) roundTrip(ctx context.Context, fl cmdFlags) (rep Reply, d time
 		defer s.timer.Stop()
 	}
 	var text string
-	select {
-	case text = <-s.replies:
-	case <-s.done:
+	ctxDone := ctx.Done()
+wait:
+	for {
 		select {
 		case text = <-s.replies:
-		default:
-			return Reply{}, time.Since(start), true, s.connErr()
+			break wait
+		case <-s.done:
+			select {
+			case text = <-s.replies:
+				break wait
+			default:
+				return Reply{}, time.Since(start), true, s.connErr()
+			}
+		case <-ctxDone:
+			if errors.Is(context.Cause(ctx), ErrHangup) {
+				// The hangup cancelled ctx, but Asterisk answers the command
+				// in flight at once (with -1, or normally for a dead-channel
+				// command): take that reply, within a grace period.
+				ctxDone = nil
+				if s.timer == nil {
+					s.timer = time.NewTimer(hangupGrace)
+				} else {
+					s.timer.Reset(hangupGrace)
+				}
+				timeout = s.timer.C
+				defer s.timer.Stop()
+				continue
+			}
+			s.owed = true
+			return Reply{}, time.Since(start), true, s.ctxErr(ctx)
+		case <-timeout:
+			if ctxDone == nil {
+				s.owed = true
+				return Reply{}, time.Since(start), true, ErrHangup
+			}
+			s.broken = fmt.Errorf("agi: %s: no reply in %v: %w", name, s.srv.CommandTimeout, os.ErrDeadlineExceeded)
+			s.conn.Close()
+			return Reply{}, time.Since(start), true, s.broken
 		}
-	case <-ctx.Done():
-		s.owed = true
-		return Reply{}, time.Since(start), true, s.ctxErr(ctx)
-	case <-timeout:
-		s.broken = fmt.Errorf("agi: %s: no reply in %v: %w", name, s.srv.CommandTimeout, os.ErrDeadlineExceeded)
-		s.conn.Close()
-		return Reply{}, time.Since(start), true, s.broken
 	}
 	d = time.Since(start)
 	rep, err = ParseReply(name, text)

@@ -353,6 +353,16 @@ func (p *player) hangupLocked(now bool) {
 	}
 }
 
+// takeHangupLocked returns the HANGUP line that is due, if any, and counts it.
+func (p *player) takeHangupLocked() string {
+	if p.hangupOwed && !p.c.NoHangupLines {
+		p.hangupOwed = false
+		p.t.HangupLines++
+		return "HANGUP\n"
+	}
+	return ""
+}
+
 func (p *player) flushHangupLocked() {
 	if p.hangupOwed && !p.c.NoHangupLines {
 		p.hangupOwed = false
@@ -468,36 +478,38 @@ func (p *player) step(line string) bool {
 		// The caller hung up just before this command arrived.
 		p.hangupLocked(false)
 	}
+	// A HANGUP line still due goes out before the reply, as Asterisk sends it
+	// when it reads the next command.
+	before := p.takeHangupLocked()
 	text, keys, hungDuring := p.answerLocked(cmd, rep, hangupNow && blocking)
 	if hungDuring {
 		p.hangupLocked(false)
 	}
 	st.Keys = keys
-	st.Hangup = hangupNow
+	st.Hangup = hangupNow || hungDuring
 	if override != "" {
 		text = override
 	}
 	if trying {
 		text = "100 result=0 Trying...\n" + text
 	}
-	// Lay out the writes: a due HANGUP line goes before the reply unless the
-	// fault puts it with or after it.
+	// A hangup during this command: by default its HANGUP line waits for the
+	// next reply (or the end); the faults put it before, with or after this one.
 	var chunks []string
-	owed := ""
-	if p.hangupOwed && !p.c.NoHangupLines {
-		p.hangupOwed = false
-		p.t.HangupLines++
-		owed = "HANGUP\n"
+	switch hangupKind {
+	case HangupBefore:
+		before += p.takeHangupLocked()
+	case HangupWithReply:
+		text += p.takeHangupLocked()
 	}
-	switch {
-	case owed != "" && hangupKind == HangupWithReply:
-		chunks = []string{text + owed}
-	case owed != "" && hangupKind == HangupAfterReply:
-		chunks = append(splitLines(text), "\x00"+owed)
-	case owed != "":
-		chunks = append([]string{owed}, splitLines(text)...)
-	default:
-		chunks = splitLines(text)
+	if before != "" {
+		chunks = append(chunks, before)
+	}
+	chunks = append(chunks, splitLines(text)...)
+	if hangupKind == HangupAfterReply {
+		if h := p.takeHangupLocked(); h != "" {
+			chunks = append(chunks, "\x00"+h)
+		}
 	}
 	if coalesce {
 		chunks = []string{strings.ReplaceAll(strings.Join(chunks, ""), "\x00", "")}
