@@ -1,10 +1,307 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ivrhq/ivr/internal/agi/agiclient"
 )
 
+// callFlags are the settings of one simulated call, shared by ivr call and
+// ivr bench.
+type callFlags struct {
+	addr        string
+	route       string
+	caller      string
+	callerName  string
+	language    string
+	keys        multiFlag
+	vars        multiFlag
+	records     multiFlag
+	args        multiFlag
+	hangupAfter time.Duration
+}
+
+// multiFlag is a flag that may be given many times.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func (c *callFlags) register(fs *flag.FlagSet, e *env) {
+	fs.StringVar(&c.addr, "addr", envOr(e, "IVR_CALL_ADDR", "127.0.0.1:4573"), "host:port of the FastAGI server (IVR_CALL_ADDR)")
+	fs.StringVar(&c.route, "route", "ivr", "the script after agi://host/, with its query: ivr, ivr?menu=main, lookup")
+	fs.StringVar(&c.caller, "caller", "", "the caller ID number (agi_callerid); empty is a withheld number")
+	fs.StringVar(&c.callerName, "caller-name", "", "the caller ID name (agi_calleridname)")
+	fs.StringVar(&c.language, "language", "en", "the channel language (agi_language)")
+	fs.Var(&c.keys, "press", `keys for the next input, once per input in order: "1234", "" for silence, "!" to hang up`)
+	fs.Var(&c.vars, "var", "NAME=VALUE a GET VARIABLE finds, such as CHANNEL(linkedid)=1700000000.9 (repeatable)")
+	fs.Var(&c.records, "record-result", `outcome of the next RECORD FILE: REASON[:DURATION[:KEY]], e.g. dtmf:4s:#, timeout:0s, hangup:2s, writefile (repeatable)`)
+	fs.Var(&c.args, "arg", "an AGI() argument after the URL (agi_arg_N, repeatable)")
+	fs.DurationVar(&c.hangupAfter, "hangup-after", 0, "hang up this long after the call starts (0: never)")
+}
+
+// envOr returns the environment variable name, or def when it is empty.
+func envOr(e *env, name, def string) string {
+	if v := e.getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// call builds the agiclient.Call the flags describe.
+func (c *callFlags) call() (agiclient.Call, error) {
+	call := agiclient.Call{
+		Script:      strings.TrimPrefix(c.route, "/"),
+		Args:        c.args,
+		Keys:        c.keys,
+		HangupAfter: c.hangupAfter,
+		Env:         map[string]string{"agi_language": c.language},
+		Variables:   map[string]string{},
+	}
+	if c.caller != "" {
+		call.Env["agi_callerid"] = c.caller
+	}
+	if c.callerName != "" {
+		call.Env["agi_calleridname"] = c.callerName
+	}
+	for _, v := range c.vars {
+		name, value, ok := strings.Cut(v, "=")
+		if !ok || name == "" {
+			return call, usageError{fmt.Sprintf("--var %q: want NAME=VALUE", v)}
+		}
+		call.Variables[name] = value
+	}
+	for _, r := range c.records {
+		rec, err := parseRecordResult(r)
+		if err != nil {
+			return call, err
+		}
+		call.Records = append(call.Records, rec)
+	}
+	return call, nil
+}
+
+// parseRecordResult reads REASON[:DURATION[:KEY]]; the duration is of audio
+// at 8 kHz, the key defaults to # for dtmf.
+func parseRecordResult(s string) (agiclient.Record, error) {
+	parts := strings.Split(s, ":")
+	rec := agiclient.Record{Reason: parts[0]}
+	bad := usageError{fmt.Sprintf("--record-result %q: want REASON[:DURATION[:KEY]] with REASON one of dtmf, timeout, hangup, writefile, randomerror, waitfor", s)}
+	if !slices.Contains([]string{"dtmf", "timeout", "hangup", "writefile", "randomerror", "waitfor"}, rec.Reason) || len(parts) > 3 {
+		return rec, bad
+	}
+	if len(parts) > 1 {
+		d, err := time.ParseDuration(parts[1])
+		if err != nil || d < 0 {
+			return rec, bad
+		}
+		rec.EndPos = int64(d / (time.Second / 8000))
+	}
+	if rec.Reason == "dtmf" {
+		rec.Key = '#'
+	}
+	if len(parts) > 2 {
+		if len(parts[2]) != 1 || !strings.Contains("0123456789*#", parts[2]) {
+			return rec, bad
+		}
+		rec.Key = rune(parts[2][0])
+	}
+	return rec, nil
+}
+
+// runCall is `ivr call`: one simulated call, printed as a dialogue.
 func runCall(ctx context.Context, e *env, args []string) error {
-	return errors.New("call: not built yet")
+	fs := flag.NewFlagSet("call", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	var cf callFlags
+	cf.register(fs, e)
+	interactive := fs.Bool("interactive", false, "ask for the keys on the terminal whenever the server waits for input")
+	timeout := fs.Duration("timeout", 10*time.Minute, "give up on a call that lasts longer")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("call: unexpected argument %q", fs.Arg(0))}
+	}
+	call, err := cf.call()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+
+	fmt.Fprintf(e.stdout, "☎ calling agi://%s/%s", cf.addr, call.Script)
+	if cf.caller != "" {
+		fmt.Fprintf(e.stdout, " from %s", cf.caller)
+	}
+	fmt.Fprintln(e.stdout)
+	if *interactive {
+		call.Responder = interactiveResponder(e, bufio.NewScanner(e.stdin))
+	}
+	tr, err := call.Run(ctx, cf.addr)
+	if !*interactive {
+		writeDialogue(e.stdout, tr)
+	}
+	writeEnding(e.stdout, tr)
+	if err != nil {
+		return fmt.Errorf("call %s: %w", cf.addr, err)
+	}
+	if tr.Failure {
+		return errors.New("call: the server ended with FAILURE (the dialplan would see AGISTATUS=FAILURE)")
+	}
+	return nil
+}
+
+// isInput reports whether cmd waits for the caller's keys.
+func isInput(cmd agiclient.Command) bool {
+	switch cmd.Name {
+	case "GET DATA", "WAIT FOR DIGIT", "GET OPTION":
+		return true
+	}
+	return false
+}
+
+// interactiveResponder prints each command as it arrives and asks the person
+// at the terminal for the keys of every input. An empty line is silence, "!"
+// or the end of input hangs up.
+func interactiveResponder(e *env, in *bufio.Scanner) func(agiclient.Command) agiclient.Reply {
+	return func(cmd agiclient.Command) agiclient.Reply {
+		if cmd.Dead {
+			return agiclient.Reply{}
+		}
+		fmt.Fprintln(e.stdout, describe(cmd))
+		if !isInput(cmd) {
+			return agiclient.Reply{}
+		}
+		fmt.Fprint(e.stdout, "  keys (Enter for silence, ! to hang up)> ")
+		if !in.Scan() {
+			fmt.Fprintln(e.stdout)
+			return agiclient.Reply{Hangup: true}
+		}
+		keys := strings.TrimSpace(in.Text())
+		switch {
+		case keys == agiclient.Hangup:
+			fmt.Fprintln(e.stdout, "✆ caller hangs up")
+			return agiclient.Reply{Hangup: true}
+		case keys == "":
+			fmt.Fprintln(e.stdout, "☎ pressed nothing")
+			return agiclient.Reply{Silence: true}
+		}
+		fmt.Fprintln(e.stdout, "☎ pressed "+keys)
+		return agiclient.Reply{Keys: keys}
+	}
+}
+
+// describe says what a command does, as a person hears it.
+func describe(cmd agiclient.Command) string {
+	switch cmd.Name {
+	case "ANSWER":
+		return "☎ answered"
+	case "GET DATA":
+		return "▶ " + strings.ReplaceAll(cmd.Arg(0), "&", " ▶ ") + "  (waits for keys)"
+	case "STREAM FILE", "CONTROL STREAM FILE", "GET OPTION":
+		return "▶ " + strings.ReplaceAll(cmd.Arg(0), "&", " ▶ ")
+	case "SAY NUMBER", "SAY DIGITS", "SAY ALPHA", "SAY PHONETIC", "SAY DATE", "SAY TIME", "SAY DATETIME":
+		return "▶ " + strings.ToLower(strings.TrimPrefix(cmd.Name, "SAY ")) + " " + cmd.Arg(0)
+	case "WAIT FOR DIGIT":
+		return "… waits for a key"
+	case "RECORD FILE":
+		return "● records " + cmd.Arg(0) + "." + cmd.Arg(1)
+	case "SET VARIABLE":
+		return "= " + cmd.Arg(0) + "=" + cmd.Arg(1)
+	case "GET VARIABLE", "GET FULL VARIABLE":
+		return "? " + cmd.Arg(0)
+	case "HANGUP":
+		return "✆ the server hangs up"
+	case "VERBOSE":
+		return "· verbose: " + cmd.Arg(0)
+	case "EXEC":
+		return "· exec " + strings.Join(cmd.Args, " ")
+	}
+	return "· " + cmd.Line
+}
+
+// replyValue returns the text in parentheses of a 200 reply ("" when none)
+// and its endpos.
+func replyValue(reply string) (value string, endpos int64) {
+	line, _, _ := strings.Cut(reply, "\n")
+	if i := strings.IndexByte(line, '('); i >= 0 {
+		if j := strings.LastIndexByte(line, ')'); j > i {
+			value = line[i+1 : j]
+		}
+	}
+	if _, after, ok := strings.Cut(line, "endpos="); ok {
+		endpos, _ = strconv.ParseInt(strings.Fields(after)[0], 10, 64)
+	}
+	return value, endpos
+}
+
+// writeDialogue prints a finished call step by step: what was played, what
+// the caller pressed, what the server read and set.
+func writeDialogue(w io.Writer, tr *agiclient.Transcript) {
+	for _, s := range tr.Steps {
+		cmd := s.Command
+		line := describe(cmd)
+		value, endpos := replyValue(s.Reply)
+		reply := strings.TrimSpace(s.Reply)
+		switch {
+		case cmd.Name == "GET VARIABLE" || cmd.Name == "GET FULL VARIABLE":
+			if strings.HasPrefix(reply, "200 result=1") {
+				line += " → " + value
+			} else {
+				line += " → (not set)"
+			}
+		case cmd.Name == "RECORD FILE" && value != "":
+			line += fmt.Sprintf(" → %s after %s", value, (time.Duration(endpos) * time.Second / 8000).Round(10*time.Millisecond))
+		}
+		if reply != "" && !strings.HasPrefix(reply, "200 ") {
+			line += "  [" + strings.SplitN(reply, "\n", 2)[0] + "]"
+		}
+		fmt.Fprintln(w, line)
+		switch {
+		case s.Hangup:
+			fmt.Fprintln(w, "✆ caller hangs up")
+		case s.Keys != "":
+			fmt.Fprintln(w, "☎ pressed "+s.Keys)
+		case isInput(cmd) && !cmd.Dead && strings.HasPrefix(reply, "200 "):
+			fmt.Fprintln(w, "☎ pressed nothing")
+		}
+	}
+}
+
+// writeEnding prints how the call ended and the IVR_* variables the dialplan
+// got back.
+func writeEnding(w io.Writer, tr *agiclient.Transcript) {
+	var names []string
+	for k := range tr.Variables {
+		if strings.HasPrefix(k, "IVR_") {
+			names = append(names, k)
+		}
+	}
+	slices.Sort(names)
+	switch {
+	case tr.Failure:
+		fmt.Fprintln(w, "— ended with AGISTATUS=FAILURE")
+	case tr.CallerHungUp:
+		fmt.Fprintln(w, "— the caller hung up")
+	case tr.ServerHungUp:
+		fmt.Fprintln(w, "— the server hung up")
+	default:
+		fmt.Fprintln(w, "— back to the dialplan")
+	}
+	for _, k := range names {
+		fmt.Fprintf(w, "%s=%s\n", k, tr.Variables[k])
+	}
+	if !tr.End.IsZero() {
+		fmt.Fprintf(w, "(%d commands in %s)\n", len(tr.Steps), tr.End.Sub(tr.Start).Round(time.Millisecond))
+	}
 }
