@@ -1,0 +1,359 @@
+package agi
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/ivrhq/ivr/internal/agi/agiclient"
+)
+
+// pipeListener hands out in-memory connections, for tests in a synctest bubble.
+type pipeListener struct {
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+func newPipeListener() *pipeListener {
+	return &pipeListener{conns: make(chan net.Conn), done: make(chan struct{})}
+}
+
+func (l *pipeListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *pipeListener) Close() error   { l.once.Do(func() { close(l.done) }); return nil }
+func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
+
+func (l *pipeListener) dial() net.Conn {
+	a, b := net.Pipe()
+	l.conns <- b
+	return a
+}
+
+type pipeAddr struct{}
+
+func (pipeAddr) Network() string { return "pipe" }
+func (pipeAddr) String() string  { return "pipe" }
+
+func TestEnvironmentDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var refused []string
+		srv := &Server{Handler: HandlerFunc(func(*Session, *Request) { t.Error("handler ran") }),
+			OnRefused: func(_ net.Addr, reason string) { refused = append(refused, reason) }}
+		l := newPipeListener()
+		go srv.Serve(l)
+		c := l.dial()
+		io.WriteString(c, "agi_network: yes\n") // and then nothing
+		start := time.Now()
+		_, err := c.Read(make([]byte, 1))
+		if err != io.EOF {
+			t.Errorf("read after the deadline: %v, want EOF", err)
+		}
+		if d := time.Since(start); d != DefaultEnvTimeout {
+			t.Errorf("closed after %v, want %v", d, DefaultEnvTimeout)
+		}
+		srv.Close()
+		synctest.Wait()
+		if len(refused) != 1 || refused[0] != RefusedEnvironment {
+			t.Errorf("refusals %q", refused)
+		}
+	})
+}
+
+func TestCommandTimeoutSafetyNet(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		errc := make(chan error, 2)
+		srv := &Server{CommandTimeout: time.Minute, Handler: HandlerFunc(func(s *Session, r *Request) {
+			_, err := s.GetData(r.Context(), "beep", 0, 4) // ctx without deadline: the safety net applies
+			errc <- err
+			errc <- s.Noop(context.Background())
+		})}
+		l := newPipeListener()
+		go srv.Serve(l)
+		c := l.dial()
+		io.WriteString(c, envBlock)
+		buf := make([]byte, 100)
+		n, _ := c.Read(buf)
+		if got := string(buf[:n]); got != "GET DATA beep 0 4\n" {
+			t.Errorf("command %q", got)
+		}
+		start := time.Now()
+		err := <-errc // Asterisk never answers
+		if !errors.Is(err, context.DeadlineExceeded) && !strings.Contains(err.Error(), "no reply") {
+			t.Errorf("GetData: %v", err)
+		}
+		if d := time.Since(start); d != time.Minute {
+			t.Errorf("gave up after %v, want 1m", d)
+		}
+		if err := <-errc; err == nil {
+			t.Errorf("a command after the timeout went through on a broken connection")
+		}
+		srv.Close()
+	})
+}
+
+func TestCallerContextDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		errc := make(chan error, 1)
+		srv := &Server{Handler: HandlerFunc(func(s *Session, r *Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+			defer cancel()
+			_, err := s.GetData(ctx, "beep", -1, 4)
+			errc <- err
+		})}
+		l := newPipeListener()
+		go srv.Serve(l)
+		c := l.dial()
+		io.WriteString(c, envBlock)
+		c.Read(make([]byte, 100))
+		start := time.Now()
+		if err := <-errc; !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("GetData: %v, want DeadlineExceeded", err)
+		}
+		if d := time.Since(start); d != 10*time.Second {
+			t.Errorf("returned after %v", d)
+		}
+		c.Close()
+		srv.Close()
+	})
+}
+
+// waitGoroutines waits until at most n goroutines run.
+func waitGoroutines(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > n {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("%d goroutines left, want %d:\n%s", runtime.NumGoroutine(), n, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestShutdownAndClose runs 100 calls, shuts the server down while they are in
+// progress (they finish), then does the same with Close (they are cancelled),
+// and checks that no goroutine is left.
+func TestShutdownAndClose(t *testing.T) {
+	before := runtime.NumGoroutine()
+	for _, mode := range []string{"shutdown", "close"} {
+		const calls = 100
+		var started, finished, cancelled atomic.Int32
+		release := make(chan struct{})
+		var ends sync.WaitGroup
+		ends.Add(calls)
+		srv := &Server{
+			Handler: HandlerFunc(func(s *Session, r *Request) {
+				started.Add(1)
+				select {
+				case <-release:
+				case <-r.Context().Done():
+					if context.Cause(r.Context()) == ErrServerClosed {
+						cancelled.Add(1)
+					}
+					return
+				}
+				if err := s.Verbose(r.Context(), "finishing", 1); err == nil {
+					finished.Add(1)
+				}
+			}),
+			OnSessionEnd: func(*Request, string, time.Duration) { ends.Done() },
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		served := make(chan error, 1)
+		go func() { served <- srv.Serve(l) }()
+		var clients sync.WaitGroup
+		for range calls {
+			clients.Add(1)
+			go func() {
+				defer clients.Done()
+				(&agiclient.Call{Script: "x"}).Run(context.Background(), l.Addr().String())
+			}()
+		}
+		for started.Load() < calls {
+			time.Sleep(time.Millisecond)
+		}
+		switch mode {
+		case "shutdown":
+			shut := make(chan error, 1)
+			go func() { shut <- srv.Shutdown(context.Background()) }()
+			if err := <-served; err != ErrServerClosed {
+				t.Errorf("Serve: %v", err)
+			}
+			if _, err := net.Dial("tcp", l.Addr().String()); err == nil {
+				t.Errorf("a new connection was accepted during Shutdown")
+			}
+			close(release)
+			if err := <-shut; err != nil {
+				t.Errorf("Shutdown: %v", err)
+			}
+			if finished.Load() != calls {
+				t.Errorf("%d of %d calls finished", finished.Load(), calls)
+			}
+		case "close":
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			if err := srv.Shutdown(ctx); err != context.DeadlineExceeded {
+				t.Errorf("Shutdown with calls stuck: %v", err)
+			}
+			cancel()
+			srv.Close()
+			if err := <-served; err != ErrServerClosed {
+				t.Errorf("Serve: %v", err)
+			}
+			ends.Wait()
+			if cancelled.Load() != calls {
+				t.Errorf("%d of %d calls cancelled", cancelled.Load(), calls)
+			}
+		}
+		ends.Wait()
+		clients.Wait()
+	}
+	waitGoroutines(t, before)
+}
+
+func TestPanicIsRecovered(t *testing.T) {
+	var mu sync.Mutex
+	var outcomes []string
+	var logs syncWriter
+	srv := &Server{
+		Logger:       newTextLogger(&logs),
+		Handler:      HandlerFunc(func(s *Session, r *Request) { panic("boom") }),
+		OnSessionEnd: func(r *Request, o string, _ time.Duration) { mu.Lock(); outcomes = append(outcomes, o); mu.Unlock() },
+	}
+	mux := NewServeMux()
+	mux.Handle("ivr/", srv.Handler)
+	srv.Handler = mux
+	addr := serveOne(t, srv)
+	for range 2 {
+		tr, err := (&agiclient.Call{Script: "ivr/x"}).Run(context.Background(), addr)
+		if err != nil || len(tr.Steps) != 0 {
+			t.Errorf("call after a panic: %v %v", tr, err)
+		}
+	}
+	srv.Shutdown(context.Background())
+	mu.Lock()
+	defer mu.Unlock()
+	if len(outcomes) != 2 || outcomes[0] != OutcomePanic {
+		t.Errorf("outcomes %q", outcomes)
+	}
+	if out := logs.String(); !strings.Contains(out, "panic=boom") || !strings.Contains(out, "route=ivr/") || !strings.Contains(out, "uniqueid=1700000000.") {
+		t.Errorf("panic log lacks route or uniqueid:\n%s", out)
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	var mu sync.Mutex
+	var refused []string
+	block := make(chan struct{})
+	srv := &Server{
+		AllowedNetworks: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")},
+		Handler:         HandlerFunc(func(s *Session, r *Request) { <-block }),
+		OnRefused:       func(_ net.Addr, reason string) { mu.Lock(); refused = append(refused, reason); mu.Unlock() },
+	}
+	addr := serveOne(t, srv)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.Read(make([]byte, 10)); err != io.EOF || n != 0 {
+		t.Errorf("a peer outside the allowed networks read %d bytes, %v", n, err)
+	}
+	c.Close()
+
+	srv2 := &Server{MaxSessions: 1, Handler: srv.Handler, OnRefused: srv.OnRefused}
+	addr2 := serveOne(t, srv2)
+	first := make(chan *agiclient.Transcript)
+	go func() { tr, _ := (&agiclient.Call{}).Run(context.Background(), addr2); first <- tr }()
+	for {
+		srv2.mu.Lock()
+		n := len(srv2.sessions)
+		srv2.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	tr, _ := (&agiclient.Call{}).Run(context.Background(), addr2)
+	if !tr.Failure {
+		t.Errorf("the call over MaxSessions did not get FAILURE")
+	}
+	close(block)
+	<-first
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(refused, ",") != RefusedNetwork+","+RefusedMaxSessions {
+		t.Errorf("refusals %q", refused)
+	}
+}
+
+func TestNotFoundAndHooks(t *testing.T) {
+	var mu sync.Mutex
+	var events []string
+	mux := NewServeMux()
+	mux.HandleFunc("known", func(s *Session, r *Request) {
+		s.Answer(r.Context())
+		s.GetData(r.Context(), "beep", time.Second, 1)
+	})
+	srv := &Server{Handler: mux,
+		OnSessionStart: func(r *Request) { mu.Lock(); events = append(events, "start "+r.Script); mu.Unlock() },
+		OnSessionEnd: func(r *Request, o string, d time.Duration) {
+			mu.Lock()
+			events = append(events, "end "+r.Pattern+" "+o)
+			mu.Unlock()
+		},
+		OnCommand: func(e CommandEvent) {
+			mu.Lock()
+			events = append(events, e.Command+" "+strings.TrimSpace(strings.Repeat("hungup", btoi(e.HungUp))))
+			mu.Unlock()
+		},
+	}
+	addr := serveOne(t, srv)
+	tr, err := (&agiclient.Call{Script: "nosuch"}).Run(context.Background(), addr)
+	if err != nil || !tr.Failure {
+		t.Errorf("unknown script: failure %v, %v", tr.Failure, err)
+	}
+	for {
+		mu.Lock()
+		n := len(events)
+		mu.Unlock()
+		if n == 2 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	(&agiclient.Call{Script: "known", HangupAtStep: 2}).Run(context.Background(), addr)
+	srv.Shutdown(context.Background())
+	// The liveness probe after GET DATA's -1 is reported before GET DATA ends.
+	want := "start nosuch|end  notfound|start known|ANSWER |CHANNEL STATUS hungup|GET DATA hungup|end known hangup"
+	mu.Lock()
+	defer mu.Unlock()
+	if got := strings.Join(events, "|"); got != want {
+		t.Errorf("hooks\n got %s\nwant %s", got, want)
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
