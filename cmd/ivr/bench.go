@@ -3,8 +3,256 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ivrhq/ivr/internal/agi/agiclient"
+	"github.com/ivrhq/ivr/internal/tabular"
 )
 
+// benchResult is what a load run measured.
+type benchResult struct {
+	calls     int
+	errors    int                        // calls that could not be played: refused, dropped, FAILURE
+	firstErrs []string                   // the first few error messages
+	results   map[string]int             // IVR_RESULT (or IVR_CALLER_FOUND for lookup) per value
+	callLat   []time.Duration            // whole call, connect to close
+	cmdLat    map[string][]time.Duration // per command: the server's time before sending it
+	uniqueids []string
+	elapsed   time.Duration
+}
+
+// runBench is `ivr bench`: many simulated calls at once against a running
+// server, for a count or a duration.
 func runBench(ctx context.Context, e *env, args []string) error {
-	return errors.New("bench: not built yet")
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	var cf callFlags
+	cf.register(fs, e)
+	dbf := newDBFlags(fs, e)
+	concurrency := fs.Int("concurrency", 10, "calls in flight at once")
+	count := fs.Int("calls", 0, "calls to make in all (default 1000 unless --duration is given)")
+	duration := fs.Duration("duration", 0, "keep starting calls this long instead of a count")
+	format := fs.String("format", "table", "output format of the latency table: table, csv or json")
+	noProgress := fs.Bool("no-progress", false, "do not draw a progress bar")
+	check := fs.Bool("check-db", false, "check the call rows in the database (implied by --database-url or DATABASE_URL)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("bench: unexpected argument %q", fs.Arg(0))}
+	}
+	f, err := tabular.ParseFormat(*format)
+	if err != nil {
+		return usageError{"bench: " + err.Error()}
+	}
+	if *concurrency < 1 || *count < 0 || *duration < 0 {
+		return usageError{"bench: --concurrency must be at least 1, --calls and --duration not negative"}
+	}
+	if *count == 0 && *duration == 0 {
+		*count = 1000
+	}
+	base, err := cf.call()
+	if err != nil {
+		return err
+	}
+	_, urlErr := dbf.URL()
+	checkDB := *check || urlErr == nil
+	if *check && urlErr != nil {
+		return urlErr
+	}
+
+	var bar *tabular.Progress
+	if !*noProgress {
+		bar = tabular.NewProgress(e.stderr, "calls", int64(*count))
+	}
+	res := bench(ctx, base, cf.addr, *concurrency, *count, *duration, bar)
+	bar.Finish()
+
+	summary := e.stdout
+	if f != tabular.Table {
+		summary = e.stderr // keep stdout to the machine-readable table
+	}
+	writeBenchSummary(summary, res)
+	if err := latencyRows(res).Write(e.stdout, f); err != nil {
+		return err
+	}
+	var problems []string
+	if res.errors > 0 {
+		problems = append(problems, fmt.Sprintf("%d of %d calls failed", res.errors, res.calls))
+	}
+	if checkDB {
+		missing, open, err := checkCallRows(ctx, dbf, res.uniqueids)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(summary, "call rows: %d of %d closed, %d still open, %d missing\n",
+			len(res.uniqueids)-missing-open, len(res.uniqueids), open, missing)
+		if missing+open > 0 {
+			problems = append(problems, fmt.Sprintf("%d calls have no closed call row", missing+open))
+		}
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if len(problems) > 0 {
+		return errors.New("bench: " + strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// bench plays calls of base against addr, concurrency at a time, until count
+// calls have been started or, for a duration, until it has passed. Each call
+// gets its own uniqueid.
+func bench(ctx context.Context, base agiclient.Call, addr string, concurrency, count int, duration time.Duration, bar *tabular.Progress) benchResult {
+	res := benchResult{results: map[string]int{}, cmdLat: map[string][]time.Duration{}}
+	runID := time.Now().UnixMicro()
+	var (
+		next     atomic.Int64
+		mu       sync.Mutex
+		wg       sync.WaitGroup
+		deadline time.Time
+	)
+	start := time.Now()
+	if duration > 0 {
+		deadline = start.Add(duration)
+	}
+	resultVar := "IVR_RESULT"
+	if strings.HasPrefix(base.Script, "lookup") {
+		resultVar = "IVR_CALLER_FOUND"
+	}
+	for range concurrency {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				n := next.Add(1)
+				if (count > 0 && n > int64(count)) || (!deadline.IsZero() && time.Now().After(deadline)) {
+					return
+				}
+				c := base
+				c.Env = make(map[string]string, len(base.Env)+1)
+				for k, v := range base.Env {
+					c.Env[k] = v
+				}
+				uid := fmt.Sprintf("%d.%d", runID, n)
+				c.Env["agi_uniqueid"] = uid
+				tr, err := c.Run(ctx, addr)
+				if err == nil && tr.Failure {
+					err = errors.New("the server ended with FAILURE")
+				}
+				mu.Lock()
+				res.calls++
+				res.uniqueids = append(res.uniqueids, uid)
+				if err != nil {
+					res.errors++
+					if len(res.firstErrs) < 5 {
+						res.firstErrs = append(res.firstErrs, fmt.Sprintf("call %s: %v", uid, err))
+					}
+				} else {
+					res.callLat = append(res.callLat, tr.End.Sub(tr.Start))
+					v, ok := tr.Variables[resultVar]
+					if !ok {
+						v = "(not set)"
+					}
+					res.results[resultVar+"="+v]++
+					for _, s := range tr.Steps {
+						res.cmdLat[s.Command.Name] = append(res.cmdLat[s.Command.Name], s.Wait)
+					}
+				}
+				mu.Unlock()
+				bar.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	return res
+}
+
+// writeBenchSummary prints the rate, the errors and the results.
+func writeBenchSummary(w io.Writer, r benchResult) {
+	rate := 0.0
+	if s := r.elapsed.Seconds(); s > 0 {
+		rate = float64(r.calls) / s
+	}
+	fmt.Fprintf(w, "calls: %d in %s, %.1f calls/s, %d errors\n", r.calls, r.elapsed.Round(time.Millisecond), rate, r.errors)
+	for _, e := range r.firstErrs {
+		fmt.Fprintln(w, "  "+e)
+	}
+	keys := make([]string, 0, len(r.results))
+	for k := range r.results {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %d", k, r.results[k]))
+	}
+	if len(parts) > 0 {
+		fmt.Fprintln(w, "results: "+strings.Join(parts, ", "))
+	}
+}
+
+// latencyRows is the latency table: one row for whole calls, then one per
+// command, where a command's latency is the server's time before it sent the
+// command (from the previous reply, or the environment).
+func latencyRows(r benchResult) tabular.Rows {
+	rows := tabular.Rows{Columns: []string{"latency_of", "count", "p50", "p90", "p99", "max"}}
+	add := func(name string, ds []time.Duration) {
+		if len(ds) == 0 {
+			return
+		}
+		ds = slices.Clone(ds)
+		slices.Sort(ds)
+		q := func(p float64) string {
+			i := int(p*float64(len(ds))+0.5) - 1
+			return fmtLatency(ds[min(max(i, 0), len(ds)-1)])
+		}
+		rows.Add(name, len(ds), q(0.50), q(0.90), q(0.99), fmtLatency(ds[len(ds)-1]))
+	}
+	add("call", r.callLat)
+	names := make([]string, 0, len(r.cmdLat))
+	for n := range r.cmdLat {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		add(n, r.cmdLat[n])
+	}
+	return rows
+}
+
+// fmtLatency prints a duration in milliseconds with enough precision.
+func fmtLatency(d time.Duration) string {
+	return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+}
+
+// checkCallRows counts the uniqueids with no call row and with a row still
+// open.
+func checkCallRows(ctx context.Context, dbf *dbFlags, uniqueids []string) (missing, open int, err error) {
+	db, err := dbf.Store(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer db.Close()
+	closed, err := db.CallRowsClosed(ctx, uniqueids)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, u := range uniqueids {
+		c, ok := closed[u]
+		switch {
+		case !ok:
+			missing++
+		case !c:
+			open++
+		}
+	}
+	return missing, open, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ivrhq/ivr/internal/agi"
 	"github.com/ivrhq/ivr/internal/agi/agitest"
@@ -48,7 +49,9 @@ func startCallTarget(t *testing.T) (addr, dbURL string) {
 			t.Fatalf("apply %s: %v\n%s", f.path, err, out.String())
 		}
 	}
-	app, err := ivr.New(ivr.Config{}, ivr.Services{Callers: st, Journal: st, PINs: st, Catalog: st, Messages: st, Keyring: kr})
+	// A generous lookup deadline: the tests check what a caller gets, not
+	// how fast a busy test machine is.
+	app, err := ivr.New(ivr.Config{LookupTimeout: 10 * time.Second}, ivr.Services{Callers: st, Journal: st, PINs: st, Catalog: st, Messages: st, Keyring: kr})
 	if err != nil {
 		t.Fatal(err)
 	}

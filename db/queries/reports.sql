@@ -71,3 +71,10 @@ WHERE day BETWEEN @from_day::date AND @to_day::date
 GROUP BY caller_id, account, name
 ORDER BY calls DESC, account
 LIMIT @max_rows;
+
+-- ReportCallRows finds the call rows of the given uniqueids, for `ivr bench`
+-- to check that every simulated call was recorded and closed.
+-- name: ReportCallRows :many
+SELECT uniqueid, (ended_at IS NOT NULL)::boolean AS closed
+FROM calls
+WHERE uniqueid = ANY(@uniqueids::text[]);

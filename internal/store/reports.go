@@ -240,3 +240,18 @@ func (db *DB) ReportCallerActivity(ctx context.Context, from, to time.Time, limi
 				Recordings: r.Recordings, PINFailures: r.PinFailures, LastCall: r.LastCall}
 		})
 }
+
+// CallRowsClosed reports, for each of the uniqueids that has a call row,
+// whether the row is closed (its end recorded). Uniqueids without a row are
+// absent from the map.
+func (db *DB) CallRowsClosed(ctx context.Context, uniqueids []string) (map[string]bool, error) {
+	rows, err := db.q.ReportCallRows(ctx, uniqueids)
+	if err != nil {
+		return nil, fmt.Errorf("call rows: %w", err)
+	}
+	out := make(map[string]bool, len(rows))
+	for _, r := range rows {
+		out[r.Uniqueid] = r.Closed
+	}
+	return out, nil
+}

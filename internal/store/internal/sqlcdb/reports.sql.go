@@ -11,6 +11,39 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+const reportCallRows = `-- name: ReportCallRows :many
+SELECT uniqueid, (ended_at IS NOT NULL)::boolean AS closed
+FROM calls
+WHERE uniqueid = ANY($1::text[])
+`
+
+type ReportCallRowsRow struct {
+	Uniqueid string
+	Closed   bool
+}
+
+// ReportCallRows finds the call rows of the given uniqueids, for `ivr bench`
+// to check that every simulated call was recorded and closed.
+func (q *Queries) ReportCallRows(ctx context.Context, uniqueids []string) ([]ReportCallRowsRow, error) {
+	rows, err := q.db.Query(ctx, reportCallRows, uniqueids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ReportCallRowsRow
+	for rows.Next() {
+		var i ReportCallRowsRow
+		if err := rows.Scan(&i.Uniqueid, &i.Closed); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const reportCallerActivity = `-- name: ReportCallerActivity :many
 SELECT caller_id, account, name, sum(calls)::bigint AS calls, sum(authenticated)::bigint AS authenticated,
        sum(menu_choices)::bigint AS menu_choices, sum(survey_answers)::bigint AS survey_answers,
