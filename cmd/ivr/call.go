@@ -23,6 +23,7 @@ type callFlags struct {
 	caller      string
 	callerName  string
 	language    string
+	uniqueid    string
 	keys        multiFlag
 	vars        multiFlag
 	records     multiFlag
@@ -42,11 +43,16 @@ func (c *callFlags) register(fs *flag.FlagSet, e *env) {
 	fs.StringVar(&c.caller, "caller", "", "the caller ID number (agi_callerid); empty is a withheld number")
 	fs.StringVar(&c.callerName, "caller-name", "", "the caller ID name (agi_calleridname)")
 	fs.StringVar(&c.language, "language", "en", "the channel language (agi_language)")
+	fs.StringVar(&c.uniqueid, "uniqueid", "", "the channel's uniqueid (agi_uniqueid); default a new one from the clock")
 	fs.Var(&c.keys, "press", `keys for the next input, once per input in order: "1234", "" for silence, "!" to hang up`)
 	fs.Var(&c.vars, "var", "NAME=VALUE a GET VARIABLE finds, such as CHANNEL(linkedid)=1700000000.9 (repeatable)")
 	fs.Var(&c.records, "record-result", `outcome of the next RECORD FILE: REASON[:DURATION[:KEY]], e.g. dtmf:4s:#, timeout:0s, hangup:2s, writefile (repeatable)`)
 	fs.Var(&c.args, "arg", "an AGI() argument after the URL (agi_arg_N, repeatable)")
 	fs.DurationVar(&c.hangupAfter, "hangup-after", 0, "hang up this long after the call starts (0: never)")
+	// The names other pages of the project use for the same settings.
+	fs.StringVar(&c.route, "script", "ivr", "the same as --route")
+	fs.StringVar(&c.caller, "callerid", "", "the same as --caller")
+	fs.Var(&c.keys, "keys", "the same as --press")
 }
 
 // envOr returns the environment variable name, or def when it is empty.
@@ -66,6 +72,13 @@ func (c *callFlags) call() (agiclient.Call, error) {
 		HangupAfter: c.hangupAfter,
 		Env:         map[string]string{"agi_language": c.language},
 		Variables:   map[string]string{},
+	}
+	// Like Asterisk's "<epoch>.<sequence>"; the server refuses a second call
+	// with the same uniqueid.
+	now := time.Now()
+	call.Env["agi_uniqueid"] = fmt.Sprintf("%d.%d", now.Unix(), now.Nanosecond()/1000)
+	if c.uniqueid != "" {
+		call.Env["agi_uniqueid"] = c.uniqueid
 	}
 	if c.caller != "" {
 		call.Env["agi_callerid"] = c.caller

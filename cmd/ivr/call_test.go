@@ -78,7 +78,7 @@ func TestCallPrintsTheDialogue(t *testing.T) {
 			want: []string{
 				"☎ calling agi://" + addr + "/ivr from +15555550100",
 				"☎ answered",
-				"? CHANNEL(linkedid) → 1700000000.",
+				"? CHANNEL(linkedid) → 1",
 				"▶ vm-password  (waits for keys)",
 				"☎ pressed 7391",
 				"▶ ivr/main-menu  (waits for keys)",
