@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -45,5 +46,37 @@ func TestFindBinDirNotInstalled(t *testing.T) {
 		if !strings.Contains(err.Error(), hint) {
 			t.Errorf("error %q does not mention %q", err, hint)
 		}
+	}
+}
+
+func TestReachable(t *testing.T) {
+	root, err := TempDir("pglocal-reach-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(root) })
+	open := filepath.Join(root, "open")
+	closed := filepath.Join(root, "closed")
+	for dir, mode := range map[string]os.FileMode{open: 0o755, closed: 0o700} {
+		if err := os.Mkdir(dir, mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(dir, mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	other := &syscall.Credential{Uid: uint32(os.Getuid() + 4242), Gid: uint32(os.Getgid() + 4242)}
+	if err := reachable(open, other); err != nil {
+		t.Errorf("a 0755 directory under a 0755 one is not reachable: %v", err)
+	}
+	err = reachable(closed, other)
+	if err == nil || !strings.Contains(err.Error(), closed) {
+		t.Errorf("reachable(0700 directory of another user) = %v, want an error naming it", err)
+	}
+	if err := reachable(closed, nil); err != nil {
+		t.Errorf("without a server user: %v", err)
 	}
 }

@@ -165,6 +165,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		if err := s.makeDir(dir); err != nil {
 			return nil, fmt.Errorf("pglocal: %w", err)
 		}
+		if err := reachable(filepath.Dir(dir), s.cred); err != nil {
+			return nil, fmt.Errorf("pglocal: %w", err)
+		}
 	}
 	if err := s.initdb(ctx); err != nil {
 		return nil, fmt.Errorf("pglocal: %w", err)
@@ -194,6 +197,42 @@ func serverUser() (*syscall.Credential, error) {
 		return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
 	}
 	return nil, errors.New("running as root and neither a postgres nor a nobody user exists to run the server as")
+}
+
+// reachable checks that the server user cred (nil: this process, which made
+// the directories) may enter dir and every directory above it, so that a run
+// as root fails with a clear error instead of initdb's "permission denied".
+func reachable(dir string, cred *syscall.Credential) error {
+	if cred == nil {
+		return nil
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil {
+			return err
+		}
+		st, ok := fi.Sys().(*syscall.Stat_t)
+		if !ok {
+			return nil
+		}
+		perm := fi.Mode().Perm()
+		var x bool
+		switch {
+		case st.Uid == cred.Uid:
+			x = perm&0o100 != 0
+		case st.Gid == cred.Gid:
+			x = perm&0o010 != 0
+		default:
+			x = perm&0o001 != 0
+		}
+		if !x {
+			return fmt.Errorf("the server runs as uid %d (PostgreSQL refuses root), which cannot enter %s: "+
+				"put the data and socket directories where it can (pglocal.TempDir makes one)", cred.Uid, d)
+		}
+		if d == filepath.Dir(d) {
+			return nil
+		}
+	}
 }
 
 // makeDir creates dir (mode 0700, as postgres wants its data directory) and,
