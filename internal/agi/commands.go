@@ -1,6 +1,7 @@
 package agi
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -184,8 +185,8 @@ func (s *Session) ControlStreamFile(ctx context.Context, o ControlStreamOptions)
 			skip = 3 * time.Second
 		}
 		s.cmd.ms(skip)
-		s.cmd.str(cmp(o.Forward, "#"))
-		s.cmd.str(cmp(o.Rewind, "*"))
+		s.cmd.str(cmp.Or(o.Forward, "#"))
+		s.cmd.str(cmp.Or(o.Rewind, "*"))
 		if o.Pause != "" || o.Offset > 0 {
 			s.cmd.str(o.Pause)
 		}
@@ -194,13 +195,6 @@ func (s *Session) ControlStreamFile(ctx context.Context, o ControlStreamOptions)
 		}
 	}
 	return s.playback(ctx, playsFile, o.File)
-}
-
-func cmp(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }
 
 // GetOption is StreamFile followed by a wait for a key: up to timeout after
@@ -257,7 +251,7 @@ func (s *Session) WaitForDigit(ctx context.Context, timeout time.Duration) (key 
 // ErrHangup. A file Asterisk cannot create returns Reason RecordWriteFile and
 // no error, so the caller decides; other reasons are in Recording.Reason.
 func (s *Session) RecordFile(ctx context.Context, o RecordOptions) (Recording, error) {
-	format := cmp(o.Format, "wav")
+	format := cmp.Or(o.Format, "wav")
 	s.cmd.reset("RECORD FILE")
 	s.cmd.str(o.Path)
 	s.cmd.str(format)

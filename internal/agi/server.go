@@ -114,11 +114,20 @@ func (srv *Server) ListenAndServe() error {
 	if addr == "" {
 		addr = DefaultAddr
 	}
-	l, err := net.Listen("tcp", addr)
+	l, err := Listen(addr)
 	if err != nil {
 		return err
 	}
 	return srv.Serve(l)
+}
+
+// Listen listens on a TCP address the way ListenAndServe does: without Go's
+// default TCP keep-alive on accepted connections, which costs four system
+// calls per call. A FastAGI peer that vanishes is caught by the command
+// timeout instead, and Asterisk hangs its channel up on its own.
+func Listen(addr string) (net.Listener, error) {
+	lc := net.ListenConfig{KeepAlive: -1}
+	return lc.Listen(context.Background(), "tcp", addr)
 }
 
 // Serve accepts connections on l and serves each call on its own goroutine.
@@ -265,6 +274,7 @@ func (srv *Server) closeListenersLocked() error {
 		if cerr := (*l).Close(); cerr != nil && err == nil {
 			err = cerr
 		}
+		delete(srv.listeners, l)
 	}
 	return err
 }

@@ -2,6 +2,7 @@ package agi
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -45,7 +46,6 @@ type Session struct {
 	hupMid   atomic.Bool // HANGUP arrived while a command was in flight
 	owed     bool        // an abandoned command's reply is still to come
 	broken   error       // the connection can no longer carry commands
-	timer    *time.Timer
 	debug    bool
 }
 
@@ -106,9 +106,6 @@ func (s *Session) finish() {
 	}
 	<-s.done
 	s.cancel(context.Canceled)
-	if s.timer != nil {
-		s.timer.Stop()
-	}
 }
 
 const (
@@ -142,7 +139,13 @@ func (s *Session) readLoop() {
 		line, err := s.lr.readLine()
 		if err != nil {
 			s.readErr = err
-			if !s.aborted() {
+			switch {
+			case s.aborted():
+			case errors.Is(err, os.ErrDeadlineExceeded):
+				// The command timeout: the connection is of no more use.
+				s.cancel(s.timeoutErr())
+				s.conn.Close()
+			default:
 				s.markHungup()
 			}
 			return
@@ -233,6 +236,9 @@ func maskReply(line string) string {
 func (s *Session) connErr() error {
 	if s.aborted() {
 		return ErrServerClosed
+	}
+	if errors.Is(s.readErr, os.ErrDeadlineExceeded) {
+		return s.timeoutErr()
 	}
 	if s.readErr == io.EOF || s.readErr == nil || s.Hungup() {
 		return ErrHangup
@@ -343,65 +349,13 @@ func (s *Session) roundTrip(ctx context.Context, fl cmdFlags) (rep Reply, d time
 		}
 		return Reply{}, time.Since(start), true, s.broken
 	}
-	var timeout <-chan time.Time
-	if _, ok := ctx.Deadline(); !ok {
-		t := s.srv.CommandTimeout
-		if t <= 0 {
-			t = DefaultCommandTimeout
-		}
-		if s.timer == nil {
-			s.timer = time.NewTimer(t)
-		} else {
-			s.timer.Reset(t)
-		}
-		timeout = s.timer.C
-		defer s.timer.Stop()
-	}
-	var text string
-	ctxDone := ctx.Done()
-wait:
-	for {
-		select {
-		case text = <-s.replies:
-			break wait
-		case <-s.done:
-			select {
-			case text = <-s.replies:
-				break wait
-			default:
-				return Reply{}, time.Since(start), true, s.connErr()
-			}
-		case <-ctxDone:
-			if errors.Is(context.Cause(ctx), ErrHangup) {
-				// The hangup cancelled ctx, but Asterisk answers the command
-				// in flight at once (with -1, or normally for a dead-channel
-				// command): take that reply, within a grace period.
-				ctxDone = nil
-				if s.timer == nil {
-					s.timer = time.NewTimer(hangupGrace)
-				} else {
-					s.timer.Reset(hangupGrace)
-				}
-				timeout = s.timer.C
-				defer s.timer.Stop()
-				continue
-			}
-			s.owed = true
-			return Reply{}, time.Since(start), true, s.ctxErr(ctx)
-		case <-timeout:
-			if ctxDone == nil {
-				s.owed = true
-				return Reply{}, time.Since(start), true, ErrHangup
-			}
-			s.broken = fmt.Errorf("agi: %s: no reply in %v: %w", name, s.srv.CommandTimeout, os.ErrDeadlineExceeded)
-			s.conn.Close()
-			return Reply{}, time.Since(start), true, s.broken
-		}
+	text, err := s.awaitReply(ctx)
+	if err != nil {
+		return Reply{}, time.Since(start), true, err
 	}
 	d = time.Since(start)
 	rep, err = ParseReply(name, text)
-	var ce *CommandError
-	if errors.As(err, &ce) && ce.Code == 511 {
+	if ce, ok := err.(*CommandError); ok && ce.Code == 511 {
 		s.markHungup()
 	}
 	return rep, d, true, err
@@ -423,4 +377,53 @@ func (s *Session) fail() {
 		}
 		s.conn.Write(failureLine)
 	}
+}
+
+// awaitReply waits for the reply of the command in flight. A ctx without a
+// deadline gets the CommandTimeout safety net, as a read deadline on the
+// connection (its timer lives in the connection, so idle calls cost no extra
+// memory). When the hangup cancels ctx, it still takes the reply Asterisk
+// sends at once, within hangupGrace.
+func (s *Session) awaitReply(ctx context.Context) (string, error) {
+	_, hasDeadline := ctx.Deadline()
+	if !hasDeadline {
+		s.conn.SetReadDeadline(time.Now().Add(s.commandTimeout()))
+		defer s.conn.SetReadDeadline(time.Time{})
+	}
+	var grace <-chan time.Time
+	ctxDone := ctx.Done()
+	for {
+		select {
+		case text := <-s.replies:
+			return text, nil
+		case <-s.done:
+			select {
+			case text := <-s.replies:
+				return text, nil
+			default:
+				return "", s.connErr()
+			}
+		case <-ctxDone:
+			if errors.Is(context.Cause(ctx), ErrHangup) {
+				ctxDone = nil
+				t := time.NewTimer(hangupGrace)
+				defer t.Stop()
+				grace = t.C
+				continue
+			}
+			s.owed = true
+			return "", s.ctxErr(ctx)
+		case <-grace:
+			s.owed = true
+			return "", ErrHangup
+		}
+	}
+}
+
+func (s *Session) timeoutErr() error {
+	return fmt.Errorf("agi: no reply in %v: %w", s.commandTimeout(), os.ErrDeadlineExceeded)
+}
+
+func (s *Session) commandTimeout() time.Duration {
+	return cmp.Or(s.srv.CommandTimeout, DefaultCommandTimeout)
 }
