@@ -62,12 +62,12 @@ func TestNilMetricsIgnoresCalls(t *testing.T) {
 	m.DBOperation("x", 0, nil)
 }
 
-func TestPoolStatsAreReadOnScrape(t *testing.T) {
+func TestDBStatsAreReadOnScrape(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	calls := 0
-	metrics.RegisterPool(reg, func() metrics.PoolStats {
+	metrics.RegisterDB(reg, func() metrics.DBStats {
 		calls++
-		return metrics.PoolStats{MaxConns: 10, AcquiredConns: 3, IdleConns: 2, AcquireCount: 7, AcquireDuration: 1500 * time.Millisecond}
+		return metrics.DBStats{MaxConns: 10, AcquiredConns: 3, IdleConns: 2, AcquireCount: 7, AcquireDuration: 1500 * time.Millisecond, Batches: 4}
 	})
 	want := `
 # HELP ivr_db_pool_acquired_connections Database connections in use.
@@ -76,8 +76,11 @@ ivr_db_pool_acquired_connections 3
 # HELP ivr_db_pool_acquire_wait_seconds_total Total time spent acquiring database connections.
 # TYPE ivr_db_pool_acquire_wait_seconds_total counter
 ivr_db_pool_acquire_wait_seconds_total 1.5
+# HELP ivr_db_group_commits_total Group commits: transactions that carried the writes of several calls.
+# TYPE ivr_db_group_commits_total counter
+ivr_db_group_commits_total 4
 `
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "ivr_db_pool_acquired_connections", "ivr_db_pool_acquire_wait_seconds_total"); err != nil {
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "ivr_db_pool_acquired_connections", "ivr_db_pool_acquire_wait_seconds_total", "ivr_db_group_commits_total"); err != nil {
 		t.Error(err)
 	}
 	if calls == 0 {

@@ -6,8 +6,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// PoolStats is a snapshot of a database connection pool, as the store reports it.
-type PoolStats struct {
+// DBStats is a snapshot of the database side of the server, as the store and
+// its connection pool report it. Counters count since the store was opened.
+type DBStats struct {
 	// MaxConns is the most connections the pool opens.
 	MaxConns int32
 	// AcquiredConns and IdleConns are the connections in use and idle now.
@@ -18,43 +19,64 @@ type PoolStats struct {
 	AcquireDuration time.Duration
 	// EmptyAcquireCount counts acquisitions that had to wait for a connection.
 	EmptyAcquireCount int64
+	// RoundTrips counts statements and batches sent to the server.
+	RoundTrips int64
+	// Commits counts committed transactions; Batches counts the group commits
+	// among them, which carried Writes writes in all.
+	Commits, Batches, Writes int64
 }
 
-// poolCollector reads a PoolStats on every scrape.
-type poolCollector struct {
-	stats                                  func() PoolStats
-	maxConns, acquired, idle               *prometheus.Desc
-	acquires, acquireSeconds, emptyAcquire *prometheus.Desc
+// dbCollector reads a DBStats on every scrape.
+type dbCollector struct {
+	stats func() DBStats
+	descs []*prometheus.Desc
 }
 
-// RegisterPool registers collectors on reg that read the pool statistics from
-// stats on every scrape: ivr_db_pool_* gauges and counters. stats must be safe
-// to call from any goroutine.
-func RegisterPool(reg prometheus.Registerer, stats func() PoolStats) {
-	name := func(n string) string { return prometheus.BuildFQName(Namespace, "db_pool", n) }
-	reg.MustRegister(&poolCollector{
-		stats:          stats,
-		maxConns:       prometheus.NewDesc(name("max_connections"), "Most connections the database pool opens.", nil, nil),
-		acquired:       prometheus.NewDesc(name("acquired_connections"), "Database connections in use.", nil, nil),
-		idle:           prometheus.NewDesc(name("idle_connections"), "Idle database connections.", nil, nil),
-		acquires:       prometheus.NewDesc(name("acquires_total"), "Database connections acquired from the pool.", nil, nil),
-		acquireSeconds: prometheus.NewDesc(name("acquire_wait_seconds_total"), "Total time spent acquiring database connections.", nil, nil),
-		emptyAcquire:   prometheus.NewDesc(name("empty_acquires_total"), "Acquisitions that waited because the pool had no idle connection.", nil, nil),
-	})
+// RegisterDB registers a collector on reg that reads stats on every scrape and
+// reports it as ivr_db_pool_* and ivr_db_*_total. stats must be safe to call
+// from any goroutine.
+func RegisterDB(reg prometheus.Registerer, stats func() DBStats) {
+	desc := func(name, help string) *prometheus.Desc {
+		return prometheus.NewDesc(prometheus.BuildFQName(Namespace, "db", name), help, nil, nil)
+	}
+	reg.MustRegister(&dbCollector{stats: stats, descs: []*prometheus.Desc{
+		desc("pool_max_connections", "Most connections the database pool opens."),
+		desc("pool_acquired_connections", "Database connections in use."),
+		desc("pool_idle_connections", "Idle database connections."),
+		desc("pool_acquires_total", "Database connections acquired from the pool."),
+		desc("pool_acquire_wait_seconds_total", "Total time spent acquiring database connections."),
+		desc("pool_empty_acquires_total", "Acquisitions that waited because the pool had no idle connection."),
+		desc("round_trips_total", "Statements and batches sent to the database."),
+		desc("commits_total", "Transactions committed."),
+		desc("group_commits_total", "Group commits: transactions that carried the writes of several calls."),
+		desc("group_commit_writes_total", "Writes carried by group commits."),
+	}})
 }
 
-func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.maxConns, c.acquired, c.idle, c.acquires, c.acquireSeconds, c.emptyAcquire} {
+func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range c.descs {
 		ch <- d
 	}
 }
 
-func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
+func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	s := c.stats()
-	ch <- prometheus.MustNewConstMetric(c.maxConns, prometheus.GaugeValue, float64(s.MaxConns))
-	ch <- prometheus.MustNewConstMetric(c.acquired, prometheus.GaugeValue, float64(s.AcquiredConns))
-	ch <- prometheus.MustNewConstMetric(c.idle, prometheus.GaugeValue, float64(s.IdleConns))
-	ch <- prometheus.MustNewConstMetric(c.acquires, prometheus.CounterValue, float64(s.AcquireCount))
-	ch <- prometheus.MustNewConstMetric(c.acquireSeconds, prometheus.CounterValue, s.AcquireDuration.Seconds())
-	ch <- prometheus.MustNewConstMetric(c.emptyAcquire, prometheus.CounterValue, float64(s.EmptyAcquireCount))
+	gauge, counter := prometheus.GaugeValue, prometheus.CounterValue
+	for i, v := range []struct {
+		t prometheus.ValueType
+		v float64
+	}{
+		{gauge, float64(s.MaxConns)},
+		{gauge, float64(s.AcquiredConns)},
+		{gauge, float64(s.IdleConns)},
+		{counter, float64(s.AcquireCount)},
+		{counter, s.AcquireDuration.Seconds()},
+		{counter, float64(s.EmptyAcquireCount)},
+		{counter, float64(s.RoundTrips)},
+		{counter, float64(s.Commits)},
+		{counter, float64(s.Batches)},
+		{counter, float64(s.Writes)},
+	} {
+		ch <- prometheus.MustNewConstMetric(c.descs[i], v.t, v.v)
+	}
 }
