@@ -19,7 +19,7 @@ var ErrConflict = errors.New("conflict")
 var ErrPublished = errors.New("published version is immutable")
 
 // ConflictError reports a write refused by a uniqueness or exclusion rule. Constraint
-// names the database constraint (for example "caller_phones_number_key"), so the
+// names the database constraint (for example "caller_phones_e164_key"), so the
 // message tells an operator which value clashed without echoing the value itself.
 type ConflictError struct {
 	Constraint string
