@@ -2,9 +2,275 @@ package main
 
 import (
 	"context"
-	"errors"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+
+	"github.com/ivrhq/ivr/db"
+	"github.com/ivrhq/ivr/internal/agi"
+	"github.com/ivrhq/ivr/internal/ivr"
+	"github.com/ivrhq/ivr/internal/store"
 )
 
+// closeGrace is how long the calls cancelled at the end of a drain get to close
+// their rows before the database is closed under them.
+const closeGrace = 10 * time.Second
+
 func runServe(ctx context.Context, e *env, args []string) error {
-	return errors.New("serve: not built yet")
+	var c serveConfig
+	log, agiLog, err := parseSettings(e, "serve", args, c.register, &c, true)
+	if err != nil {
+		return err
+	}
+	keyring, dsn, err := c.credentials()
+	if err != nil {
+		return err
+	}
+	return serveStore(ctx, &c, dsn, keyring, log, agiLog, c.migrate, nil, nil)
+}
+
+// parseSettings parses args into the settings register adds to c's, checks c
+// and returns its loggers. needDB is false for dev, which can start a database.
+func parseSettings(e *env, cmd string, args []string, register func(*settings), c *serveConfig, needDB bool) (log, agiLog *slog.Logger, err error) {
+	s := newSettings(cmd, e.stderr)
+	register(s)
+	if err := s.parse(args, e.getenv); err != nil {
+		return nil, nil, err
+	}
+	if err := c.check(needDB); err != nil {
+		return nil, nil, err
+	}
+	log, agiLog = c.loggers(e.stderr)
+	return log, agiLog, nil
+}
+
+// serveStore serves the database at dsn until ctx ends. It applies pending
+// migrations when migrate is set (and otherwise refuses a schema behind the
+// binary), runs seed when not nil, binds the listeners, calls listening when
+// not nil, and serves.
+func serveStore(ctx context.Context, c *serveConfig, dsn string, keyring *ivr.Keyring, log, agiLog *slog.Logger,
+	migrate bool, seed func(context.Context, *store.DB) error, listening func(*server)) error {
+	st, err := store.Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	srv, err := newServer(c, st, keyring, log, agiLog)
+	if err != nil {
+		return err
+	}
+	defer srv.schema.Close()
+	if err := srv.schema.prepare(ctx, migrate, log); err != nil {
+		return err
+	}
+	if seed != nil {
+		if err := seed(ctx, st); err != nil {
+			return err
+		}
+	}
+	if err := srv.listen(); err != nil {
+		return err
+	}
+	if listening != nil {
+		listening(srv)
+	}
+	return srv.run(ctx)
+}
+
+// server is a running ivr: the FastAGI server with the call flows, the HTTP
+// listener, and how they stop. serve and dev both run one.
+type server struct {
+	cfg    *serveConfig
+	log    *slog.Logger
+	agi    *agi.Server
+	http   *http.Server
+	health *health
+	schema *schema
+
+	agiLn, httpLn net.Listener
+}
+
+// newServer builds the server over st. It does not touch the network yet.
+func newServer(c *serveConfig, st *store.DB, keyring *ivr.Keyring, log, agiLog *slog.Logger) (*server, error) {
+	reg, m := newRegistry(st)
+	p := timedPorts{p: st, m: m}
+	app, err := ivr.New(c.ivr, ivr.Services{
+		Callers: p, Journal: p, PINs: p, Catalog: p, Messages: p,
+		Keyring: keyring,
+		Logger:  log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("configure the call flows: %w", err)
+	}
+	mux := agi.NewServeMux()
+	app.Register(mux)
+
+	sch := newSchema(st)
+	h := &health{ready: sch.ready, log: log}
+	srv := &server{
+		cfg: c,
+		log: log,
+		agi: &agi.Server{
+			Addr:            c.agiAddr,
+			Handler:         mux,
+			MaxSessions:     c.maxCalls,
+			AllowedNetworks: c.allowed,
+			Logger:          agiLog,
+		},
+		health: h,
+		schema: sch,
+	}
+	instrument(srv.agi, m)
+	if c.httpAddr != "" {
+		srv.http = newHTTPServer(h.handler(reg), log)
+	}
+	return srv, nil
+}
+
+// listen binds the FastAGI and HTTP addresses, so that a port in use is an
+// error before anything is served, and logs where they are.
+func (s *server) listen() error {
+	var err error
+	if s.agiLn, err = net.Listen("tcp", s.cfg.agiAddr); err != nil {
+		return fmt.Errorf("listen for FastAGI: %w", err)
+	}
+	attrs := []any{"agi", s.agiLn.Addr().String()}
+	if s.http != nil {
+		if s.httpLn, err = net.Listen("tcp", s.cfg.httpAddr); err != nil {
+			s.agiLn.Close()
+			return fmt.Errorf("listen for HTTP: %w", err)
+		}
+		attrs = append(attrs, "http", s.httpLn.Addr().String())
+	}
+	attrs = append(attrs, "max_calls", s.cfg.maxCalls)
+	s.log.Info("listening", attrs...)
+	return nil
+}
+
+// run serves until ctx ends (SIGTERM or SIGINT) or a listener fails, then
+// shuts down: it stops accepting, lets calls finish for the drain timeout,
+// cancels the rest (their rows are closed as a server shutdown) and closes the
+// HTTP listener. It returns nil after a shutdown asked for by ctx.
+func (s *server) run(ctx context.Context) error {
+	errc := make(chan error, 2)
+	go func() { errc <- s.agi.Serve(s.agiLn) }()
+	if s.http != nil {
+		go func() { errc <- s.http.Serve(s.httpLn) }()
+	}
+	var failed error
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		failed = fmt.Errorf("serve: %w", err)
+	}
+	s.shutdown()
+	return failed
+}
+
+func (s *server) shutdown() {
+	s.health.stopping.Store(true)
+	s.log.Info("shutting down: no new calls", "drain_timeout", s.cfg.drainTimeout)
+	drain, cancel := context.WithTimeout(context.Background(), s.cfg.drainTimeout)
+	err := s.agi.Shutdown(drain)
+	cancel()
+	if err != nil {
+		s.log.Warn("drain timeout passed: closing the calls in progress")
+		s.agi.Close()
+		grace, cancel := context.WithTimeout(context.Background(), closeGrace)
+		if err := s.agi.Shutdown(grace); err != nil {
+			s.log.Error("calls still running after close; their rows may stay open", "err", err)
+		}
+		cancel()
+	}
+	if s.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = s.http.Shutdown(ctx) // only scrapes and probes: dropping one is harmless
+		cancel()
+	}
+	s.log.Info("stopped")
+}
+
+// schema compares the database's migrations with those the binary carries.
+type schema struct {
+	st       *store.DB
+	sqlDB    *sql.DB
+	migrator *goose.Provider
+	err      error
+}
+
+func newSchema(st *store.DB) *schema {
+	sqlDB := stdlib.OpenDBFromPool(st.Pool())
+	p, err := db.NewMigrator(sqlDB)
+	return &schema{st: st, sqlDB: sqlDB, migrator: p, err: err}
+}
+
+// Close releases the migrator's handle; the pool stays open.
+func (s *schema) Close() error {
+	if s.migrator != nil {
+		return s.migrator.Close()
+	}
+	return s.sqlDB.Close()
+}
+
+// versions returns the database's newest applied migration (0 for a database
+// never migrated) and the binary's newest.
+func (s *schema) versions(ctx context.Context) (current, newest int64, err error) {
+	if s.err != nil {
+		return 0, 0, s.err
+	}
+	var exists bool
+	if err := s.st.Pool().QueryRow(ctx, "SELECT to_regclass('goose_db_version') IS NOT NULL").Scan(&exists); err != nil {
+		return 0, 0, fmt.Errorf("read schema version: %w", err)
+	}
+	sources := s.migrator.ListSources()
+	newest = sources[len(sources)-1].Version
+	if !exists {
+		return 0, newest, nil
+	}
+	current, _, err = s.migrator.GetVersions(ctx)
+	if err != nil {
+		return 0, newest, fmt.Errorf("read schema version: %w", err)
+	}
+	return current, newest, nil
+}
+
+// prepare applies the pending migrations when migrate is set, and otherwise
+// refuses a database whose schema is behind the binary.
+func (s *schema) prepare(ctx context.Context, migrate bool, log *slog.Logger) error {
+	current, newest, err := s.versions(ctx)
+	if err != nil {
+		return err
+	}
+	switch {
+	case current < newest && migrate:
+		res, err := s.migrator.Up(ctx)
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		log.Info("migrated", "from", current, "to", newest, "applied", len(res))
+	case current < newest:
+		return fmt.Errorf("the database schema is at version %d and this ivr needs %d: run `ivr migrate up` (or serve with -migrate)", current, newest)
+	case current > newest:
+		log.Warn("the database schema is newer than this ivr: upgrade the binary", "schema", current, "binary", newest)
+	}
+	return nil
+}
+
+// ready is the /readyz check: the database answers and its schema is exactly
+// the binary's newest migration.
+func (s *schema) ready(ctx context.Context) error {
+	current, newest, err := s.versions(ctx)
+	switch {
+	case err != nil:
+		return err
+	case current != newest:
+		return fmt.Errorf("database schema is at version %d, this ivr is built for %d", current, newest)
+	}
+	return nil
 }

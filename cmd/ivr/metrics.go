@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/ivrhq/ivr/internal/agi"
+	"github.com/ivrhq/ivr/internal/ivr"
+	"github.com/ivrhq/ivr/internal/metrics"
+	"github.com/ivrhq/ivr/internal/store"
+)
+
+// newRegistry returns the server's Prometheus registry with the Go runtime and
+// process collectors, the server's metrics on it, and the store's statistics
+// read on every scrape.
+func newRegistry(db *store.DB) (*prometheus.Registry, *metrics.Metrics) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := metrics.New(reg)
+	metrics.RegisterDB(reg, func() metrics.DBStats {
+		p := db.Pool().Stat()
+		s := db.Stats()
+		return metrics.DBStats{
+			MaxConns:          p.MaxConns(),
+			AcquiredConns:     p.AcquiredConns(),
+			IdleConns:         p.IdleConns(),
+			AcquireCount:      p.AcquireCount(),
+			AcquireDuration:   p.AcquireDuration(),
+			EmptyAcquireCount: p.EmptyAcquireCount(),
+			RoundTrips:        s.RoundTrips,
+			Commits:           s.Commits,
+			Batches:           s.Batches,
+			Writes:            s.Writes,
+		}
+	})
+	return reg, m
+}
+
+// instrument sets the hooks of srv that feed m.
+func instrument(srv *agi.Server, m *metrics.Metrics) {
+	srv.OnRefused = func(_ net.Addr, reason string) { m.Refused(reason) }
+	srv.OnSessionStart = func(*agi.Request) { m.SessionStarted() }
+	srv.OnSessionEnd = func(r *agi.Request, outcome string, _ time.Duration) { m.SessionEnded(r.Pattern, outcome) }
+	srv.OnCommand = func(e agi.CommandEvent) {
+		if e.Duration > 0 {
+			m.Command(e.Command, e.Duration, e.HungUp)
+		}
+	}
+}
+
+// ports is every store port the call flows use.
+type ports interface {
+	ivr.CallerDirectory
+	ivr.Journal
+	ivr.PINLedger
+	ivr.Catalog
+	ivr.MessageBox
+}
+
+// timedPorts wraps the store ports to observe each operation's latency and
+// failures in ivr_db_operation_duration_seconds{op}: the time a call waits for
+// the database, group commits included.
+type timedPorts struct {
+	p ports
+	m *metrics.Metrics
+}
+
+// timed runs f as the operation op. A not-found answer and a caller who hung
+// up are not failures of the database.
+func timed[T any](m *metrics.Metrics, op string, f func() (T, error)) (T, error) {
+	start := time.Now()
+	v, err := f()
+	failed := err
+	if errors.Is(err, ivr.ErrNotFound) || errors.Is(err, context.Canceled) {
+		failed = nil
+	}
+	m.DBOperation(op, time.Since(start), failed)
+	return v, err
+}
+
+// timedErr is timed for operations that return only an error.
+func timedErr(m *metrics.Metrics, op string, f func() error) error {
+	_, err := timed(m, op, func() (struct{}, error) { return struct{}{}, f() })
+	return err
+}
+
+func (t timedPorts) CallerByPhone(ctx context.Context, e164 string) (ivr.Caller, error) {
+	return timed(t.m, "caller_by_phone", func() (ivr.Caller, error) { return t.p.CallerByPhone(ctx, e164) })
+}
+
+func (t timedPorts) CallerByAccount(ctx context.Context, account string) (ivr.Caller, error) {
+	return timed(t.m, "caller_by_account", func() (ivr.Caller, error) { return t.p.CallerByAccount(ctx, account) })
+}
+
+func (t timedPorts) StartCall(ctx context.Context, c ivr.Call) (int64, error) {
+	return timed(t.m, "start_call", func() (int64, error) { return t.p.StartCall(ctx, c) })
+}
+
+func (t timedPorts) EndCall(ctx context.Context, callID int64, end ivr.CallEnd) error {
+	return timedErr(t.m, "end_call", func() error { return t.p.EndCall(ctx, callID, end) })
+}
+
+func (t timedPorts) RecordCall(ctx context.Context, c ivr.Call, end ivr.CallEnd, steps []ivr.Step) (int64, error) {
+	return timed(t.m, "record_call", func() (int64, error) { return t.p.RecordCall(ctx, c, end, steps) })
+}
+
+func (t timedPorts) AppendStep(ctx context.Context, s ivr.Step) error {
+	return timedErr(t.m, "append_step", func() error { return t.p.AppendStep(ctx, s) })
+}
+
+func (t timedPorts) SaveResponse(ctx context.Context, r ivr.Response) error {
+	return timedErr(t.m, "save_response", func() error { return t.p.SaveResponse(ctx, r) })
+}
+
+func (t timedPorts) SaveRecording(ctx context.Context, r ivr.Recording) (int64, error) {
+	return timed(t.m, "save_recording", func() (int64, error) { return t.p.SaveRecording(ctx, r) })
+}
+
+func (t timedPorts) RecordPINFailure(ctx context.Context, callerID, callID int64, at time.Time) (int, error) {
+	return timed(t.m, "record_pin_failure", func() (int, error) { return t.p.RecordPINFailure(ctx, callerID, callID, at) })
+}
+
+func (t timedPorts) RecordPINSuccess(ctx context.Context, callerID, callID int64, at time.Time) error {
+	return timedErr(t.m, "record_pin_success", func() error { return t.p.RecordPINSuccess(ctx, callerID, callID, at) })
+}
+
+func (t timedPorts) LockCaller(ctx context.Context, callerID int64, until time.Time) error {
+	return timedErr(t.m, "lock_caller", func() error { return t.p.LockCaller(ctx, callerID, until) })
+}
+
+func (t timedPorts) SetPIN(ctx context.Context, callerID int64, h ivr.PINHash) error {
+	return timedErr(t.m, "set_pin", func() error { return t.p.SetPIN(ctx, callerID, h) })
+}
+
+func (t timedPorts) PublishedMenu(ctx context.Context, key string) (ivr.Menu, error) {
+	return timed(t.m, "published_menu", func() (ivr.Menu, error) { return t.p.PublishedMenu(ctx, key) })
+}
+
+func (t timedPorts) PublishedSurvey(ctx context.Context, key string) (ivr.Survey, error) {
+	return timed(t.m, "published_survey", func() (ivr.Survey, error) { return t.p.PublishedSurvey(ctx, key) })
+}
+
+func (t timedPorts) CallerMessages(ctx context.Context, callerID int64) ([]ivr.Recording, error) {
+	return timed(t.m, "caller_messages", func() ([]ivr.Recording, error) { return t.p.CallerMessages(ctx, callerID) })
+}
+
+func (t timedPorts) DeleteRecording(ctx context.Context, id int64, at time.Time) error {
+	return timedErr(t.m, "delete_recording", func() error { return t.p.DeleteRecording(ctx, id, at) })
+}

@@ -1,0 +1,461 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ivrhq/ivr/internal/agi/agiclient"
+	"github.com/ivrhq/ivr/internal/ivr"
+	"github.com/ivrhq/ivr/internal/store"
+	"github.com/ivrhq/ivr/internal/testdb"
+)
+
+// These tests run the ivr binary as a subprocess, the way it runs for real:
+// built from this package, listening on ports the kernel picks, talking to a
+// test database, stopped with signals.
+
+// waitLimit bounds every wait on the subprocess, so a broken server fails the
+// test instead of hanging it. It is never what a test asserts.
+const waitLimit = 2 * time.Minute
+
+// servePINKey is the PIN key the tests hand the server.
+const servePINKey = "test:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+
+// buildIVR builds the ivr command into a directory of t's and returns its path.
+func buildIVR(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "ivr")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// ivrProcess is a running ivr subprocess.
+type ivrProcess struct {
+	t        *testing.T
+	cmd      *exec.Cmd
+	agiAddr  string
+	httpAddr string
+	stdout   lockedBuffer
+	stderr   lockedBuffer
+	done     chan struct{}
+	err      error
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// hermeticEnv is this process's environment without any ivr setting, plus env.
+func hermeticEnv(env ...string) []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "IVR_") || strings.HasPrefix(kv, "DATABASE_URL") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return append(out, env...)
+}
+
+// startIVR runs bin with args (JSON logs and ports the kernel picks are added)
+// and waits until it logs where it listens. The process is killed when t ends
+// if it still runs.
+func startIVR(t *testing.T, bin, dir string, env []string, args ...string) *ivrProcess {
+	t.Helper()
+	p := tryStartIVR(t, bin, dir, env, args...)
+	if p.agiAddr == "" {
+		t.Fatalf("ivr %s did not start: %v\nstderr:\n%s", args[0], p.err, p.stderr.String())
+	}
+	return p
+}
+
+// tryStartIVR is startIVR for a process that may also exit instead; then
+// p.agiAddr is empty and p.err holds the exit status.
+func tryStartIVR(t *testing.T, bin, dir string, env []string, args ...string) *ivrProcess {
+	t.Helper()
+	args = append(args, "-log-format", "json", "-agi-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0")
+	p := &ivrProcess{t: t, cmd: exec.Command(bin, args...), done: make(chan struct{})}
+	p.cmd.Dir = dir
+	p.cmd.Env = hermeticEnv(env...)
+	p.cmd.Stdout = &p.stdout
+	stderr, err := p.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.done
+	})
+	listening := make(chan [2]string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			p.stderr.Write([]byte(line + "\n"))
+			var rec struct{ Msg, AGI, HTTP string }
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "listening" {
+				listening <- [2]string{rec.AGI, rec.HTTP}
+			}
+		}
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	select {
+	case a := <-listening:
+		p.agiAddr, p.httpAddr = a[0], a[1]
+	case <-p.done:
+	case <-time.After(waitLimit):
+		t.Fatalf("ivr %s: no 'listening' line\nstderr:\n%s", args[0], p.stderr.String())
+	}
+	return p
+}
+
+// signal sends sig to the process.
+func (p *ivrProcess) signal(sig os.Signal) {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// wait waits for the process to exit and returns its exit status.
+func (p *ivrProcess) wait() error {
+	p.t.Helper()
+	select {
+	case <-p.done:
+		return p.err
+	case <-time.After(waitLimit):
+		p.t.Fatalf("ivr did not exit\nstderr:\n%s", p.stderr.String())
+		return nil
+	}
+}
+
+// get fetches path from the HTTP listener and returns the status and body.
+func (p *ivrProcess) get(path string) (int, string) {
+	p.t.Helper()
+	res, err := http.Get("http://" + p.httpAddr + path)
+	if err != nil {
+		p.t.Fatalf("GET %s: %v", path, err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(body)
+}
+
+// metric returns the sum of the samples of name whose labels include every
+// label="value" pair given, or -1 when there is none.
+func (p *ivrProcess) metric(name string, labels ...string) float64 {
+	p.t.Helper()
+	_, body := p.get("/metrics")
+	sum, found := 0.0, false
+	for line := range strings.SplitSeq(body, "\n") {
+		rest, ok := strings.CutPrefix(line, name)
+		if !ok || (rest != "" && rest[0] != '{' && rest[0] != ' ') {
+			continue
+		}
+		match := true
+		for _, l := range labels {
+			match = match && strings.Contains(rest, l)
+		}
+		if !match {
+			continue
+		}
+		f := strings.Fields(rest)
+		if v, err := strconv.ParseFloat(f[len(f)-1], 64); err == nil {
+			sum, found = sum+v, true
+		}
+	}
+	if !found {
+		return -1
+	}
+	return sum
+}
+
+// waitMetric waits until the metric has the value want.
+func (p *ivrProcess) waitMetric(want float64, name string, labels ...string) {
+	p.t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for {
+		got := p.metric(name, labels...)
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("%s%v = %v, want %v", name, labels, got, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitStdout waits until the standard output holds text and returns it all.
+// (The output is copied from a pipe, so it may lag behind a log line.)
+func (p *ivrProcess) waitStdout(text string) string {
+	p.t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for out := p.stdout.String(); ; out = p.stdout.String() {
+		if strings.Contains(out, text) {
+			return out
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("no %q on stdout:\n%s", text, out)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// seedDemo loads the demo callers, menus and survey into the database at url.
+func seedDemo(t *testing.T, url string) {
+	t.Helper()
+	ctx := t.Context()
+	st, err := store.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	kr, err := ivr.ParseKeyring(servePINKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	e := &env{getenv: envMap(nil), stdin: strings.NewReader(""), stdout: &out, stderr: &out}
+	if _, err := loadDemo(ctx, e, st, url, kr, []string{filepath.Join("..", "..")}); err != nil {
+		t.Fatalf("load demo: %v\n%s", err, out.String())
+	}
+}
+
+// serveEnv is the environment of an ivr serve on the database at url.
+func serveEnv(url string) []string {
+	return []string{"DATABASE_URL=" + url, "IVR_PIN_KEY=" + servePINKey}
+}
+
+// lookupCall is a call to the lookup route from the first demo caller.
+func lookupCall(uniqueid string) *agiclient.Call {
+	return &agiclient.Call{
+		Script: "lookup",
+		Env:    map[string]string{"agi_callerid": demoCallers[0].phone, "agi_uniqueid": uniqueid},
+	}
+}
+
+// held makes c wait at its first command named name until release is closed;
+// started is closed when it got there.
+func held(c *agiclient.Call, name string) (started, release chan struct{}) {
+	started, release = make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	c.Responder = func(cmd agiclient.Command) agiclient.Reply {
+		if cmd.Name == name {
+			once.Do(func() {
+				close(started)
+				<-release
+			})
+		}
+		return agiclient.Reply{}
+	}
+	return started, release
+}
+
+// holdCall runs c against p in the background until its first command named
+// name, where it waits until release is closed; done gives the transcript.
+func holdCall(t *testing.T, p *ivrProcess, c *agiclient.Call, name string) (release chan struct{}, done <-chan *agiclient.Transcript) {
+	t.Helper()
+	started, release := held(c, name)
+	ch := make(chan *agiclient.Transcript, 1)
+	go func() {
+		tr, _ := c.Run(t.Context(), p.agiAddr)
+		ch <- tr
+	}()
+	waitFor(t, started, "the call to reach "+name)
+	return release, ch
+}
+
+func waitFor[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(waitLimit):
+		t.Fatalf("gave up waiting for %s", what)
+		panic("unreachable")
+	}
+}
+
+func TestServe(t *testing.T) {
+	bin := buildIVR(t)
+
+	t.Run("health, readiness and metrics after a call", func(t *testing.T) {
+		url := testdb.URL(t)
+		seedDemo(t, url)
+		p := startIVR(t, bin, ".", serveEnv(url), "serve")
+
+		if code, body := p.get("/healthz"); code != 200 {
+			t.Errorf("/healthz = %d %q", code, body)
+		}
+		if code, body := p.get("/readyz"); code != 200 {
+			t.Errorf("/readyz = %d %q", code, body)
+		}
+		tr, err := lookupCall("1700000000.1").Run(t.Context(), p.agiAddr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tr.Variables["IVR_CALLER_NAME"]; got != demoCallers[0].name {
+			t.Errorf("IVR_CALLER_NAME = %q, want %q\n%s", got, demoCallers[0].name, tr)
+		}
+		// The server counts the call once its handler has returned, which
+		// may be just after the caller's side saw the connection close.
+		p.waitMetric(0, "ivr_agi_sessions_active")
+		if got := p.metric("ivr_agi_sessions_total", `route="lookup"`); got != 1 {
+			t.Errorf("ivr_agi_sessions_total{route=lookup} = %v, want 1", got)
+		}
+		if got := p.metric("ivr_agi_command_duration_seconds_count", `command="SET VARIABLE"`); got < 1 {
+			t.Errorf("no SET VARIABLE in ivr_agi_command_duration_seconds (%v)", got)
+		}
+		if got := p.metric("ivr_db_operation_duration_seconds_count", `op="caller_by_phone"`); got != 1 {
+			t.Errorf("ivr_db_operation_duration_seconds_count{op=caller_by_phone} = %v, want 1", got)
+		}
+		if got := p.metric("ivr_db_pool_max_connections"); got <= 0 {
+			t.Errorf("ivr_db_pool_max_connections = %v", got)
+		}
+		p.signal(syscall.SIGTERM)
+		if err := p.wait(); err != nil {
+			t.Errorf("exit after SIGTERM: %v\n%s", err, p.stderr.String())
+		}
+	})
+
+	t.Run("a call over the limit is refused", func(t *testing.T) {
+		url := testdb.URL(t)
+		seedDemo(t, url)
+		p := startIVR(t, bin, ".", serveEnv(url), "serve", "-max-calls", "1")
+
+		release, firstDone := holdCall(t, p, lookupCall("1700000000.1"), "SET VARIABLE")
+
+		// Refused: a FAILURE line, or a reset when the server closed before
+		// reading the environment; Asterisk sets AGISTATUS=FAILURE for both.
+		tr, err := lookupCall("1700000000.2").Run(t.Context(), p.agiAddr)
+		if (err == nil && !tr.Failure) || len(tr.Steps) != 0 {
+			t.Errorf("second call: want it refused, got %v\n%s", err, tr)
+		}
+		close(release)
+		if tr := waitFor(t, firstDone, "the first call to end"); tr.Variables["IVR_CALLER_FOUND"] != "1" {
+			t.Errorf("the first call did not finish its lookup:\n%s", tr)
+		}
+		if got := p.metric("ivr_agi_refused_total", `reason="max_calls"`); got != 1 {
+			t.Errorf("ivr_agi_refused_total{reason=max_calls} = %v, want 1", got)
+		}
+	})
+
+	t.Run("SIGTERM lets a call in progress finish", func(t *testing.T) {
+		url := testdb.URL(t)
+		seedDemo(t, url)
+		p := startIVR(t, bin, ".", serveEnv(url), "serve", "-drain-timeout", "10m")
+
+		release, done := holdCall(t, p, lookupCall("1700000000.3"), "SET VARIABLE")
+
+		p.signal(syscall.SIGTERM)
+		// Draining: not ready, and no new call is taken.
+		deadline := time.Now().Add(waitLimit)
+		for code, _ := p.get("/readyz"); code != http.StatusServiceUnavailable; code, _ = p.get("/readyz") {
+			if time.Now().After(deadline) {
+				t.Fatal("/readyz never failed after SIGTERM")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if tr, err := lookupCall("1700000000.4").Run(t.Context(), p.agiAddr); err == nil && !tr.Failure {
+			t.Errorf("a new call was served during the drain:\n%s", tr)
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("ivr exited with a call in progress\n%s", p.stderr.String())
+		default:
+		}
+
+		close(release)
+		tr := waitFor(t, done, "the call to end")
+		if tr.Variables["IVR_CALLER_FOUND"] != "1" || tr.Failure {
+			t.Errorf("the call in progress did not finish normally:\n%s", tr)
+		}
+		if err := p.wait(); err != nil {
+			t.Errorf("exit after the drain: %v\n%s", err, p.stderr.String())
+		}
+	})
+
+	t.Run("past the drain timeout calls are closed as a shutdown", func(t *testing.T) {
+		url := testdb.URL(t)
+		seedDemo(t, url)
+		p := startIVR(t, bin, ".", serveEnv(url), "serve", "-drain-timeout", "100ms")
+
+		c := &agiclient.Call{
+			Script: "ivr?menu=main",
+			Env:    map[string]string{"agi_callerid": demoCallers[0].phone, "agi_uniqueid": "1700000000.5"},
+		}
+		release, done := holdCall(t, p, c, "GET DATA")
+
+		p.signal(syscall.SIGTERM)
+		if err := p.wait(); err != nil {
+			t.Errorf("exit: %v\n%s", err, p.stderr.String())
+		}
+		close(release)
+		waitFor(t, done, "the call to end")
+
+		st, err := store.Open(t.Context(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		var reason *string
+		err = st.Pool().QueryRow(t.Context(), "SELECT end_reason FROM calls WHERE uniqueid = $1", "1700000000.5").Scan(&reason)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reason == nil || *reason != string(ivr.EndShutdown) {
+			t.Errorf("end_reason = %v, want %q\n%s", reason, ivr.EndShutdown, p.stderr.String())
+		}
+	})
+
+	t.Run("a database behind the binary is refused unless -migrate", func(t *testing.T) {
+		url := testdb.EmptyURL(t)
+		p := tryStartIVR(t, bin, ".", serveEnv(url), "serve")
+		if p.agiAddr != "" {
+			t.Fatal("serve started on an empty database")
+		}
+		var exit *exec.ExitError
+		if err := p.wait(); !errors.As(err, &exit) || !strings.Contains(p.stderr.String(), "ivr migrate up") {
+			t.Errorf("exit %v, stderr:\n%s\nwant a failure saying to run `ivr migrate up`", err, p.stderr.String())
+		}
+
+		p = startIVR(t, bin, ".", serveEnv(url), "serve", "-migrate")
+		if code, body := p.get("/readyz"); code != 200 {
+			t.Errorf("/readyz after -migrate = %d %q", code, body)
+		}
+	})
+}
