@@ -38,7 +38,14 @@ func (c *call) finish(res Result, err error) {
 	} else if res == ResultError && c.ctx.Err() == nil {
 		c.apologise(err)
 	} else if c.ctx.Err() == nil {
-		if perr := c.flush(); perr != nil && !errors.Is(perr, agi.ErrHangup) {
+		// The last prompts (goodbye, transfer): a hangup now is journaled but
+		// changes no result, the caller has got what the call was for.
+		switch perr := c.flush(); {
+		case errors.Is(perr, agi.ErrHangup):
+			if werr := c.journalHangup(); werr != nil {
+				problems = append(problems, werr)
+			}
+		case perr != nil:
 			problems = append(problems, perr)
 		}
 	}

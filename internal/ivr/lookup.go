@@ -59,6 +59,8 @@ func (a *App) ServeLookup(s *agi.Session, r *agi.Request) {
 	// Write the call row while the variables are set.
 	end := CallEnd{Reason: EndCompleted, CallerID: c.row.CallerID}
 	recorded := make(chan error, 1)
+	wait := time.NewTimer(a.cfg.LookupTimeout)
+	defer wait.Stop()
 	go func() {
 		ctx, cancel := context.WithTimeout(c.dctx, a.cfg.LookupTimeout)
 		defer cancel()
@@ -90,8 +92,15 @@ func (a *App) ServeLookup(s *agi.Session, r *agi.Request) {
 			break
 		}
 	}
-	if err := <-recorded; err != nil {
-		problem = errors.Join(problem, &storeError{op: "record call", err: err})
+	// The wait is bounded here too: a store may finish a write it has already
+	// sent after the write's context ends; the goroutine ends with it.
+	select {
+	case err := <-recorded:
+		if err != nil {
+			problem = errors.Join(problem, &storeError{op: "record call", err: err})
+		}
+	case <-wait.C:
+		problem = errors.Join(problem, &storeError{op: "record call", err: context.DeadlineExceeded})
 	}
 	if setErr != nil && !c.s.Hungup() {
 		problem = errors.Join(problem, setErr)
