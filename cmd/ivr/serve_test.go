@@ -374,6 +374,16 @@ func TestServe(t *testing.T) {
 		}
 	})
 
+	t.Run("a call from outside the allowed networks is refused", func(t *testing.T) {
+		url := testdb.URL(t)
+		p := startIVR(t, bin, ".", serveEnv(url), "serve", "-allow", "192.0.2.0/24")
+		tr, err := lookupCall("1700000000.6").Run(t.Context(), p.agiAddr)
+		if (err == nil && !tr.Failure) || len(tr.Steps) != 0 {
+			t.Errorf("a call from 127.0.0.1 was served: %v\n%s", err, tr)
+		}
+		p.waitMetric(1, "ivr_agi_refused_total", `reason="network"`)
+	})
+
 	t.Run("SIGTERM lets a call in progress finish", func(t *testing.T) {
 		url := testdb.URL(t)
 		seedDemo(t, url)
