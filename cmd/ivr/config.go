@@ -57,6 +57,8 @@ func (s *settings) add(v flag.Value, typ, name, env, usage string) {
 	s.entries = append(s.entries, &setting{name: name, env: env, usage: usage, typ: typ, value: v, def: v.String()})
 }
 
+// String registers a string flag with default def; Int, Bool and Duration
+// are the same for their types.
 func (s *settings) String(p *string, name, env, def, usage string) {
 	*p = def
 	s.add((*stringValue)(p), "string", name, env, usage)
