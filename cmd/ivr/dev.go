@@ -122,6 +122,11 @@ func startDevPostgres(ctx context.Context, dataDir string) (*pglocal.Server, str
 			"  - or set DATABASE_URL to a PostgreSQL you have;\n"+
 			"  - or run the whole stack with docker compose up (see the README)", err)
 	}
+	if err != nil && os.Geteuid() == 0 {
+		return nil, "", fmt.Errorf("%w\n\nAs root, ivr dev runs PostgreSQL as an unprivileged user, who must be able to enter "+
+			"the data directory: run it as a normal user, or give -data-dir a directory every user can enter "+
+			"(such as -data-dir /var/tmp/ivr-dev)", err)
+	}
 	if err != nil {
 		return nil, "", err
 	}
