@@ -35,13 +35,6 @@ type Metrics struct {
 	dbErrors        *prometheus.CounterVec
 }
 
-// Reasons a connection is refused, the values of ivr_agi_refused_total's reason label.
-const (
-	RefusedMaxCalls = "max_calls" // over the concurrent calls limit
-	RefusedNetwork  = "network"   // the peer is outside the allowed networks
-	RefusedShutdown = "shutdown"  // the server is stopping
-)
-
 // New creates the metrics and registers them on reg. It panics if one of them
 // is already registered there, as prometheus.MustRegister does.
 func New(reg prometheus.Registerer) *Metrics {
@@ -66,7 +59,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		}, []string{"command"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Subsystem: "agi", Name: "refused_total",
-			Help: "FastAGI connections closed before serving them, by reason (max_calls, network, shutdown).",
+			Help: "FastAGI connections closed before serving them, by reason (max_calls, network, shutdown, environment).",
 		}, []string{"reason"}),
 		dbDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: Namespace, Subsystem: "db", Name: "operation_duration_seconds",
@@ -115,7 +108,8 @@ func (m *Metrics) Command(command string, d time.Duration, hungup bool) {
 	}
 }
 
-// Refused counts a connection closed unserved, for one of the Refused* reasons.
+// Refused counts a connection closed unserved, for a reason such as
+// "max_calls" or "network" (the FastAGI server's).
 func (m *Metrics) Refused(reason string) {
 	if m == nil {
 		return

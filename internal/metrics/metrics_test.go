@@ -21,7 +21,7 @@ func TestSessionsAndCommands(t *testing.T) {
 	m.Command("GET DATA", 2*time.Second, false)
 	m.Command("STREAM FILE", 10*time.Millisecond, true)
 	m.SessionEnded("ivr/", "hangup")
-	m.Refused(metrics.RefusedMaxCalls)
+	m.Refused("max_calls")
 	m.DBOperation("start_call", time.Millisecond, nil)
 	m.DBOperation("start_call", time.Millisecond, errors.New("boom"))
 
@@ -35,7 +35,7 @@ ivr_agi_sessions_total{outcome="hangup",route="ivr/"} 1
 # HELP ivr_agi_hangups_mid_command_total Calls whose caller hung up while a command was in progress, by command.
 # TYPE ivr_agi_hangups_mid_command_total counter
 ivr_agi_hangups_mid_command_total{command="STREAM FILE"} 1
-# HELP ivr_agi_refused_total FastAGI connections closed before serving them, by reason (max_calls, network, shutdown).
+# HELP ivr_agi_refused_total FastAGI connections closed before serving them, by reason (max_calls, network, shutdown, environment).
 # TYPE ivr_agi_refused_total counter
 ivr_agi_refused_total{reason="max_calls"} 1
 # HELP ivr_db_operation_errors_total Database operations that failed, by operation.
@@ -58,7 +58,7 @@ func TestNilMetricsIgnoresCalls(t *testing.T) {
 	m.SessionStarted()
 	m.SessionEnded("lookup", "completed")
 	m.Command("ANSWER", time.Millisecond, false)
-	m.Refused(metrics.RefusedNetwork)
+	m.Refused("network")
 	m.DBOperation("x", 0, nil)
 }
 
