@@ -68,18 +68,22 @@ GROUP BY day;
 
 -- Menu choices per day, menu version and option.
 CREATE VIEW report_menu_options AS
-SELECT (r.at AT TIME ZONE 'UTC')::date AS day,
-       m.key                           AS menu,
+SELECT x.day,
+       m.key                   AS menu,
        mv.version,
-       r.answer                        AS digits,
-       coalesce(mo.label, '')          AS label,
-       coalesce(mo.action, '')         AS action,
-       count(*)                        AS chosen
-FROM responses r
-JOIN menu_versions mv ON mv.id = r.menu_version_id
+       x.digits,
+       coalesce(mo.label, '')  AS label,
+       coalesce(mo.action, '') AS action,
+       x.chosen
+FROM (
+    SELECT (at AT TIME ZONE 'UTC')::date AS day, menu_version_id, answer AS digits, count(*) AS chosen
+    FROM responses
+    WHERE menu_version_id IS NOT NULL
+    GROUP BY 1, 2, 3
+) x
+JOIN menu_versions mv ON mv.id = x.menu_version_id
 JOIN menus m ON m.id = mv.menu_id
-LEFT JOIN menu_options mo ON mo.menu_version_id = r.menu_version_id AND mo.digits = r.answer
-GROUP BY 1, 2, 3, 4, 5, 6;
+LEFT JOIN menu_options mo ON mo.menu_version_id = x.menu_version_id AND mo.digits = x.digits;
 
 -- Every input the IVR asked for, per day and question (the step key: account,
 -- pin, menu:<menu>, survey:<survey>:<question>, messages, review ...), with
@@ -111,18 +115,22 @@ GROUP BY 1, 2, 3;
 
 -- Survey answers per day, survey version, question and answer.
 CREATE VIEW report_survey_results AS
-SELECT (r.at AT TIME ZONE 'UTC')::date AS day,
-       s.key                           AS survey,
+SELECT x.day,
+       s.key                   AS survey,
        sv.version,
-       coalesce(q.position, 0)         AS position,
-       r.question_key                  AS question,
-       r.answer,
-       count(*)                        AS answers
-FROM responses r
-JOIN survey_versions sv ON sv.id = r.survey_version_id
+       coalesce(q.position, 0) AS position,
+       x.question,
+       x.answer,
+       x.answers
+FROM (
+    SELECT (at AT TIME ZONE 'UTC')::date AS day, survey_version_id, question_key AS question, answer, count(*) AS answers
+    FROM responses
+    WHERE survey_version_id IS NOT NULL
+    GROUP BY 1, 2, 3, 4
+) x
+JOIN survey_versions sv ON sv.id = x.survey_version_id
 JOIN surveys s ON s.id = sv.survey_id
-LEFT JOIN survey_questions q ON q.survey_version_id = r.survey_version_id AND q.key = r.question_key
-GROUP BY 1, 2, 3, 4, 5, 6;
+LEFT JOIN survey_questions q ON q.survey_version_id = x.survey_version_id AND q.key = x.question;
 
 -- PIN checks per day: attempts, failures, callers who failed, and calls that
 -- ended because the account was locked.
