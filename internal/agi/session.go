@@ -88,6 +88,17 @@ func (s *Session) abort(cause error) {
 	s.conn.SetDeadline(time.Unix(1, 0))
 }
 
+// setReadDeadline sets the connection's read deadline unless the call was
+// aborted: abort's deadline in the past must stay, or a blocked reader would
+// never notice the abort.
+func (s *Session) setReadDeadline(t time.Time) {
+	s.srv.mu.Lock()
+	defer s.srv.mu.Unlock()
+	if s.abortCause == nil {
+		s.conn.SetReadDeadline(t)
+	}
+}
+
 func (s *Session) aborted() bool {
 	s.srv.mu.Lock()
 	defer s.srv.mu.Unlock()
@@ -387,8 +398,8 @@ func (s *Session) fail() {
 func (s *Session) awaitReply(ctx context.Context) (string, error) {
 	_, hasDeadline := ctx.Deadline()
 	if !hasDeadline {
-		s.conn.SetReadDeadline(time.Now().Add(s.commandTimeout()))
-		defer s.conn.SetReadDeadline(time.Time{})
+		s.setReadDeadline(time.Now().Add(s.commandTimeout()))
+		defer s.setReadDeadline(time.Time{})
 	}
 	var grace <-chan time.Time
 	ctxDone := ctx.Done()
