@@ -376,7 +376,8 @@ func (s *Session) run() (outcome string) {
 				slog.String("stack", string(debug.Stack())))
 			outcome = OutcomePanic
 		}
-		s.finish()
+		// Classify before finish: finish reads the HANGUP line Asterisk sends
+		// when the script closes its side, which is not the caller hanging up.
 		switch {
 		case outcome == OutcomePanic:
 		case s.notFound:
@@ -388,6 +389,7 @@ func (s *Session) run() (outcome string) {
 		default:
 			outcome = OutcomeCompleted
 		}
+		s.finish()
 	}()
 	h := s.srv.Handler
 	if h == nil {

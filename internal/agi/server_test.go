@@ -340,19 +340,27 @@ func TestNotFoundAndHooks(t *testing.T) {
 	if err != nil || !tr.Failure {
 		t.Errorf("unknown script: failure %v, %v", tr.Failure, err)
 	}
-	for {
-		mu.Lock()
-		n := len(events)
-		mu.Unlock()
-		if n == 2 {
-			break
+	waitEvents := func(want int) {
+		for {
+			mu.Lock()
+			n := len(events)
+			mu.Unlock()
+			if n == want {
+				return
+			}
+			time.Sleep(time.Millisecond)
 		}
-		time.Sleep(time.Millisecond)
 	}
+	waitEvents(2)
 	(&agiclient.Call{Script: "known", HangupAtStep: 2}).Run(context.Background(), addr)
+	waitEvents(7)
+	// A call the script ends is completed, although Asterisk sends HANGUP
+	// when the script closes its side.
+	(&agiclient.Call{Script: "known", Keys: []string{"1"}}).Run(context.Background(), addr)
 	srv.Shutdown(context.Background())
 	// The liveness probe after GET DATA's -1 is reported before GET DATA ends.
-	want := "start nosuch|end  notfound|start known|ANSWER |CHANNEL STATUS hungup|GET DATA hungup|end known hangup"
+	want := "start nosuch|end  notfound|start known|ANSWER |CHANNEL STATUS hungup|GET DATA hungup|end known hangup" +
+		"|start known|ANSWER |GET DATA |end known completed"
 	mu.Lock()
 	defer mu.Unlock()
 	if got := strings.Join(events, "|"); got != want {
