@@ -38,7 +38,7 @@ const (
 // world is one test's IVR: a real agi server on loopback running the App,
 // over the store on a database of the test's own.
 type world struct {
-	t      *testing.T
+	t      testing.TB
 	pool   *pgxpool.Pool // the test's own connections, for fixtures and checks
 	db     *store.DB
 	kr     *ivr.Keyring
@@ -91,7 +91,7 @@ func mainMenu() ivr.Menu {
 
 // newWorld starts an IVR with cfg (and the store opened on storeURL when not
 // empty, for tests that put a proxy in between).
-func newWorld(t *testing.T, cfg ivr.Config, via func(url string) string) *world {
+func newWorld(t testing.TB, cfg ivr.Config, via func(url string) string) *world {
 	t.Helper()
 	ctx := context.Background()
 	u := testdb.URL(t)
@@ -133,15 +133,23 @@ func newWorld(t *testing.T, cfg ivr.Config, via func(url string) string) *world 
 	if err != nil {
 		t.Fatal(err)
 	}
+	w.srv = serve(t, app, w.logs)
+	return w
+}
+
+// serve runs app on an agi server on loopback until t ends. Tests send the
+// protocol log at debug level to logs, so they can check that no PIN reaches
+// any log line; benchmarks keep it off.
+func serve(t testing.TB, app *ivr.App, logs io.Writer) *agitest.Server {
 	mux := agi.NewServeMux()
 	app.Register(mux)
-	w.srv = agitest.NewUnstartedServer(mux)
-	// The protocol log at debug level goes to the same buffer, so the tests
-	// can check that no PIN reaches any log line.
-	w.srv.Config.Logger = slog.New(slog.NewTextHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	w.srv.Start()
-	t.Cleanup(w.srv.Close)
-	return w
+	srv := agitest.NewUnstartedServer(mux)
+	if _, bench := t.(*testing.B); !bench {
+		srv.Config.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 // call is one finished call: what the caller heard and the dialplan got, and
@@ -278,7 +286,7 @@ type proxy struct {
 
 // newProxy listens on loopback and forwards to the server of dbURL; it
 // returns dbURL rewritten to go through the proxy.
-func newProxy(t *testing.T, dbURL string) (*proxy, string) {
+func newProxy(t testing.TB, dbURL string) (*proxy, string) {
 	t.Helper()
 	cfg, err := pgx.ParseConfig(dbURL)
 	if err != nil {

@@ -1,0 +1,191 @@
+package ivr_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ivrhq/ivr/internal/agi/agiclient"
+	"github.com/ivrhq/ivr/internal/agi/agitest"
+	"github.com/ivrhq/ivr/internal/ivr"
+	"github.com/ivrhq/ivr/internal/phone"
+	"github.com/ivrhq/ivr/internal/store"
+)
+
+// benchConcurrency is the number of calls in progress at once.
+const benchConcurrency = 50
+
+// benchCallers is how many callers the benchmark calls come from, in turn:
+// real traffic comes from many callers, and one caller's row updated by every
+// call would serialise concurrent commits on its row lock.
+const benchCallers = 1000
+
+// benchPhone is the caller ID of benchmark caller i, as the trunk sends it.
+func benchPhone(i int) string { return fmt.Sprintf("415600%04d", i%benchCallers) }
+
+// The whole call of BenchmarkCall: a known caller ID, the PIN, a menu choice
+// (the survey), one survey answer, then the hangup option.
+var (
+	benchMenu = ivr.Menu{Key: "bench", Prompt: "ivr/main-menu", Timeout: 5 * time.Second, MaxDigits: 1, MaxAttempts: 3,
+		Options: []ivr.MenuOption{
+			{Digits: "1", Action: ivr.Action{Kind: ivr.ActionSurvey, Target: "quick"}},
+			{Digits: "9", Action: ivr.Action{Kind: ivr.ActionHangup}},
+		}}
+	benchSurvey = ivr.Survey{Key: "quick", ThankYouPrompt: "ivr/survey-thanks",
+		Questions: []ivr.Question{{Key: "score", Prompt: "ivr/q-score", AllowedDigits: "12345", Required: true}}}
+	benchCall = agiclient.Call{Script: "ivr?menu=bench", Env: map[string]string{"agi_callerid": aliceLocal},
+		Keys: []string{alicePIN + "#", "1", "4", "9"}}
+	benchLookup = agiclient.Call{Script: "lookup", Env: map[string]string{"agi_callerid": aliceLocal}}
+)
+
+// BenchmarkLookup measures the lookup route against PostgreSQL and, in the
+// same run, against in-memory ports with no database work behind them.
+func BenchmarkLookup(b *testing.B) {
+	b.Run("postgres", func(b *testing.B) {
+		w := newWorld(b, ivr.Config{}, nil)
+		seedBenchCallers(b, w)
+		runCalls(b, w.srv, benchLookup, w.db, "")
+	})
+	b.Run("nodb", func(b *testing.B) {
+		runCalls(b, noDBServer(b), benchLookup, nil, "")
+	})
+}
+
+// BenchmarkCall measures a whole IVR call (identify, PIN, menu choice, survey
+// answer) against PostgreSQL and against in-memory ports.
+func BenchmarkCall(b *testing.B) {
+	b.Run("postgres", func(b *testing.B) {
+		w := newWorld(b, ivr.Config{}, nil)
+		seedSurvey(b, w.pool, benchSurvey)
+		seedMenu(b, w.pool, benchMenu)
+		seedBenchCallers(b, w)
+		runCalls(b, w.srv, benchCall, w.db, "completed")
+	})
+	b.Run("nodb", func(b *testing.B) {
+		runCalls(b, noDBServer(b), benchCall, nil, "completed")
+	})
+}
+
+// noDBServer serves the App over the in-memory ports, with the same fixture.
+func noDBServer(b *testing.B) *agitest.Server {
+	kr, err := ivr.NewKeyring("k1", map[string][]byte{"k1": testKey(7)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := newNoDB()
+	h := kr.Hash(alicePIN)
+	for i := range benchCallers {
+		e164, _ := phone.Normalize(benchPhone(i), "US")
+		m.add(ivr.Caller{ID: int64(i + 1), Account: fmt.Sprint(100000 + i), Name: "Caller", Status: ivr.CallerActive,
+			Phones: []string{e164}, PIN: h})
+	}
+	m.menus[benchMenu.Key] = withID(benchMenu, 1)
+	s := benchSurvey
+	s.VersionID = 1
+	m.surveys[s.Key] = s
+	svc := m.services()
+	svc.Keyring = kr
+	app, err := ivr.New(ivr.Config{}, svc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return serve(b, app, nil)
+}
+
+// seedBenchCallers adds the benchmark's callers, all with alicePIN.
+func seedBenchCallers(b *testing.B, w *world) {
+	h := w.kr.Hash(alicePIN)
+	_, err := w.pool.Exec(context.Background(), `WITH c AS (
+			INSERT INTO callers (account, name, pin_key_id, pin_hash)
+			SELECT (100000 + i)::text, 'Caller', $1, $2 FROM generate_series(0, $3 - 1) i RETURNING id, account)
+		INSERT INTO caller_phones (caller_id, e164)
+		SELECT id, '+1415600' || lpad((account::int - 100000)::text, 4, '0') FROM c`, h.KeyID, h.Sum, benchCallers)
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+func withID(m ivr.Menu, id int64) ivr.Menu {
+	m.VersionID = id
+	return m
+}
+
+// runCalls plays b.N calls, benchConcurrency at a time, and reports calls/s,
+// the database round trips (a group commit's batch counts once), commits and
+// group-committed writes (statements) per call (db may be nil), and the gap
+// between a caller's input and the next prompt (p50, p99). Every call must end
+// with IVR_RESULT=result when result is not empty.
+func runCalls(b *testing.B, srv *agitest.Server, c agiclient.Call, db *store.DB, result string) {
+	ctx := context.Background()
+	var (
+		next   atomic.Int64
+		mu     sync.Mutex
+		gaps   []time.Duration
+		failed atomic.Int64
+		wg     sync.WaitGroup
+	)
+	var before store.Stats
+	if db != nil {
+		before = db.Stats()
+	}
+	b.ResetTimer()
+	start := time.Now()
+	for range benchConcurrency {
+		wg.Go(func() {
+			var local []time.Duration
+			for n := next.Add(1); n <= int64(b.N); n = next.Add(1) {
+				c := c
+				c.Env = map[string]string{"agi_callerid": benchPhone(int(n))}
+				tr, err := c.Run(ctx, srv.Addr)
+				if err != nil || (result != "" && tr.Variables["IVR_RESULT"] != result) {
+					failed.Add(1)
+					continue
+				}
+				local = append(local, inputGaps(tr)...)
+			}
+			mu.Lock()
+			gaps = append(gaps, local...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if n := failed.Load(); n > 0 {
+		b.Fatalf("%d of %d calls failed", n, b.N)
+	}
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "calls/s")
+	if db != nil {
+		after := db.Stats()
+		b.ReportMetric(float64(after.RoundTrips-before.RoundTrips)/float64(b.N), "roundtrips/call")
+		b.ReportMetric(float64(after.Commits-before.Commits)/float64(b.N), "commits/call")
+		b.ReportMetric(float64(after.Writes-before.Writes)/float64(b.N), "writes/call")
+	}
+	if len(gaps) > 0 {
+		slices.Sort(gaps)
+		b.ReportMetric(float64(gaps[len(gaps)/2].Microseconds()), "gap-p50-µs")
+		b.ReportMetric(float64(gaps[len(gaps)*99/100].Microseconds()), "gap-p99-µs")
+	}
+}
+
+// inputGaps returns, for every input the caller gave, the time from Asterisk's
+// reply to the next prompt command: how long a caller typing ahead would lose
+// keys.
+func inputGaps(tr *agiclient.Transcript) []time.Duration {
+	var out []time.Duration
+	for i := 1; i < len(tr.Steps); i++ {
+		prev, cur := tr.Steps[i-1], tr.Steps[i]
+		if prev.Command.Name != "GET DATA" || prev.Keys == "" {
+			continue
+		}
+		switch cur.Command.Name {
+		case "GET DATA", "STREAM FILE", "RECORD FILE", "SAY NUMBER":
+			out = append(out, cur.Wait)
+		}
+	}
+	return out
+}
