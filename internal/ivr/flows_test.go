@@ -292,9 +292,8 @@ func TestMenuOperator(t *testing.T) {
 func TestRecordMessage(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, ivr.Config{RecordingDir: "/var/spool/asterisk/test", RecordFormat: "gsm", RecordMaxDuration: time.Minute, RecordSilence: 3 * time.Second}, nil)
-	call := fromAlice(alicePIN+"#", "1", "1", "3", "2", "9")
-	// First take: listened to (1), then re-recorded (3); second take accepted (2).
-	call.Keys = []string{alicePIN + "#", "1", "1", "", "3", "2", "9"}
+	// First take: listened to (2), then re-recorded (3); second take accepted (1).
+	call := fromAlice(alicePIN+"#", "1", "2", "", "3", "1", "9")
 	call.Records = []agiclient.Record{{Reason: "dtmf", Key: '#', EndPos: 24000}, {Reason: "timeout", EndPos: 40000}}
 	c := w.run(call)
 	w.checkEnd(c, ivr.ResultCompleted, ivr.EndCompleted)
@@ -334,7 +333,7 @@ func TestRecordMessage(t *testing.T) {
 func TestRecordEmptyTakeOfferedAgain(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, ivr.Config{}, nil)
-	call := fromAlice(alicePIN+"#", "1", "2", "9")
+	call := fromAlice(alicePIN+"#", "1", "1", "9")
 	call.Records = []agiclient.Record{{Reason: "timeout", EndPos: 0}, {Reason: "dtmf", Key: '#', EndPos: 16000}}
 	c := w.run(call)
 	w.checkEnd(c, ivr.ResultCompleted, ivr.EndCompleted)
@@ -498,7 +497,7 @@ func TestPromptNotPlayable(t *testing.T) {
 func TestHangupAtEachStep(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, ivr.Config{}, nil)
-	script := fromAlice(alicePIN+"#", "2", "4", "7#", "1", "2", "9")
+	script := fromAlice(alicePIN+"#", "2", "4", "7#", "1", "1", "9")
 	full := w.run(script)
 	w.checkEnd(full, ivr.ResultCompleted, ivr.EndCompleted)
 	n := len(full.tr.Steps)

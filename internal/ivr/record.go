@@ -13,10 +13,12 @@ import (
 // maxTakes bounds the takes of one recording: empty takes and re-recordings.
 const maxTakes = 3
 
-// Review choices after a take (vm-review).
+// Review choices after a take, as the stock vm-review sound says them: "to
+// accept this recording press 1, to listen to it press 2, to re-record your
+// message press 3".
 const (
-	reviewListen   = "1"
-	reviewAccept   = "2"
+	reviewAccept   = "1"
+	reviewListen   = "2"
 	reviewRerecord = "3"
 )
 
@@ -35,7 +37,7 @@ func (c *call) recordPath(n int) string {
 
 // recordMessage records a message for the caller: intro and beep, RECORD FILE
 // with the configured format, maximum length and silence detection, then the
-// review (1 listen, 2 accept, 3 re-record). An empty take is offered again. The
+// review (1 accept, 2 listen, 3 re-record). An empty take is offered again. The
 // accepted take, or the take in progress when the caller hangs up, is saved.
 func (c *call) recordMessage() error {
 	cfg := c.app.cfg
