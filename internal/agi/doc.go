@@ -25,20 +25,23 @@
 //
 // Asterisk opens one TCP connection per call (AGI(agi://host/ivr/main?x=1,a,b))
 // and sends an environment block of "agi_key: value" lines ended by an empty
-// line; Request holds it, with "unknown" turned into "". Then the server sends
-// one command line at a time, ended by "\n" (never "\r\n": Asterisk keeps the
-// "\r"), and Asterisk answers each with "200 result=..." or an error code.
+// line; Request holds it (Env, and typed fields with "unknown" turned into
+// ""). Then the server sends one command line at a time, ended by "\n" (never
+// "\r\n": Asterisk keeps the "\r"), and Asterisk answers each with
+// "200 result=..." or an error code.
 //
 //   - The session never sends a command before the previous reply: a command
 //     arriving during GET DATA or STREAM FILE aborts it and its reply never
 //     comes. When ctx ends while a reply is due, the next command waits for it.
-//   - One reader per connection takes HANGUP lines out of the stream. Asterisk
-//     sends HANGUP when the channel hangs up (unless AGISIGHUP=no) and once more
-//     when the script ends, before a reply, after it in the same segment, or
-//     while the server is idle. It cancels Request.Context; afterwards only the
-//     commands Asterisk allows on a dead channel are sent, the others return
-//     ErrHangup. With AGIEXITONHANGUP=yes Asterisk closes the connection after
-//     HANGUP, and every command returns ErrHangup.
+//   - Whoever reads takes HANGUP lines out of the stream: the handler's own
+//     goroutine while a command waits for its reply, and a reader goroutine
+//     that the session starts when the handler stays away from it for 10 ms.
+//     Asterisk sends HANGUP when the channel hangs up (unless AGISIGHUP=no) and
+//     once more when the script ends, before a reply, after it in the same
+//     segment, or while the server is idle. It cancels Request.Context;
+//     afterwards only the commands Asterisk allows on a dead channel are sent,
+//     the others return ErrHangup. With AGIEXITONHANGUP=yes Asterisk closes
+//     the connection after HANGUP, and every command returns ErrHangup.
 //   - 510, 511 and 520 replies (520 also as a multi-line usage text, read until
 //     the line starting "520 ") become a *CommandError; 511 matches ErrHangup.
 //     "100 Trying" lines of GOSUB are skipped.

@@ -85,7 +85,7 @@ func streamEvents(r io.Reader) []string {
 	if err != nil {
 		return []string{"env error: " + err.Error()}
 	}
-	out := []string{fmt.Sprintf("env %d keys, script %q, args %q", len(req.Env), req.Script, req.Args)}
+	out := []string{fmt.Sprintf("env %d keys, script %q, args %q", len(envMap(req)), req.Script, req.Args)}
 	var d demux
 	for {
 		line, err := lr.readLine()

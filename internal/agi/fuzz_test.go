@@ -55,17 +55,23 @@ func FuzzParseEnv(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if len(r.Env) > 64 {
-			t.Fatalf("%d keys over the limit of 64 lines", len(r.Env))
+		env := envMap(r)
+		if len(env) > 64 {
+			t.Fatalf("%d keys over the limit of 64 lines", len(env))
 		}
-		for k, v := range r.Env {
+		for k, v := range env {
 			if strings.ContainsRune(k, '\n') || strings.ContainsRune(v, '\n') || len(k)+len(v) > 512 {
 				t.Fatalf("key %q value %q", k, v)
 			}
 		}
 		for i, a := range r.Args {
-			if r.Env["agi_arg_"+strconv.Itoa(i+1)] != a {
+			if env["agi_arg_"+strconv.Itoa(i+1)] != a {
 				t.Fatalf("arg %d = %q", i+1, a)
+			}
+		}
+		for k, vs := range r.Query() {
+			if got := r.Param(k); got != vs[0] {
+				t.Fatalf("Param(%q) = %q, Query has %q", k, got, vs)
 			}
 		}
 	})

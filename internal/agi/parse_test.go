@@ -142,8 +142,11 @@ func TestParseEnv(t *testing.T) {
 		if r.Script != "ivr/main" || r.Param("lang") != "es" || r.Param("x") != "1" || r.Param("menu") != "sales" ||
 			r.Arg(1) != "foo" || r.Arg(3) != "" || r.CallerID != "" || r.CallerIDName != "Alice" || r.RDNIS != "" ||
 			r.DNID != "500" || r.DialContext != "default" || r.AccountCode != "" || r.UniqueID != "1700000000.1" ||
-			r.Env["agi_callerid"] != "unknown" || len(r.Env) != 24 {
+			r.Env("agi_callerid") != "unknown" || len(envMap(r)) != 24 {
 			t.Errorf("%s: request = %+v", name, r)
+		}
+		if v, ok := r.LookupEnv("agi_nothere"); ok || v != "" || r.Query().Get("lang") != "es" || r.Query().Get("x") != "1" {
+			t.Errorf("%s: LookupEnv = %q %v, Query = %v", name, v, ok, r.Query())
 		}
 	}
 	for _, tt := range []struct {
@@ -192,4 +195,13 @@ func TestServeMux(t *testing.T) {
 			m.Handle(dup, h(dup))
 		}()
 	}
+}
+
+// envMap collects the environment as a map, a key sent twice with its last value.
+func envMap(r *Request) map[string]string {
+	m := make(map[string]string)
+	for k, v := range r.EnvAll() {
+		m[k] = v
+	}
+	return m
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"net"
 	"net/url"
 	"strconv"
@@ -15,14 +16,9 @@ import (
 // A Request is the environment Asterisk sent at the start of a FastAGI call,
 // parsed once. Its fields are read-only for handlers; the server owns it.
 type Request struct {
-	// Env holds every key of the environment block as received, agi_ prefix
-	// included, with "unknown" kept as Asterisk sent it.
-	Env map[string]string
 	// Script is agi_network_script without its query, such as "ivr/main";
 	// empty when the AGI URL had no path.
 	Script string
-	// Query holds the parameters of the script's ?query; nil when there are none.
-	Query url.Values
 	// Args holds agi_arg_1 .. agi_arg_N in order.
 	Args []string
 	// Pattern is the ServeMux pattern that matched the script, "" before
@@ -49,7 +45,9 @@ type Request struct {
 	// RemoteAddr is the address of the Asterisk side of the connection.
 	RemoteAddr net.Addr
 
-	ctx context.Context
+	env      string // the environment block: "key: value\n" lines, every line with a ':'
+	rawQuery string // the script's query, without '?'
+	ctx      context.Context
 }
 
 // Context returns the call's context. It is cancelled when Asterisk sends
@@ -63,6 +61,47 @@ func (r *Request) Context() context.Context {
 	return r.ctx
 }
 
+// Env returns the value of an environment key as received, agi_ prefix
+// included ("agi_callerid"), with "unknown" kept as Asterisk sent it; "" when
+// the key is absent. A key sent twice has its last value.
+func (r *Request) Env(key string) string {
+	v, _ := r.LookupEnv(key)
+	return v
+}
+
+// LookupEnv is Env that also reports whether the key was sent.
+func (r *Request) LookupEnv(key string) (value string, ok bool) {
+	for k, v := range r.EnvAll() {
+		if k == key {
+			value, ok = v, true
+		}
+	}
+	return value, ok
+}
+
+// EnvAll yields every line of the environment block as a key and its value,
+// in the order Asterisk sent them.
+func (r *Request) EnvAll() iter.Seq2[string, string] {
+	return func(yield func(string, string) bool) {
+		for block := r.env; block != ""; {
+			var line string
+			line, block, _ = strings.Cut(block, "\n")
+			k, v, _ := strings.Cut(line, ":")
+			if !yield(k, strings.TrimPrefix(v, " ")) {
+				return
+			}
+		}
+	}
+}
+
+// Query parses the script's ?query each time it is called, as url.URL.Query
+// does, keeping the parameters that parse; it returns an empty Values when
+// there is no query.
+func (r *Request) Query() url.Values {
+	v, _ := url.ParseQuery(r.rawQuery)
+	return v
+}
+
 // Arg returns agi_arg_i (1-based), or "" when there is no such argument.
 func (r *Request) Arg(i int) string {
 	if i < 1 || i > len(r.Args) {
@@ -71,12 +110,12 @@ func (r *Request) Arg(i int) string {
 	return r.Args[i-1]
 }
 
-// Param returns a named parameter: from the script's query first, then from
-// the first AGI() argument of the form name=value. It returns "" when neither
-// has it.
+// Param returns a named parameter: from the script's query first (its first
+// value, as url.Values.Get), then from the first AGI() argument of the form
+// name=value. It returns "" when neither has it.
 func (r *Request) Param(name string) string {
-	if vs, ok := r.Query[name]; ok && len(vs) > 0 {
-		return vs[0]
+	if v, ok := queryParam(r.rawQuery, name); ok {
+		return v
 	}
 	for _, a := range r.Args {
 		if k, v, ok := strings.Cut(a, "="); ok && k == name {
@@ -84,6 +123,27 @@ func (r *Request) Param(name string) string {
 		}
 	}
 	return ""
+}
+
+// queryParam finds the first value of name in a query the way url.ParseQuery
+// reads it, without building the map.
+func queryParam(query, name string) (string, bool) {
+	for query != "" {
+		var kv string
+		kv, query, _ = strings.Cut(query, "&")
+		if kv == "" || strings.Contains(kv, ";") {
+			continue
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		k, err := url.QueryUnescape(k)
+		if err != nil || k != name {
+			continue
+		}
+		if v, err = url.QueryUnescape(v); err == nil {
+			return v, true
+		}
+	}
+	return "", false
 }
 
 // Errors of the environment block. ReadEnv wraps them with the line number.
@@ -143,59 +203,81 @@ func readEnv(lr *lineReader, scratch *[]byte, maxLines int) (*Request, error) {
 		buf = append(append(buf, line...), '\n')
 	}
 	*scratch = buf
-	return parseEnvBlock(string(buf), n), nil
+	return parseEnvBlock(string(buf)), nil
 }
 
 // parseEnvBlock parses "key: value\n" lines; every line has a ':'.
-func parseEnvBlock(block string, lines int) *Request {
-	r := &Request{Env: make(map[string]string, lines)}
-	var args int
-	for block != "" {
-		var line string
-		line, block, _ = strings.Cut(block, "\n")
-		k, v, _ := strings.Cut(line, ":")
-		v = strings.TrimPrefix(v, " ")
-		r.Env[k] = v
-		if strings.HasPrefix(k, "agi_arg_") {
-			args++
-		}
-	}
-	known := func(k string) string {
-		v := r.Env[k]
+func parseEnvBlock(block string) *Request {
+	r := &Request{env: block}
+	var script string
+	inOrder := true // agi_arg_N came as 1, 2, 3 ... once each
+	for k, v := range r.EnvAll() {
+		known := v
 		if v == "unknown" {
-			return ""
+			known = ""
 		}
-		return v
+		switch k {
+		case "agi_uniqueid":
+			r.UniqueID = known
+		case "agi_channel":
+			r.Channel = known
+		case "agi_language":
+			r.Language = known
+		case "agi_type":
+			r.Type = known
+		case "agi_callerid":
+			r.CallerID = known
+		case "agi_calleridname":
+			r.CallerIDName = known
+		case "agi_dnid":
+			r.DNID = known
+		case "agi_rdnis":
+			r.RDNIS = known
+		case "agi_context":
+			r.DialContext = known
+		case "agi_extension":
+			r.Extension = known
+		case "agi_priority":
+			r.Priority = known
+		case "agi_accountcode":
+			r.AccountCode = known
+		case "agi_version":
+			r.Version = known
+		case "agi_threadid":
+			r.ThreadID = known
+		case "agi_request":
+			r.RequestURL = v
+		case "agi_network_script":
+			script = v
+		default:
+			if n, ok := strings.CutPrefix(k, "agi_arg_"); ok {
+				if inOrder && n == strconv.Itoa(len(r.Args)+1) {
+					r.Args = append(r.Args, v)
+				} else {
+					inOrder = false
+				}
+			}
+		}
 	}
-	r.UniqueID = known("agi_uniqueid")
-	r.Channel = known("agi_channel")
-	r.Language = known("agi_language")
-	r.Type = known("agi_type")
-	r.CallerID = known("agi_callerid")
-	r.CallerIDName = known("agi_calleridname")
-	r.DNID = known("agi_dnid")
-	r.RDNIS = known("agi_rdnis")
-	r.DialContext = known("agi_context")
-	r.Extension = known("agi_extension")
-	r.Priority = known("agi_priority")
-	r.AccountCode = known("agi_accountcode")
-	r.Version = known("agi_version")
-	r.ThreadID = known("agi_threadid")
-	r.RequestURL = r.Env["agi_request"]
-	script, query, hasQuery := strings.Cut(r.Env["agi_network_script"], "?")
-	r.Script = script
-	if hasQuery && query != "" {
-		r.Query, _ = url.ParseQuery(query) // keep what parses, as net/url does
-	}
-	if args > 0 {
-		r.Args = make([]string, 0, args)
+	if !inOrder {
+		// Gaps, repeats or another order: agi_arg_1 .. up to the first
+		// missing one, each with its last value.
+		r.Args = r.Args[:0]
 		for i := 1; ; i++ {
-			v, ok := r.Env["agi_arg_"+strconv.Itoa(i)]
+			v, ok := r.LookupEnv("agi_arg_" + strconv.Itoa(i))
 			if !ok {
 				break
 			}
 			r.Args = append(r.Args, v)
 		}
+	}
+	if len(r.Args) == 0 {
+		r.Args = nil
+	}
+	script, query, hasQuery := strings.Cut(script, "?")
+	r.Script = script
+	if hasQuery {
+		r.rawQuery = query
 	}
 	return r
 }
@@ -257,3 +339,14 @@ func (l *lineReader) readLine() ([]byte, error) {
 
 // buffered returns the bytes read but not yet returned as lines.
 func (l *lineReader) buffered() []byte { return l.buf[l.r:l.w] }
+
+// bufferedLine returns the next line when it is already in the buffer,
+// without reading; the slice is valid until the next call.
+func (l *lineReader) bufferedLine() ([]byte, bool) {
+	i := bytes.IndexByte(l.buf[l.r:l.w], '\n')
+	if i < 0 {
+		return nil, false
+	}
+	line, _ := l.readLine()
+	return line, true
+}

@@ -329,7 +329,8 @@ func (s *Session) serve() {
 	if envTimeout <= 0 {
 		envTimeout = DefaultEnvTimeout
 	}
-	s.conn.SetReadDeadline(time.Now().Add(envTimeout))
+	envDeadline := time.Now().Add(envTimeout)
+	s.conn.SetReadDeadline(envDeadline)
 	scratch, _ := srv.envPool.Get().(*[]byte)
 	if scratch == nil {
 		scratch = new([]byte)
@@ -340,14 +341,16 @@ func (s *Session) serve() {
 		srv.envPool.Put(scratch)
 	}
 	if err != nil {
-		if !s.aborted() {
+		if !s.closed.Load() {
 			srv.logger().LogAttrs(context.Background(), slog.LevelWarn, "agi environment refused",
 				slog.String("remote", addrString(s.conn.RemoteAddr())), slog.String("err", err.Error()))
 			srv.refuse(s.conn.RemoteAddr(), RefusedEnvironment)
 		}
 		return
 	}
-	s.conn.SetReadDeadline(time.Time{})
+	// The environment's deadline stays: the first command replaces it when
+	// it must, and the idle reader clears it.
+	s.rdl, s.rdlKnown = envDeadline, true
 	// Keep a small buffer for the replies: the environment needed a larger one.
 	rest := lr.buffered()
 	lr.buf = append(make([]byte, 0, max(256, len(rest))), rest...)[:max(256, len(rest))]

@@ -32,21 +32,33 @@ type Session struct {
 	conn net.Conn
 	req  *Request
 	lr   *lineReader
+	d    demux // the state of lr's lines; owned by whoever reads
 
 	cancel     context.CancelCauseFunc // guarded by srv.mu until start returns
 	abortCause error                   // guarded by srv.mu
+	closed     atomic.Bool             // abort ran: the server is closing the call
 	notFound   bool
 
 	cmd      cmdBuf
-	replies  chan string   // a reply line, or the joined lines of a multi-line 520
-	done     chan struct{} // closed when the reader ends
-	readErr  error         // why the reader ended; read after done is closed
-	inflight atomic.Int32  // 0: no command waits; 1: one does; 2: a secret one does
+	readErr  error        // why reading ended; nil while the connection is readable
+	inflight atomic.Int32 // 0: no reply is due; 1: one is; 2: a secret one is
 	hungup   atomic.Bool
 	hupMid   atomic.Bool // HANGUP arrived while a command was in flight
-	owed     bool        // an abandoned command's reply is still to come
 	broken   error       // the connection can no longer carry commands
 	debug    bool
+
+	// The handler's goroutine reads the reply of its command itself. When
+	// the handler stays away from the session for idleReadDelay, the idle
+	// timer starts a reader goroutine that takes HANGUP lines while the
+	// handler works; the next command stops it before it reads. Ownership of
+	// lr, d and readErr passes with the timer and readerOut.
+	idle      *time.Timer
+	idleArmed bool          // the timer is set or has fired since the last stopIdle
+	stopRead  atomic.Bool   // asks the idle reader to return
+	readerOut chan struct{} // one token each time the idle reader returns
+	wake      func()        // interrupts a read: for context.AfterFunc
+	rdl       time.Time     // the read deadline the handler set last
+	rdlKnown  bool          // rdl is still the connection's read deadline
 }
 
 const (
@@ -58,13 +70,17 @@ const (
 
 type cmdFlags uint8
 
-// start begins the call: r gets its context and the reader starts.
+// idleReadDelay is how long the handler may stay away from the session
+// before a reader goroutine watches the connection for HANGUP. Commands sent
+// back to back never start one; a handler that waits on a database sees a
+// hangup within this delay.
+const idleReadDelay = 10 * time.Millisecond
+
+// start begins the call: r gets its context and the idle timer is set.
 func (s *Session) start(r *Request, lr *lineReader) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	r.ctx = ctx
 	s.req, s.lr = r, lr
-	s.replies = make(chan string, 1)
-	s.done = make(chan struct{})
 	s.debug = s.srv.logger().Enabled(ctx, slog.LevelDebug)
 	s.srv.mu.Lock()
 	s.cancel = cancel
@@ -73,7 +89,7 @@ func (s *Session) start(r *Request, lr *lineReader) {
 	if cause != nil {
 		cancel(cause)
 	}
-	go s.readLoop()
+	s.armIdle()
 }
 
 // abort cancels the call and unblocks its reads and writes; srv.mu is held.
@@ -82,40 +98,22 @@ func (s *Session) abort(cause error) {
 		return
 	}
 	s.abortCause = cause
+	s.closed.Store(true)
 	if s.cancel != nil {
 		s.cancel(cause)
 	}
 	s.conn.SetDeadline(time.Unix(1, 0))
 }
 
-// setReadDeadline sets the connection's read deadline unless the call was
-// aborted: abort's deadline in the past must stay, or a blocked reader would
-// never notice the abort.
-func (s *Session) setReadDeadline(t time.Time) {
-	s.srv.mu.Lock()
-	defer s.srv.mu.Unlock()
-	if s.abortCause == nil {
-		s.conn.SetReadDeadline(t)
-	}
-}
-
-func (s *Session) aborted() bool {
-	s.srv.mu.Lock()
-	defer s.srv.mu.Unlock()
-	return s.abortCause != nil
-}
-
 // finish ends the call after the handler returned: it closes the writing
-// side, so Asterisk leaves the AGI, and lets the reader take what Asterisk
-// still sends (its HANGUP lines) until EOF or a short deadline.
+// side, so Asterisk leaves the AGI, and takes what Asterisk still sends (its
+// HANGUP lines) until EOF or a short deadline.
 func (s *Session) finish() {
-	if cw, ok := s.conn.(interface{ CloseWrite() error }); ok && s.broken == nil {
+	s.stopIdle()
+	if cw, ok := s.conn.(interface{ CloseWrite() error }); ok && s.broken == nil && s.readErr == nil && !s.closed.Load() {
 		cw.CloseWrite()
-		s.conn.SetReadDeadline(time.Now().Add(drainTimeout))
-	} else {
-		s.conn.SetReadDeadline(time.Unix(1, 0))
+		s.drain(time.Now().Add(drainTimeout))
 	}
-	<-s.done
 	s.cancel(context.Canceled)
 }
 
@@ -139,46 +137,222 @@ func (s *Session) markHungup() {
 
 const maxMultiLine = 64 << 10
 
-// readLoop is the one reader of the connection. It takes HANGUP lines (any
-// number, at any moment) and 1xx lines out of the stream, gathers a multi-line
-// 520 up to its "520 " line, and hands every reply to the command waiting for
-// it.
-func (s *Session) readLoop() {
-	defer close(s.done)
-	var d demux
+// armIdle sets the idle timer: the handler is leaving the session.
+func (s *Session) armIdle() {
+	if s.readErr != nil {
+		return
+	}
+	s.stopRead.Store(false)
+	if s.idle == nil {
+		s.readerOut = make(chan struct{}, 1)
+		s.idle = time.AfterFunc(idleReadDelay, s.idleRead)
+	} else {
+		s.idle.Reset(idleReadDelay)
+	}
+	s.idleArmed = true
+}
+
+// stopIdle stops the idle timer, or the idle reader it started, so that the
+// handler's goroutine can read.
+func (s *Session) stopIdle() {
+	if !s.idleArmed {
+		return
+	}
+	s.idleArmed = false
+	if s.idle.Stop() {
+		return
+	}
+	s.stopRead.Store(true)
+	s.conn.SetReadDeadline(time.Unix(1, 0))
+	<-s.readerOut
+	s.rdlKnown = false
+}
+
+// idleRead is the reader while the handler is away: it takes HANGUP lines
+// (cancelling the call's context), the reply of an abandoned command and
+// anything else Asterisk sends, until stopIdle asks it to return or the
+// connection ends.
+func (s *Session) idleRead() {
+	defer func() { s.readerOut <- struct{}{} }()
 	for {
+		s.conn.SetReadDeadline(time.Time{})
+		// Checked after setting the deadline: a stop or an abort that
+		// came before has its past deadline overwritten, and is seen here.
+		if s.stopRead.Load() || s.closed.Load() {
+			return
+		}
 		line, err := s.lr.readLine()
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			continue // a stop, an abort, or a late wake of a finished command
+		}
+		if !s.takeIdle(line, err) {
+			return
+		}
+	}
+}
+
+// drain reads Asterisk's last lines after the half-close, until EOF, an
+// abort or until.
+func (s *Session) drain(until time.Time) {
+	s.conn.SetReadDeadline(until)
+	for !s.closed.Load() {
+		line, err := s.lr.readLine()
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			if !time.Now().Before(until) {
+				return
+			}
+			s.conn.SetReadDeadline(until) // a late wake of a finished command
+			continue
+		}
+		if !s.takeIdle(line, err) {
+			return
+		}
+	}
+}
+
+// take sorts one line from Asterisk: a HANGUP marks the channel dead, 1xx
+// lines and the inner lines of a multi-line 520 are skipped, and a reply is
+// returned with ok when a command waits for it. A reply that no command waits
+// for is logged and dropped.
+func (s *Session) take(line []byte) (reply string, ok bool, err error) {
+	if s.debug {
+		s.logLine("AGI Rx <<", line, s.inflight.Load() == 2 && s.d.multi == nil)
+	}
+	kind, rep, err := s.d.feed(line)
+	switch {
+	case err != nil:
+		return "", false, err
+	case kind == lineHangup:
+		s.markHungup()
+	case kind == lineReply:
+		if s.inflight.Swap(0) == 0 {
+			s.srv.logger().LogAttrs(context.Background(), slog.LevelWarn, "agi line without a command in flight",
+				slog.String("uniqueid", s.req.UniqueID), slog.String("line", string(rep)))
+			return "", false, nil
+		}
+		return string(rep), true, nil
+	}
+	return "", false, nil
+}
+
+// takeIdle takes a line read while no command waits, and reports whether
+// reading can go on.
+func (s *Session) takeIdle(line []byte, err error) bool {
+	if err == nil {
+		_, _, err = s.take(line)
 		if err != nil {
-			s.readErr = err
+			s.badStream(err)
+			return false
+		}
+		return true
+	}
+	s.readEnded(err)
+	return false
+}
+
+// readEnded records why reading ended: a connection that drops means the
+// channel is gone (unless the server is closing the call).
+func (s *Session) readEnded(err error) {
+	s.readErr = err
+	if !s.closed.Load() {
+		s.markHungup()
+	}
+}
+
+// badStream ends a stream that breaks the protocol's limits.
+func (s *Session) badStream(err error) {
+	s.readErr = err
+	s.conn.Close()
+}
+
+// setReadDeadline makes sure the connection's read deadline is not later
+// than t (zero: none). An earlier deadline is left as it is: when it passes,
+// readReply sees the time has not come and sets t.
+func (s *Session) setReadDeadline(t time.Time) {
+	if s.rdlKnown && !s.rdl.IsZero() && (t.IsZero() || !s.rdl.After(t)) {
+		return
+	}
+	s.conn.SetReadDeadline(t)
+	s.rdl, s.rdlKnown = t, true
+}
+
+// readReply reads, on the handler's goroutine, up to the reply of the command
+// in flight. A ctx without a deadline gets the CommandTimeout safety net, as
+// a read deadline on the connection (its timer lives in the connection, so a
+// call waiting costs no timer of its own); when it passes the call is ended.
+// When the hangup cancels ctx and grace is set, it still takes the reply
+// Asterisk sends at once, within hangupGrace. When ctx ends otherwise, the
+// reply stays due and the next command reads it first.
+func (s *Session) readReply(ctx context.Context, grace bool) (string, error) {
+	var cmdEnd, graceEnd time.Time
+	if _, ok := ctx.Deadline(); !ok {
+		cmdEnd = time.Now().Add(s.commandTimeout())
+	}
+	if ctx != s.req.ctx && ctx.Done() != nil {
+		// The call's own context is only cancelled from this goroutine or
+		// by abort, which interrupts the read itself; others need a wake.
+		if s.wake == nil {
+			s.wake = func() { s.conn.SetReadDeadline(time.Unix(1, 0)) }
+		}
+		defer context.AfterFunc(ctx, s.wake)()
+	}
+	for {
+		dl := cmdEnd
+		if !graceEnd.IsZero() && (dl.IsZero() || graceEnd.Before(dl)) {
+			dl = graceEnd
+		}
+		s.setReadDeadline(dl)
+		// Checked after setting the deadline, which may have overwritten
+		// the past deadline of an abort or a wake that came before.
+		if s.closed.Load() {
+			return "", ErrServerClosed
+		}
+		if graceEnd.IsZero() && ctx.Err() != nil {
+			if !grace || !errors.Is(context.Cause(ctx), ErrHangup) {
+				return "", s.ctxErr(ctx)
+			}
+			graceEnd = time.Now().Add(hangupGrace)
+			continue
+		}
+		line, err := s.lr.readLine()
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			s.rdlKnown = false
+			now := time.Now()
 			switch {
-			case s.aborted():
-			case errors.Is(err, os.ErrDeadlineExceeded):
-				// The command timeout: the connection is of no more use.
+			case s.closed.Load():
+				return "", ErrServerClosed
+			case !graceEnd.IsZero() && !now.Before(graceEnd):
+				return "", ErrHangup
+			case !cmdEnd.IsZero() && !now.Before(cmdEnd):
+				s.readErr = err
 				s.cancel(s.timeoutErr())
 				s.conn.Close()
-			default:
-				s.markHungup()
+				return "", s.connErr()
 			}
-			return
+			continue // an earlier deadline, a wake, or ctx ended: looked at above
 		}
-		if s.debug {
-			s.logLine("AGI Rx <<", line, s.inflight.Load() == 2 && d.multi == nil)
+		if err != nil {
+			s.readEnded(err)
+			return "", s.connErr()
 		}
-		kind, reply, err := d.feed(line)
-		switch {
-		case err != nil:
-			s.readErr = err
-			s.conn.Close()
-			return
-		case kind == lineHangup:
-			s.markHungup()
-		case kind == lineReply:
-			if s.inflight.Swap(0) == 0 {
-				s.srv.logger().LogAttrs(context.Background(), slog.LevelWarn, "agi line without a command in flight",
-					slog.String("uniqueid", s.req.UniqueID), slog.String("line", string(reply)))
-				continue
+		reply, ok, err := s.take(line)
+		if err != nil {
+			s.badStream(err)
+			return "", s.connErr()
+		}
+		if ok {
+			// Take what came with the reply, such as a HANGUP right after
+			// it, so Hungup is up to date when the command returns.
+			for s.readErr == nil {
+				line, more := s.lr.bufferedLine()
+				if !more {
+					break
+				}
+				if _, _, err := s.take(line); err != nil {
+					s.badStream(err)
+				}
 			}
-			s.replies <- string(reply)
+			return reply, nil
 		}
 	}
 }
@@ -245,7 +419,7 @@ func maskReply(line string) string {
 
 // connErr is the error of a command on a connection whose reader has ended.
 func (s *Session) connErr() error {
-	if s.aborted() {
+	if s.closed.Load() {
 		return ErrServerClosed
 	}
 	if errors.Is(s.readErr, os.ErrDeadlineExceeded) {
@@ -310,34 +484,29 @@ func (s *Session) promptOrHangup(prompt string) error {
 	return &PromptError{Prompt: prompt}
 }
 
-// roundTrip writes the command and waits for its reply.
+// roundTrip writes the command and reads its reply.
 func (s *Session) roundTrip(ctx context.Context, fl cmdFlags) (rep Reply, d time.Duration, sent bool, err error) {
 	name := s.cmd.name
 	line, err := s.cmd.line()
 	if err != nil {
 		return Reply{}, 0, false, fmt.Errorf("%w (command %q)", err, name)
 	}
+	s.stopIdle()
+	defer s.armIdle()
 	if fl&deadOK == 0 && s.Hungup() {
 		return Reply{}, 0, false, ErrHangup
 	}
 	if s.broken != nil {
 		return Reply{}, 0, false, s.broken
 	}
-	if s.owed {
-		// The reply of an abandoned command must come first.
-		select {
-		case <-s.replies:
-			s.owed = false
-		case <-s.done:
-			return Reply{}, 0, false, s.connErr()
-		case <-ctx.Done():
-			return Reply{}, 0, false, s.ctxErr(ctx)
-		}
-	}
-	select {
-	case <-s.done:
+	if s.readErr != nil {
 		return Reply{}, 0, false, s.connErr()
-	default:
+	}
+	if s.inflight.Load() != 0 {
+		// The reply of an abandoned command must come first.
+		if _, err := s.readReply(ctx, false); err != nil {
+			return Reply{}, 0, false, err
+		}
 	}
 	if ctx.Err() != nil {
 		return Reply{}, 0, false, s.ctxErr(ctx)
@@ -355,12 +524,12 @@ func (s *Session) roundTrip(ctx context.Context, fl cmdFlags) (rep Reply, d time
 	if _, err := s.conn.Write(line); err != nil {
 		s.inflight.Store(0)
 		s.broken = fmt.Errorf("agi: %s: %w", name, err)
-		if s.Hungup() || s.aborted() {
+		if s.Hungup() || s.closed.Load() {
 			s.broken = s.connErrAfterWrite()
 		}
 		return Reply{}, time.Since(start), true, s.broken
 	}
-	text, err := s.awaitReply(ctx)
+	text, err := s.readReply(ctx, true)
 	if err != nil {
 		return Reply{}, time.Since(start), true, err
 	}
@@ -373,7 +542,7 @@ func (s *Session) roundTrip(ctx context.Context, fl cmdFlags) (rep Reply, d time
 }
 
 func (s *Session) connErrAfterWrite() error {
-	if s.aborted() {
+	if s.closed.Load() {
 		return ErrServerClosed
 	}
 	return ErrHangup
@@ -387,47 +556,6 @@ func (s *Session) fail() {
 			s.logLine("AGI Tx >>", failureLine, false)
 		}
 		s.conn.Write(failureLine)
-	}
-}
-
-// awaitReply waits for the reply of the command in flight. A ctx without a
-// deadline gets the CommandTimeout safety net, as a read deadline on the
-// connection (its timer lives in the connection, so idle calls cost no extra
-// memory). When the hangup cancels ctx, it still takes the reply Asterisk
-// sends at once, within hangupGrace.
-func (s *Session) awaitReply(ctx context.Context) (string, error) {
-	_, hasDeadline := ctx.Deadline()
-	if !hasDeadline {
-		s.setReadDeadline(time.Now().Add(s.commandTimeout()))
-		defer s.setReadDeadline(time.Time{})
-	}
-	var grace <-chan time.Time
-	ctxDone := ctx.Done()
-	for {
-		select {
-		case text := <-s.replies:
-			return text, nil
-		case <-s.done:
-			select {
-			case text := <-s.replies:
-				return text, nil
-			default:
-				return "", s.connErr()
-			}
-		case <-ctxDone:
-			if errors.Is(context.Cause(ctx), ErrHangup) {
-				ctxDone = nil
-				t := time.NewTimer(hangupGrace)
-				defer t.Stop()
-				grace = t.C
-				continue
-			}
-			s.owed = true
-			return "", s.ctxErr(ctx)
-		case <-grace:
-			s.owed = true
-			return "", ErrHangup
-		}
 	}
 }
 
