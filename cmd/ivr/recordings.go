@@ -162,31 +162,42 @@ func recordingID(s string) (int64, error) {
 	return id, nil
 }
 
+// openRecording parses the one ID argument, opens the store and loads that
+// recording, deleted or not. The caller closes the store.
+func openRecording(ctx context.Context, f *cmdFlags, db *dbFlags, args []string) (*store.DB, store.AccountRecording, error) {
+	pos, err := f.parse(args, 1, 1)
+	if err != nil {
+		return nil, store.AccountRecording{}, err
+	}
+	id, err := recordingID(pos[0])
+	if err != nil {
+		return nil, store.AccountRecording{}, err
+	}
+	s, err := db.Store(ctx)
+	if err != nil {
+		return nil, store.AccountRecording{}, err
+	}
+	r, err := s.AdminRecording(ctx, id)
+	if errors.Is(err, ivr.ErrNotFound) {
+		err = fmt.Errorf("no recording %d", id)
+	}
+	if err != nil {
+		s.Close()
+		return nil, store.AccountRecording{}, err
+	}
+	return s, r, nil
+}
+
 func recordingsShow(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "recordings show", "ID", "Show one recording, deleted or not.")
 	db := f.database()
 	format := f.format()
 	files := f.recordingFiles()
-	pos, err := f.parse(args, 1, 1)
-	if err != nil {
-		return err
-	}
-	id, err := recordingID(pos[0])
-	if err != nil {
-		return err
-	}
-	s, err := db.Store(ctx)
+	s, r, err := openRecording(ctx, f, db, args)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	r, err := s.AdminRecording(ctx, id)
-	if errors.Is(err, ivr.ErrNotFound) {
-		return fmt.Errorf("no recording %d", id)
-	}
-	if err != nil {
-		return err
-	}
 	return write(e, recordingRows([]store.AccountRecording{r}, files), *format)
 }
 
@@ -194,37 +205,22 @@ func recordingsDelete(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "recordings delete", "ID", "Mark a recording deleted (callers no longer hear it; reports still count it). With --dir the file is removed too.")
 	db := f.database()
 	files := f.recordingFiles()
-	pos, err := f.parse(args, 1, 1)
-	if err != nil {
-		return err
-	}
-	id, err := recordingID(pos[0])
-	if err != nil {
-		return err
-	}
-	s, err := db.Store(ctx)
+	s, r, err := openRecording(ctx, f, db, args)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	r, err := s.AdminRecording(ctx, id)
-	if errors.Is(err, ivr.ErrNotFound) {
-		return fmt.Errorf("no recording %d", id)
-	}
-	if err != nil {
-		return err
-	}
 	if r.DeletedAt.IsZero() {
-		if err := s.DeleteRecording(ctx, id, time.Now()); err != nil && !errors.Is(err, ivr.ErrNotFound) {
-			return fmt.Errorf("delete recording %d: %w", id, err)
+		if err := s.DeleteRecording(ctx, r.ID, time.Now()); err != nil && !errors.Is(err, ivr.ErrNotFound) {
+			return fmt.Errorf("delete recording %d: %w", r.ID, err)
 		}
 	}
 	if files.dir != "" {
 		if err := files.remove(r.Recording); err != nil {
-			return fmt.Errorf("recording %d is deleted but its file is not: %w", id, err)
+			return fmt.Errorf("recording %d is deleted but its file is not: %w", r.ID, err)
 		}
 	}
-	fmt.Fprintf(e.stdout, "deleted recording %d\n", id)
+	fmt.Fprintf(e.stdout, "deleted recording %d\n", r.ID)
 	return nil
 }
 
