@@ -290,6 +290,7 @@ type lineReader struct {
 	buf  []byte
 	r, w int
 	max  int
+	err  error // a read error to return before reading again
 }
 
 func newLineReader(rd io.Reader, size, max int) *lineReader {
@@ -325,6 +326,13 @@ func (l *lineReader) readLine() ([]byte, error) {
 			nb := make([]byte, min(2*len(l.buf), l.max))
 			copy(nb, l.buf[:l.w])
 			l.buf = nb
+		}
+		if err := l.err; err != nil {
+			l.err = nil
+			if err == io.EOF && l.w > 0 {
+				return nil, io.ErrUnexpectedEOF
+			}
+			return nil, err
 		}
 		n, err := l.rd.Read(l.buf[l.w:])
 		l.w += n

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -53,12 +54,13 @@ type Session struct {
 	// handler works; the next command stops it before it reads. Ownership of
 	// lr, d and readErr passes with the timer and readerOut.
 	idle      *time.Timer
-	idleArmed bool          // the timer is set or has fired since the last stopIdle
-	stopRead  atomic.Bool   // asks the idle reader to return
-	readerOut chan struct{} // one token each time the idle reader returns
-	wake      func()        // interrupts a read: for context.AfterFunc
-	rdl       time.Time     // the read deadline the handler set last
-	rdlKnown  bool          // rdl is still the connection's read deadline
+	idleArmed bool            // the timer is set or has fired since the last stopIdle
+	stopRead  atomic.Bool     // asks the idle reader to return
+	readerOut chan struct{}   // one token each time the idle reader returns
+	wake      func()          // interrupts a read: for context.AfterFunc
+	raw       syscall.RawConn // the socket, when the connection has one
+	rdl       time.Time       // the read deadline the handler set last
+	rdlKnown  bool            // rdl is still the connection's read deadline
 }
 
 const (
@@ -82,6 +84,9 @@ func (s *Session) start(r *Request, lr *lineReader) {
 	r.ctx = ctx
 	s.req, s.lr = r, lr
 	s.debug = s.srv.logger().Enabled(ctx, slog.LevelDebug)
+	if sc, ok := s.conn.(syscall.Conn); ok {
+		s.raw, _ = sc.SyscallConn()
+	}
 	s.srv.mu.Lock()
 	s.cancel = cancel
 	cause := s.abortCause
@@ -111,8 +116,16 @@ func (s *Session) abort(cause error) {
 func (s *Session) finish() {
 	s.stopIdle()
 	if cw, ok := s.conn.(interface{ CloseWrite() error }); ok && s.broken == nil && s.readErr == nil && !s.closed.Load() {
-		cw.CloseWrite()
-		s.drain(time.Now().Add(drainTimeout))
+		until := time.Now().Add(drainTimeout)
+		s.conn.SetReadDeadline(until)
+		if s.canWait() {
+			// Asterisk answers the half-close with HANGUP: wait for it
+			// instead of a read that finds nothing.
+			s.actThenRead(func(fd int) bool { return syscall.Shutdown(fd, syscall.SHUT_WR) == nil })
+		} else {
+			cw.CloseWrite()
+		}
+		s.drain(until)
 	}
 	s.cancel(context.Canceled)
 }
@@ -192,9 +205,8 @@ func (s *Session) idleRead() {
 }
 
 // drain reads Asterisk's last lines after the half-close, until EOF, an
-// abort or until.
+// abort or until, the read deadline already set.
 func (s *Session) drain(until time.Time) {
-	s.conn.SetReadDeadline(until)
 	for !s.closed.Load() {
 		line, err := s.lr.readLine()
 		if errors.Is(err, os.ErrDeadlineExceeded) {
@@ -276,15 +288,86 @@ func (s *Session) setReadDeadline(t time.Time) {
 	s.rdl, s.rdlKnown = t, true
 }
 
-// readReply reads, on the handler's goroutine, up to the reply of the command
-// in flight. A ctx without a deadline gets the CommandTimeout safety net, as
+// send writes a command line. On a connection that gives access to its
+// socket, when nothing is left in the buffer, it writes and then waits until
+// the reply can be read before reading it: Go's Read would first try a read
+// that finds nothing, one system call per command. Readiness that came
+// before the write is forgotten by the wait, which is safe because Asterisk
+// answers every command (or closes the connection, which wakes the wait too).
+// Anything it cannot do that way (a partial write, a read error) is left to
+// conn.Write and the next readLine.
+func (s *Session) send(line []byte) error {
+	if !s.canWait() {
+		_, err := s.conn.Write(line)
+		return err
+	}
+	written := 0
+	s.actThenRead(func(fd int) bool {
+		n, err := ignoringEINTR(func() (int, error) { return syscall.Write(fd, line[written:]) })
+		written += max(n, 0)
+		return err == nil && written == len(line)
+	})
+	if written < len(line) {
+		_, err := s.conn.Write(line[written:])
+		return err
+	}
+	return nil
+}
+
+// canWait reports whether actThenRead may be used: the connection gives
+// access to its socket and the buffer holds nothing still to be read.
+func (s *Session) canWait() bool {
+	return s.raw != nil && s.lr.r == s.lr.w && s.lr.err == nil
+}
+
+// actThenRead runs act on the socket and, when it reports true, waits for the
+// socket to be readable and reads what came into the line buffer. A read
+// error is kept for the next readLine; a deadline or a closed connection ends
+// the wait, and readLine sees them too.
+func (s *Session) actThenRead(act func(fd int) bool) {
+	lr := s.lr
+	lr.r, lr.w = 0, 0
+	acted := false
+	s.raw.Read(func(fd uintptr) bool {
+		if !acted {
+			acted = true
+			return !act(int(fd))
+		}
+		n, err := ignoringEINTR(func() (int, error) { return syscall.Read(int(fd), lr.buf[lr.w:]) })
+		switch {
+		case err == syscall.EAGAIN:
+			return false
+		case err != nil:
+			lr.err = &net.OpError{Op: "read", Net: "tcp", Source: s.conn.LocalAddr(), Addr: s.conn.RemoteAddr(), Err: os.NewSyscallError("read", err)}
+		case n == 0:
+			lr.err = io.EOF
+		default:
+			lr.w += n
+		}
+		return true
+	})
+}
+
+func ignoringEINTR(f func() (int, error)) (int, error) {
+	for {
+		n, err := f()
+		if err != syscall.EINTR {
+			return n, err
+		}
+	}
+}
+
+// readReply writes line, when it is not nil, and reads on the handler's
+// goroutine up to the reply of the command in flight. A ctx without a deadline gets the CommandTimeout safety net, as
 // a read deadline on the connection (its timer lives in the connection, so a
 // call waiting costs no timer of its own); when it passes the call is ended.
 // When the hangup cancels ctx and grace is set, it still takes the reply
 // Asterisk sends at once, within hangupGrace. When ctx ends otherwise, the
-// reply stays due and the next command reads it first.
-func (s *Session) readReply(ctx context.Context, grace bool) (string, error) {
+// reply stays due and the next command reads it first. Without a line (the
+// reply of an abandoned command) a hangup ends the wait at once.
+func (s *Session) readReply(ctx context.Context, line []byte) (reply string, writeErr, err error) {
 	var cmdEnd, graceEnd time.Time
+	sent := false
 	if _, ok := ctx.Deadline(); !ok {
 		cmdEnd = time.Now().Add(s.commandTimeout())
 	}
@@ -305,14 +388,20 @@ func (s *Session) readReply(ctx context.Context, grace bool) (string, error) {
 		// Checked after setting the deadline, which may have overwritten
 		// the past deadline of an abort or a wake that came before.
 		if s.closed.Load() {
-			return "", ErrServerClosed
+			return "", nil, ErrServerClosed
 		}
 		if graceEnd.IsZero() && ctx.Err() != nil {
-			if !grace || !errors.Is(context.Cause(ctx), ErrHangup) {
-				return "", s.ctxErr(ctx)
+			if !sent || !errors.Is(context.Cause(ctx), ErrHangup) {
+				return "", nil, s.ctxErr(ctx)
 			}
 			graceEnd = time.Now().Add(hangupGrace)
 			continue
+		}
+		if line != nil && !sent {
+			sent = true
+			if err := s.send(line); err != nil {
+				return "", err, nil
+			}
 		}
 		line, err := s.lr.readLine()
 		if errors.Is(err, os.ErrDeadlineExceeded) {
@@ -320,25 +409,25 @@ func (s *Session) readReply(ctx context.Context, grace bool) (string, error) {
 			now := time.Now()
 			switch {
 			case s.closed.Load():
-				return "", ErrServerClosed
+				return "", nil, ErrServerClosed
 			case !graceEnd.IsZero() && !now.Before(graceEnd):
-				return "", ErrHangup
+				return "", nil, ErrHangup
 			case !cmdEnd.IsZero() && !now.Before(cmdEnd):
 				s.readErr = err
 				s.cancel(s.timeoutErr())
 				s.conn.Close()
-				return "", s.connErr()
+				return "", nil, s.connErr()
 			}
 			continue // an earlier deadline, a wake, or ctx ended: looked at above
 		}
 		if err != nil {
 			s.readEnded(err)
-			return "", s.connErr()
+			return "", nil, s.connErr()
 		}
 		reply, ok, err := s.take(line)
 		if err != nil {
 			s.badStream(err)
-			return "", s.connErr()
+			return "", nil, s.connErr()
 		}
 		if ok {
 			// Take what came with the reply, such as a HANGUP right after
@@ -352,7 +441,7 @@ func (s *Session) readReply(ctx context.Context, grace bool) (string, error) {
 					s.badStream(err)
 				}
 			}
-			return reply, nil
+			return reply, nil, nil
 		}
 	}
 }
@@ -504,7 +593,7 @@ func (s *Session) roundTrip(ctx context.Context, fl cmdFlags) (rep Reply, d time
 	}
 	if s.inflight.Load() != 0 {
 		// The reply of an abandoned command must come first.
-		if _, err := s.readReply(ctx, false); err != nil {
+		if _, _, err := s.readReply(ctx, nil); err != nil {
 			return Reply{}, 0, false, err
 		}
 	}
@@ -521,15 +610,15 @@ func (s *Session) roundTrip(ctx context.Context, fl cmdFlags) (rep Reply, d time
 		s.logLine("AGI Tx >>", line, false)
 	}
 	start := time.Now()
-	if _, err := s.conn.Write(line); err != nil {
+	text, werr, err := s.readReply(ctx, line)
+	if werr != nil {
 		s.inflight.Store(0)
-		s.broken = fmt.Errorf("agi: %s: %w", name, err)
+		s.broken = fmt.Errorf("agi: %s: %w", name, werr)
 		if s.Hungup() || s.closed.Load() {
 			s.broken = s.connErrAfterWrite()
 		}
 		return Reply{}, time.Since(start), true, s.broken
 	}
-	text, err := s.readReply(ctx, true)
 	if err != nil {
 		return Reply{}, time.Since(start), true, err
 	}
