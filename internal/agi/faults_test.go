@@ -171,6 +171,18 @@ var protocolCases = []protocolCase{
 			}
 		}},
 
+	{name: "commands after pauses of the handler", call: agiclient.Call{Keys: []string{"12#"}, Variables: map[string]string{"X": "1"}, Faults: []agiclient.Fault{{Step: 2, Kind: agiclient.SlowReply, Delay: 40 * time.Millisecond}}},
+		handler: func(ctx context.Context, s *agi.Session, r *agi.Request) []string {
+			time.Sleep(30 * time.Millisecond) // the idle reader starts, and the command stops it
+			in, err := s.GetData(ctx, "beep", time.Second, 4)
+			short, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+			_, _, err2 := s.GetVariable(short, "X")
+			cancel()
+			time.Sleep(60 * time.Millisecond) // the idle reader takes the abandoned reply
+			v, ok, err3 := s.GetVariable(ctx, "X")
+			return []string{outcome(in, err), outcome(nil, err2), outcome(fmt.Sprintf("%v %v", v, ok), err3), fmt.Sprint(s.Hungup())}
+		}, want: []string{`digits "12" timeout false`, "error: context deadline exceeded", "1 true", "false"}},
+
 	// Keys during playback come as ASCII codes.
 	{name: "stream file interrupted", call: agiclient.Call{Keys: []string{"5"}},
 		handler: func(ctx context.Context, s *agi.Session, r *agi.Request) []string {
