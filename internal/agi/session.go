@@ -59,8 +59,12 @@ type Session struct {
 	readerOut chan struct{}   // one token each time the idle reader returns
 	wake      func()          // interrupts a read: for context.AfterFunc
 	raw       syscall.RawConn // the socket, when the connection has one
-	rdl       time.Time       // the read deadline the handler set last
-	rdlKnown  bool            // rdl is still the connection's read deadline
+	rawStep   func(uintptr) bool
+	act       int    // for step: actWrite, actShutdown, or 0 to read
+	line      []byte // for actWrite
+	written   int
+	rdl       time.Time // the read deadline the handler set last
+	rdlKnown  bool      // rdl is still the connection's read deadline
 }
 
 const (
@@ -121,7 +125,8 @@ func (s *Session) finish() {
 		if s.canWait() {
 			// Asterisk answers the half-close with HANGUP: wait for it
 			// instead of a read that finds nothing.
-			s.actThenRead(func(fd int) bool { return syscall.Shutdown(fd, syscall.SHUT_WR) == nil })
+			s.act = actShutdown
+			s.actThenRead()
 		} else {
 			cw.CloseWrite()
 		}
@@ -301,14 +306,11 @@ func (s *Session) send(line []byte) error {
 		_, err := s.conn.Write(line)
 		return err
 	}
-	written := 0
-	s.actThenRead(func(fd int) bool {
-		n, err := ignoringEINTR(func() (int, error) { return syscall.Write(fd, line[written:]) })
-		written += max(n, 0)
-		return err == nil && written == len(line)
-	})
-	if written < len(line) {
-		_, err := s.conn.Write(line[written:])
+	s.act, s.line, s.written = actWrite, line, 0
+	s.actThenRead()
+	s.line = nil
+	if s.written < len(line) {
+		_, err := s.conn.Write(line[s.written:])
 		return err
 	}
 	return nil
@@ -320,41 +322,60 @@ func (s *Session) canWait() bool {
 	return s.raw != nil && s.lr.r == s.lr.w && s.lr.err == nil
 }
 
-// actThenRead runs act on the socket and, when it reports true, waits for the
+// What actThenRead does before it waits.
+const (
+	actWrite    = iota + 1 // write s.line, counting s.written
+	actShutdown            // close the writing side
+)
+
+// actThenRead does s.act on the socket and, when it succeeded, waits for the
 // socket to be readable and reads what came into the line buffer. A read
 // error is kept for the next readLine; a deadline or a closed connection ends
 // the wait, and readLine sees them too.
-func (s *Session) actThenRead(act func(fd int) bool) {
-	lr := s.lr
-	lr.r, lr.w = 0, 0
-	acted := false
-	s.raw.Read(func(fd uintptr) bool {
-		if !acted {
-			acted = true
-			return !act(int(fd))
-		}
-		n, err := ignoringEINTR(func() (int, error) { return syscall.Read(int(fd), lr.buf[lr.w:]) })
-		switch {
-		case err == syscall.EAGAIN:
-			return false
-		case err != nil:
-			lr.err = &net.OpError{Op: "read", Net: "tcp", Source: s.conn.LocalAddr(), Addr: s.conn.RemoteAddr(), Err: os.NewSyscallError("read", err)}
-		case n == 0:
-			lr.err = io.EOF
-		default:
-			lr.w += n
-		}
-		return true
-	})
+func (s *Session) actThenRead() {
+	s.lr.r, s.lr.w = 0, 0
+	if s.rawStep == nil {
+		s.rawStep = s.step // one closure for the call, not one per command
+	}
+	s.raw.Read(s.rawStep)
 }
 
-func ignoringEINTR(f func() (int, error)) (int, error) {
-	for {
-		n, err := f()
-		if err != syscall.EINTR {
-			return n, err
+// step is actThenRead's callback: the first call acts, the others read.
+func (s *Session) step(fd uintptr) bool {
+	switch s.act {
+	case actWrite:
+		s.act = 0
+		for s.written < len(s.line) {
+			n, err := syscall.Write(int(fd), s.line[s.written:])
+			if err == syscall.EINTR {
+				continue
+			}
+			if err != nil || n <= 0 {
+				return true // conn.Write finishes
+			}
+			s.written += n
 		}
+		return false
+	case actShutdown:
+		s.act = 0
+		return syscall.Shutdown(int(fd), syscall.SHUT_WR) != nil
 	}
+	lr := s.lr
+	n, err := syscall.Read(int(fd), lr.buf[lr.w:])
+	for err == syscall.EINTR {
+		n, err = syscall.Read(int(fd), lr.buf[lr.w:])
+	}
+	switch {
+	case err == syscall.EAGAIN:
+		return false
+	case err != nil:
+		lr.err = &net.OpError{Op: "read", Net: "tcp", Source: s.conn.LocalAddr(), Addr: s.conn.RemoteAddr(), Err: os.NewSyscallError("read", err)}
+	case n == 0:
+		lr.err = io.EOF
+	default:
+		lr.w += n
+	}
+	return true
 }
 
 // readReply writes line, when it is not nil, and reads on the handler's
