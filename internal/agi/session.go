@@ -52,9 +52,14 @@ type Session struct {
 	// the handler stays away from the session for idleReadDelay, the idle
 	// timer starts a reader goroutine that takes HANGUP lines while the
 	// handler works; the next command stops it before it reads. Ownership of
-	// lr, d and readErr passes with the timer and readerOut.
+	// lr, d and readErr passes with idleState and readerOut. The timer is not
+	// set again for every command: when it fires early it sets itself for
+	// the rest of the delay.
 	idle      *time.Timer
-	idleArmed bool            // the timer is set or has fired since the last stopIdle
+	idleState atomic.Int32    // idleBusy, idleAway or idleReading
+	idleSince atomic.Int64    // when the handler went away, as a time.Duration since born
+	timerSet  atomic.Bool     // the idle timer is set
+	born      time.Time       // the start of the call, for idleSince
 	stopRead  atomic.Bool     // asks the idle reader to return
 	readerOut chan struct{}   // one token each time the idle reader returns
 	wake      func()          // interrupts a read: for context.AfterFunc
@@ -98,6 +103,10 @@ func (s *Session) start(r *Request, lr *lineReader) {
 	if cause != nil {
 		cancel(cause)
 	}
+	s.born = time.Now()
+	s.readerOut = make(chan struct{}, 1)
+	s.idle = time.AfterFunc(time.Hour, s.idleFire) // set by armIdle once s.idle is stored
+	s.idle.Stop()
 	s.armIdle()
 }
 
@@ -119,6 +128,7 @@ func (s *Session) abort(cause error) {
 // HANGUP lines) until EOF or a short deadline.
 func (s *Session) finish() {
 	s.stopIdle()
+	s.idle.Stop()
 	if cw, ok := s.conn.(interface{ CloseWrite() error }); ok && s.broken == nil && s.readErr == nil && !s.closed.Load() {
 		until := time.Now().Add(drainTimeout)
 		s.conn.SetReadDeadline(until)
@@ -155,35 +165,57 @@ func (s *Session) markHungup() {
 
 const maxMultiLine = 64 << 10
 
-// armIdle sets the idle timer: the handler is leaving the session.
+// The states of Session.idleState.
+const (
+	idleBusy    = iota // the handler's goroutine reads, or nobody needs to
+	idleAway           // the handler is away; the idle timer is on its way
+	idleReading        // the idle reader runs
+)
+
+// armIdle notes that the handler is leaving the session, and sets the idle
+// timer unless it is set already.
 func (s *Session) armIdle() {
 	if s.readErr != nil {
 		return
 	}
 	s.stopRead.Store(false)
-	if s.idle == nil {
-		s.readerOut = make(chan struct{}, 1)
-		s.idle = time.AfterFunc(idleReadDelay, s.idleRead)
-	} else {
+	s.idleSince.Store(int64(time.Since(s.born)))
+	s.idleState.Store(idleAway)
+	if !s.timerSet.Swap(true) {
 		s.idle.Reset(idleReadDelay)
 	}
-	s.idleArmed = true
 }
 
-// stopIdle stops the idle timer, or the idle reader it started, so that the
-// handler's goroutine can read.
+// stopIdle takes reading back for the handler's goroutine, stopping the idle
+// reader if it started.
 func (s *Session) stopIdle() {
-	if !s.idleArmed {
-		return
-	}
-	s.idleArmed = false
-	if s.idle.Stop() {
+	if s.idleState.CompareAndSwap(idleAway, idleBusy) || s.idleState.Load() == idleBusy {
 		return
 	}
 	s.stopRead.Store(true)
 	s.conn.SetReadDeadline(time.Unix(1, 0))
 	<-s.readerOut
+	s.idleState.Store(idleBusy)
 	s.rdlKnown = false
+}
+
+// idleFire runs when the idle timer fires: it starts the idle reader when
+// the handler has been away for idleReadDelay, and sets the timer for the
+// rest of it when the handler came back in between.
+func (s *Session) idleFire() {
+	s.timerSet.Store(false)
+	if s.idleState.Load() != idleAway {
+		return // armIdle sets the timer again
+	}
+	if wait := idleReadDelay - (time.Since(s.born) - time.Duration(s.idleSince.Load())); wait > 0 {
+		if !s.timerSet.Swap(true) {
+			s.idle.Reset(wait)
+		}
+		return
+	}
+	if s.idleState.CompareAndSwap(idleAway, idleReading) {
+		s.idleRead()
+	}
 }
 
 // idleRead is the reader while the handler is away: it takes HANGUP lines
