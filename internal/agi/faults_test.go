@@ -98,6 +98,12 @@ var protocolCases = []protocolCase{
 				t.Errorf("commands %q, want %q (GET DATA must not go out after the hangup)", tr.Commands(), want)
 			}
 		}},
+	{name: "AGIEXITONHANGUP=yes while the handler is briefly away", call: agiclient.Call{ExitOnHangup: true, HangupAfter: 5 * time.Millisecond},
+		handler: func(ctx context.Context, s *agi.Session, r *agi.Request) []string {
+			out := []string{outcome(nil, s.Answer(ctx))}
+			time.Sleep(8 * time.Millisecond) // HANGUP and the close arrive before the idle reader would start
+			return append(out, outcome(nil, s.Verbose(dead(ctx), "after", 1)), outcome(nil, s.Noop(dead(ctx))))
+		}, want: []string{"ok", "hangup", "hangup"}},
 	{name: "hangup at an input key", call: agiclient.Call{Keys: []string{agiclient.Hangup}}, handler: getData(4), want: []string{"hangup"}},
 
 	// AGISIGHUP=no and AGIEXITONHANGUP=yes.
