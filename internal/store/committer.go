@@ -80,7 +80,8 @@ func newOp(sql string, args []any, exec bool, dest []any) *op {
 }
 
 // do queues o and waits for its commit. When ctx ends first, do returns
-// ctx.Err(); the write may then still be committed.
+// ctx.Err() at once, also while o's statement is running on the server; the
+// write may then still be committed (or not), and the caller cannot tell.
 func (c *committer) do(ctx context.Context, o *op) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -222,25 +223,38 @@ func (c *committer) send(ops []*op) (int, error) {
 }
 
 // read takes the result of o from br, keeping it unless the caller stopped
-// waiting, and returns the error of the statement.
+// waiting, and returns the error of the statement. It holds o.mu only to hand
+// the result over, never while the statement runs, so a caller whose ctx ends
+// stops waiting at once.
 func (o *op) read(br pgx.BatchResults) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
 	if o.exec {
 		tag, err := br.Exec()
+		o.mu.Lock()
 		o.tag, o.err = tag, err
+		o.mu.Unlock()
 		return err
 	}
-	row := br.QueryRow()
-	if o.abandoned {
-		var pgErr *pgconn.PgError
-		if err := row.Scan(); errors.As(err, &pgErr) {
-			return err
-		}
-		return nil
+	rows, _ := br.Query() // its error is rows.Err()
+	got := rows.Next()
+	var err error
+	o.mu.Lock()
+	if got && !o.abandoned {
+		err = rows.Scan(o.dest...)
 	}
-	o.err = row.Scan(o.dest...)
-	return o.err
+	o.mu.Unlock()
+	rows.Close()
+	switch rerr := rows.Err(); {
+	case rerr != nil:
+		err = rerr
+	case !got:
+		err = pgx.ErrNoRows
+	}
+	o.mu.Lock()
+	if !o.abandoned {
+		o.err = err
+	}
+	o.mu.Unlock()
+	return err
 }
 
 // finish makes err final for o: an error of the batch replaces the result of
@@ -266,10 +280,10 @@ type groupDBTX struct{ c *committer }
 
 func (g groupDBTX) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
 	o := newOp(sql, args, true, nil)
-	err := g.c.do(ctx, o)
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.tag, err
+	if err := g.c.do(ctx, o); err != nil {
+		return pgconn.CommandTag{}, err
+	}
+	return o.tag, nil
 }
 
 func (g groupDBTX) Query(context.Context, string, ...any) (pgx.Rows, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -78,4 +79,86 @@ func assertValues(t *testing.T, pool *pgxpool.Pool, want int) {
 	if n != want {
 		t.Errorf("%d rows stored, want %d", n, want)
 	}
+}
+
+// TestCommitAbandonPrompt: a caller whose ctx ends while its statement waits
+// on the server (here for a row lock) gets ctx.Err() at once, not when the
+// statement finishes; the write is still committed once the lock is gone.
+func TestCommitAbandonPrompt(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testdb.New(t)
+	if _, err := pool.Exec(ctx, "CREATE TABLE gc (v integer PRIMARY KEY, n integer NOT NULL)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, "INSERT INTO gc VALUES (1, 0), (2, 0)"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		o    func(dest *int) *op
+	}{
+		{"exec", func(*int) *op { return newOp("UPDATE gc SET n = n + 1 WHERE v = 1", nil, true, nil) }},
+		{"query row", func(dest *int) *op {
+			return newOp("UPDATE gc SET n = n + 1 WHERE v = 2 RETURNING n", nil, false, []any{dest})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCommitter(pool, new(counters), Options{Committers: 1})
+			lock, err := pool.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := lock.Exec(ctx, "SELECT * FROM gc FOR UPDATE"); err != nil {
+				t.Fatal(err)
+			}
+			wctx, cancel := context.WithCancel(ctx)
+			var dest int
+			done := make(chan error, 1)
+			go func() { done <- c.do(wctx, tc.o(&dest)) }()
+			waitForLockWait(t, pool)
+			cancel()
+			select {
+			case err := <-done:
+				if !errors.Is(err, context.Canceled) {
+					t.Errorf("do: %v, want context.Canceled", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("do still waits for the statement after its ctx ended")
+			}
+			if err := lock.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			c.close() // waits for the batch the caller gave up on
+			if dest != 0 {
+				t.Errorf("the result reached the caller after it stopped waiting: %d", dest)
+			}
+		})
+	}
+	var n int
+	if err := pool.QueryRow(ctx, "SELECT sum(n) FROM gc").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Errorf("%d writes committed, want both", n)
+	}
+}
+
+// waitForLockWait returns once a session of the test's database waits for a
+// lock.
+func waitForLockWait(t *testing.T, pool *pgxpool.Pool) {
+	t.Helper()
+	for range 1000 {
+		var n int
+		err := pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("no statement waits for the lock")
 }
