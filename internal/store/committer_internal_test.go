@@ -105,10 +105,12 @@ func TestCommitAbandonPrompt(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newCommitter(pool, new(counters), Options{Committers: 1})
+			defer c.close()
 			lock, err := pool.Begin(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
+			defer lock.Rollback(ctx) // after a failure, lets the write end
 			if _, err := lock.Exec(ctx, "SELECT * FROM gc FOR UPDATE"); err != nil {
 				t.Fatal(err)
 			}
