@@ -4,6 +4,20 @@ VALUES (@uniqueid, @linkedid, @channel, @route, @callerid_raw, @callerid_e164, @
         nullif(@caller_id::bigint, 0), @started_at)
 RETURNING id;
 
+-- StartCalls opens many call rows in one statement, like StartCall for each,
+-- and returns each call's uniqueid with its ID. The arrays are parallel, one
+-- element per call.
+-- name: StartCalls :many
+INSERT INTO calls (uniqueid, linkedid, channel, route, callerid_raw, callerid_e164, dnid, caller_id, started_at)
+SELECT c.uniqueid, c.linkedid, c.channel, c.route, c.callerid_raw, c.callerid_e164, c.dnid,
+       nullif(c.caller_id, 0), c.started_at
+FROM (SELECT unnest(@uniqueids::text[]) AS uniqueid, unnest(@linkedids::text[]) AS linkedid,
+             unnest(@channels::text[]) AS channel, unnest(@routes::text[]) AS route,
+             unnest(@callerid_raws::text[]) AS callerid_raw, unnest(@callerid_e164s::text[]) AS callerid_e164,
+             unnest(@dnids::text[]) AS dnid, unnest(@caller_ids::bigint[]) AS caller_id,
+             unnest(@started_ats::timestamptz[]) AS started_at) AS c
+RETURNING calls.uniqueid, calls.id;
+
 -- EndCall closes an open call and returns 1, or returns 0 when no call has
 -- the id. A call already closed stays as it was.
 -- name: EndCall :one
@@ -22,6 +36,32 @@ WITH target AS (
     RETURNING calls.id
 )
 SELECT count(*) FROM target;
+
+-- EndCalls closes many open calls in one statement, like EndCall for each,
+-- and returns the IDs of the calls that exist. The arrays are parallel, one
+-- element per call, an ID at most once (answered_at is taken only where
+-- answered is true).
+-- name: EndCalls :many
+WITH e AS (
+    SELECT unnest(@ids::bigint[]) AS id, unnest(@ended_ats::timestamptz[]) AS ended_at,
+           unnest(@end_reasons::text[]) AS end_reason, unnest(@answered::boolean[]) AS answered,
+           unnest(@answered_ats::timestamptz[]) AS answered_at, unnest(@linkedids::text[]) AS linkedid,
+           unnest(@caller_ids::bigint[]) AS caller_id, unnest(@authenticated::boolean[]) AS authenticated,
+           unnest(@menu_version_ids::bigint[]) AS menu_version_id
+), closed AS (
+    UPDATE calls
+    SET ended_at        = e.ended_at,
+        end_reason      = e.end_reason,
+        answered_at     = CASE WHEN e.answered THEN e.answered_at ELSE calls.answered_at END,
+        linkedid        = coalesce(nullif(e.linkedid, ''), calls.linkedid),
+        caller_id       = coalesce(nullif(e.caller_id, 0), calls.caller_id),
+        authenticated   = e.authenticated,
+        menu_version_id = coalesce(nullif(e.menu_version_id, 0), calls.menu_version_id)
+    FROM e
+    WHERE calls.id = e.id AND calls.ended_at IS NULL
+    RETURNING calls.id
+)
+SELECT calls.id FROM calls JOIN e ON e.id = calls.id;
 
 -- RecordCall writes a whole call, opened, with its steps, and closed, in one
 -- statement. The step arrays are parallel, one element per step; digits of
@@ -46,6 +86,43 @@ WITH call AS (
     ON CONFLICT (call_id, seq) DO NOTHING
 )
 SELECT id FROM call;
+
+-- RecordCalls writes many whole calls in one statement, like RecordCall for
+-- each, and returns each call's uniqueid with its ID. The call arrays are
+-- parallel, one element per call (answered_at is stored only where answered
+-- is true); the step arrays are parallel, one element per step, each step
+-- naming its call by step_uniqueids.
+-- name: RecordCalls :many
+WITH c AS (
+    SELECT unnest(@uniqueids::text[]) AS uniqueid, unnest(@linkedids::text[]) AS linkedid,
+           unnest(@channels::text[]) AS channel, unnest(@routes::text[]) AS route,
+           unnest(@callerid_raws::text[]) AS callerid_raw, unnest(@callerid_e164s::text[]) AS callerid_e164,
+           unnest(@dnids::text[]) AS dnid, unnest(@caller_ids::bigint[]) AS caller_id,
+           unnest(@started_ats::timestamptz[]) AS started_at, unnest(@answered::boolean[]) AS answered,
+           unnest(@answered_ats::timestamptz[]) AS answered_at, unnest(@ended_ats::timestamptz[]) AS ended_at,
+           unnest(@end_reasons::text[]) AS end_reason, unnest(@authenticated::boolean[]) AS authenticated,
+           unnest(@menu_version_ids::bigint[]) AS menu_version_id
+), call AS (
+    INSERT INTO calls (uniqueid, linkedid, channel, route, callerid_raw, callerid_e164, dnid, caller_id,
+                       started_at, answered_at, ended_at, end_reason, authenticated, menu_version_id)
+    SELECT c.uniqueid, c.linkedid, c.channel, c.route, c.callerid_raw, c.callerid_e164, c.dnid,
+           nullif(c.caller_id, 0), c.started_at, CASE WHEN c.answered THEN c.answered_at END, c.ended_at,
+           c.end_reason, c.authenticated, nullif(c.menu_version_id, 0)
+    FROM c
+    RETURNING calls.id, calls.uniqueid
+), steps AS (
+    INSERT INTO call_steps (call_id, seq, key, kind, digits, secret, outcome, attempt, elapsed_ms, at)
+    SELECT call.id, s.seq, s.key, s.kind, CASE WHEN s.secret THEN NULL ELSE s.digits END,
+           s.secret, s.outcome, s.attempt, s.elapsed_ms, s.at
+    FROM call JOIN (SELECT unnest(@step_uniqueids::text[]) AS uniqueid, unnest(@seqs::integer[]) AS seq,
+                           unnest(@keys::text[]) AS key, unnest(@kinds::text[]) AS kind,
+                           unnest(@digits::text[]) AS digits, unnest(@secrets::boolean[]) AS secret,
+                           unnest(@outcomes::text[]) AS outcome, unnest(@attempts::integer[]) AS attempt,
+                           unnest(@elapsed_ms::integer[]) AS elapsed_ms, unnest(@ats::timestamptz[]) AS at) AS s
+      ON s.uniqueid = call.uniqueid
+    ON CONFLICT (call_id, seq) DO NOTHING
+)
+SELECT call.uniqueid, call.id FROM call;
 
 -- name: CallByID :one
 SELECT * FROM calls WHERE id = @id;

@@ -31,3 +31,21 @@ RETURNING id;
 
 -- name: PINAttempts :many
 SELECT * FROM pin_attempts WHERE caller_id = @caller_id ORDER BY at, id;
+
+-- RecordPINAttempts audits the attempts of many callers in one statement, like
+-- RecordPINSuccess or RecordPINFailure for each, and returns each caller's new
+-- count of consecutive failures. The arrays are parallel, one element per
+-- attempt; a caller appears at most once.
+-- name: RecordPINAttempts :many
+WITH a AS (
+    SELECT unnest(@caller_ids::bigint[]) AS caller_id, unnest(@call_ids::bigint[]) AS call_id,
+           unnest(@successes::boolean[]) AS success, unnest(@ats::timestamptz[]) AS at
+), audit AS (
+    INSERT INTO pin_attempts (caller_id, call_id, success, at)
+    SELECT a.caller_id, nullif(a.call_id, 0), a.success, a.at FROM a
+)
+UPDATE callers
+SET pin_failures = CASE WHEN a.success THEN 0 ELSE callers.pin_failures + 1 END, updated_at = now()
+FROM a
+WHERE callers.id = a.caller_id
+RETURNING callers.id, callers.pin_failures;

@@ -3,12 +3,15 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ivrhq/ivr/internal/store/internal/sqlcdb"
 )
 
 // commitTimeout bounds one group commit on the server.
@@ -22,9 +25,16 @@ const commitTimeout = 30 * time.Second
 // commits, the next fills up, so the number of commits grows with the
 // commit latency, not with the number of calls.
 //
-// A write that fails aborts its batch. The committer then gives that write its
-// error and sends the others again without it, so one bad write does not lose
-// the rest.
+// Writes of the same kind in one batch (journal steps, responses, PIN audits,
+// call rows opened, closed or recorded whole) are coalesced into one multi-row
+// statement over arrays, so a batch costs the server a few statements whatever
+// the number of calls sharing it; each write still gets its own result.
+//
+// A write that fails aborts its batch. When the failing statement is a
+// coalesced one, the committer sends the batch again with that kind's writes
+// as statements of their own; a failing write of its own gets its error and
+// the others are sent again without it, so one bad write does not lose the
+// rest.
 type committer struct {
 	pool     *pgxpool.Pool
 	stats    *counters
@@ -67,6 +77,16 @@ type op struct {
 	args []any
 	exec bool  // true: Exec, false: QueryRow scanned into dest
 	dest []any // QueryRow destinations, written only under mu while not abandoned
+
+	// kind, when not nil, lets the write be coalesced with the writes of the
+	// same kind in its batch; params are its arguments for kind.coalesce and
+	// key, with kind.distinct, keeps two writes of one key out of one statement.
+	kind   *opKind
+	params any
+	key    int64
+	// n is the result of a write of a kind: the value its statement returns,
+	// set before done is closed. The caller reads it only when do returned nil.
+	n int64
 
 	mu        sync.Mutex
 	abandoned bool // the caller stopped waiting: leave dest alone
@@ -172,20 +192,27 @@ func (c *committer) commit(batch []*op) {
 			ops = append(ops, o)
 		}
 	}
+	split := make(map[*opKind]bool) // kinds sent one statement per write
 	for len(ops) > 0 {
-		failed, err := c.send(ops)
+		stmts := plan(ops, split)
+		failed, err := c.send(stmts)
 		switch {
 		case err == nil:
 			c.stats.commits.Add(1)
 			c.stats.batches.Add(1)
 			c.stats.writes.Add(int64(len(ops)))
+			c.stats.statements.Add(int64(len(stmts)))
 			for _, o := range ops {
 				o.finish(nil)
 			}
 			return
+		case failed >= 0 && stmts[failed].coalesced():
+			split[stmts[failed].ops[0].kind] = true
+			c.stats.retries.Add(1)
 		case failed >= 0:
-			ops[failed].finish(err)
-			ops = append(ops[:failed], ops[failed+1:]...)
+			o := stmts[failed].ops[0]
+			o.finish(err)
+			ops = slices.DeleteFunc(ops, func(x *op) bool { return x == o })
 			if len(ops) > 0 {
 				c.stats.retries.Add(1)
 			}
@@ -198,20 +225,88 @@ func (c *committer) commit(batch []*op) {
 	}
 }
 
-// send runs ops as one batch. It returns (-1, nil) when the batch committed,
-// (i, err) when write i failed on the server (the whole batch is rolled back),
-// and (-1, err) when the batch failed as a whole.
-func (c *committer) send(ops []*op) (int, error) {
+// stmt is one statement of a batch: the statement of one write, or the
+// coalesced statement of several writes of one kind.
+type stmt struct {
+	ops []*op
+	run func(q *sqlcdb.Queries) error // coalesced: runs the statement and hands out the results
+}
+
+func (s stmt) coalesced() bool { return s.run != nil }
+
+// plan orders the writes of a batch into statements: the writes of a kind that
+// is not split become one statement, where the first of them was; every other
+// write is a statement of its own. Two writes of a distinct kind with the same
+// key never share a statement.
+func plan(ops []*op, split map[*opKind]bool) []stmt {
+	type group struct {
+		at   int // index of the group's statement
+		ops  []*op
+		keys map[int64]bool
+	}
+	var (
+		stmts  []stmt
+		groups map[*opKind]*group
+	)
+	for _, o := range ops {
+		k := o.kind
+		if k == nil || split[k] {
+			stmts = append(stmts, stmt{ops: []*op{o}})
+			continue
+		}
+		if groups == nil {
+			groups = make(map[*opKind]*group)
+		}
+		g := groups[k]
+		if g == nil {
+			g = &group{at: len(stmts), keys: make(map[int64]bool)}
+			groups[k] = g
+			stmts = append(stmts, stmt{})
+		}
+		if k.distinct {
+			if g.keys[o.key] {
+				stmts = append(stmts, stmt{ops: []*op{o}})
+				continue
+			}
+			g.keys[o.key] = true
+		}
+		g.ops = append(g.ops, o)
+	}
+	for k, g := range groups {
+		stmts[g.at].ops = g.ops
+		if len(g.ops) > 1 {
+			stmts[g.at].run = k.coalesce(g.ops)
+		}
+	}
+	return stmts
+}
+
+// send runs stmts as one batch. It returns (-1, nil) when the batch committed,
+// (i, err) when statement i failed on the server (the whole batch is rolled
+// back), and (-1, err) when the batch failed as a whole.
+func (c *committer) send(stmts []stmt) (int, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
 	defer cancel()
 	b := &pgx.Batch{}
-	for _, o := range ops {
-		b.Queue(o.sql, o.args...)
+	for _, s := range stmts {
+		if !s.coalesced() {
+			b.Queue(s.ops[0].sql, s.ops[0].args...)
+			continue
+		}
+		var cap captureDBTX
+		_ = s.run(sqlcdb.New(&cap))
+		b.Queue(cap.sql, cap.args...)
 	}
 	br := c.pool.SendBatch(ctx, b)
-	for i, o := range ops {
+	for i, s := range stmts {
+		var err error
+		if s.coalesced() {
+			err = s.run(sqlcdb.New(resultsDBTX{br}))
+		} else {
+			err = s.ops[0].read(br)
+		}
 		var pgErr *pgconn.PgError
-		if err := o.read(br); errors.As(err, &pgErr) {
+		if errors.As(err, &pgErr) {
 			_ = br.Close()
 			return i, err
 		}
@@ -268,6 +363,14 @@ func (o *op) finish(err error) {
 	close(o.done)
 }
 
+// set hands the result of a coalesced statement to o: its value n, or err
+// (pgx.ErrNoRows when the statement returned nothing for o).
+func (o *op) set(n int64, err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.n, o.err = n, err
+}
+
 func (o *op) isAbandoned() bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -306,3 +409,69 @@ type groupRow struct {
 func (r *groupRow) Scan(dest ...any) error {
 	return r.c.do(r.ctx, newOp(r.sql, r.args, false, dest))
 }
+
+// opKind is a kind of write the committer may coalesce: coalesce returns the
+// function that runs one statement for all of ops (through the sqlc method on
+// the q it is given) and, when it succeeds, sets each op's n, or its err to
+// pgx.ErrNoRows when the statement returned nothing for it. With distinct, two
+// writes of the same key are never coalesced.
+type opKind struct {
+	name     string
+	distinct bool
+	coalesce func(ops []*op) func(q *sqlcdb.Queries) error
+}
+
+// kindOp returns a write of kind k with params p, whose own statement is the
+// one the sqlc method in single runs; its result is scanned into o.n.
+func kindOp(k *opKind, p any, key int64, single func(q *sqlcdb.Queries) error) *op {
+	var cap captureDBTX
+	_ = single(sqlcdb.New(&cap))
+	o := newOp(cap.sql, cap.args, cap.exec, nil)
+	if !o.exec {
+		o.dest = []any{&o.n}
+	}
+	o.kind, o.params, o.key = k, p, key
+	return o
+}
+
+// errCaptured is what captureDBTX answers every statement with.
+var errCaptured = errors.New("store: statement captured, not run")
+
+// captureDBTX records the statement a sqlc method would run, without running
+// it, so the committer can queue it in a batch.
+type captureDBTX struct {
+	sql  string
+	args []any
+	exec bool
+}
+
+func (c *captureDBTX) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	c.sql, c.args, c.exec = sql, args, true
+	return pgconn.CommandTag{}, errCaptured
+}
+
+func (c *captureDBTX) Query(_ context.Context, sql string, args ...any) (pgx.Rows, error) {
+	c.sql, c.args = sql, args
+	return nil, errCaptured
+}
+
+func (c *captureDBTX) QueryRow(_ context.Context, sql string, args ...any) pgx.Row {
+	c.sql, c.args = sql, args
+	return errRow{errCaptured}
+}
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
+// resultsDBTX answers the statements of a sqlc method, in the order they were
+// captured, with the results of a batch.
+type resultsDBTX struct{ br pgx.BatchResults }
+
+func (r resultsDBTX) Exec(context.Context, string, ...any) (pgconn.CommandTag, error) {
+	return r.br.Exec()
+}
+
+func (r resultsDBTX) Query(context.Context, string, ...any) (pgx.Rows, error) { return r.br.Query() }
+
+func (r resultsDBTX) QueryRow(context.Context, string, ...any) pgx.Row { return r.br.QueryRow() }

@@ -82,6 +82,127 @@ func TestGroupCommitConcurrent(t *testing.T) {
 	t.Logf("stats: %+v (%.1f writes per commit)", st, float64(st.Writes)/float64(st.Batches))
 }
 
+// TestGroupCommitCoalesces runs the writes of many calls at once, so that the
+// writes of each kind share statements, with failing writes mixed in: every
+// write gets its own result (IDs, failure counts, not found, conflicts), and
+// the good ones are stored.
+func TestGroupCommitCoalesces(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := open(t)
+	const calls = 40
+	callers := make([]ivr.Caller, calls)
+	for i := range callers {
+		callers[i] = createCaller(t, db, fmt.Sprint(5000+i), fmt.Sprintf("+1415555%04d", i))
+	}
+
+	var wg sync.WaitGroup
+	errs := make(chan error, calls*16)
+	check := func(what string, err error) {
+		if err != nil {
+			errs <- fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	looked := make([]int64, calls)
+	started := make([]int64, calls)
+	failures := make([][2]int, calls)
+	for i := range calls {
+		wg.Go(func() {
+			callerID := callers[i].ID
+			// A lookup call, written whole, and a duplicate of it.
+			uid := fmt.Sprintf("1700000200.%d", i)
+			steps := []ivr.Step{{Seq: 1, Key: "lookup", Kind: ivr.StepLookup, Outcome: ivr.OutcomeValid}}
+			id, err := db.RecordCall(ctx, ivr.Call{UniqueID: uid, Route: "lookup", CallerID: callerID},
+				ivr.CallEnd{Reason: ivr.EndCompleted}, steps)
+			check("record call", err)
+			looked[i] = id
+			if _, err := db.RecordCall(ctx, ivr.Call{UniqueID: uid}, ivr.CallEnd{Reason: ivr.EndCompleted}, steps); !errors.Is(err, ivr.ErrConflict) {
+				errs <- fmt.Errorf("duplicate record call: got %v, want a conflict", err)
+			}
+
+			// An IVR call: its writes of one input at once, as the flows make them.
+			id, err = db.StartCall(ctx, ivr.Call{UniqueID: fmt.Sprintf("1700000300.%d", i), Route: "ivr", CallerID: callerID})
+			check("start call", err)
+			started[i] = id
+			var in sync.WaitGroup
+			for seq := 1; seq <= 3; seq++ {
+				in.Go(func() {
+					check("append step", db.AppendStep(ctx, ivr.Step{CallID: id, Seq: seq, Key: "pin", Kind: ivr.StepPrompt, Outcome: ivr.OutcomeValid}))
+				})
+			}
+			in.Go(func() { // the same step twice is stored once
+				check("append step again", db.AppendStep(ctx, ivr.Step{CallID: id, Seq: 3, Key: "pin", Kind: ivr.StepPrompt, Outcome: ivr.OutcomeValid}))
+			})
+			for k := range 2 {
+				in.Go(func() {
+					n, err := db.RecordPINFailure(ctx, callerID, id, time.Time{})
+					check("pin failure", err)
+					failures[i][k] = n
+				})
+			}
+			in.Go(func() {
+				check("save response", db.SaveResponse(ctx, ivr.Response{CallID: id, CallerID: callerID, Answer: fmt.Sprint(i)}))
+			})
+			in.Go(func() {
+				if err := db.SaveResponse(ctx, ivr.Response{CallID: -1, Answer: "1"}); !errors.Is(err, ivr.ErrNotFound) {
+					errs <- fmt.Errorf("response of no call: got %v, want not found", err)
+				}
+			})
+			in.Go(func() {
+				if err := db.RecordPINSuccess(ctx, -1, id, time.Time{}); !errors.Is(err, ivr.ErrNotFound) {
+					errs <- fmt.Errorf("pin success of no caller: got %v, want not found", err)
+				}
+			})
+			in.Wait()
+			in.Go(func() {
+				check("end call", db.EndCall(ctx, id, ivr.CallEnd{Reason: ivr.EndHangup, Authenticated: true}))
+			})
+			in.Go(func() {
+				if err := db.EndCall(ctx, -int64(i+1), ivr.CallEnd{Reason: ivr.EndHangup}); !errors.Is(err, ivr.ErrNotFound) {
+					errs <- fmt.Errorf("end of no call: got %v, want not found", err)
+				}
+			})
+			in.Wait()
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+
+	for i := range calls {
+		rec, err := db.CallByID(ctx, looked[i])
+		if err != nil || rec.Call.UniqueID != fmt.Sprintf("1700000200.%d", i) || rec.Call.CallerID != callers[i].ID {
+			t.Errorf("lookup call %d: ID %d is %+v, %v", i, looked[i], rec.Call, err)
+		}
+		if got, err := db.Steps(ctx, looked[i]); err != nil || len(got) != 1 {
+			t.Errorf("lookup call %d: %d steps, %v", i, len(got), err)
+		}
+		rec, err = db.CallByID(ctx, started[i])
+		if err != nil || rec.Call.UniqueID != fmt.Sprintf("1700000300.%d", i) || rec.End.Reason != ivr.EndHangup || !rec.End.Authenticated {
+			t.Errorf("ivr call %d: ID %d is %+v, %v", i, started[i], rec, err)
+		}
+		if got, err := db.Steps(ctx, started[i]); err != nil || len(got) != 3 {
+			t.Errorf("ivr call %d: %d steps, %v", i, len(got), err)
+		}
+		if got, err := db.Responses(ctx, started[i]); err != nil || len(got) != 1 || got[0].Answer != fmt.Sprint(i) {
+			t.Errorf("ivr call %d: responses %+v, %v", i, got, err)
+		}
+		if f := failures[i]; min(f[0], f[1]) != 1 || max(f[0], f[1]) != 2 {
+			t.Errorf("caller %d: failure counts %v, want 1 and 2", i, f)
+		}
+		if got, err := db.PINAttempts(ctx, callers[i].ID); err != nil || len(got) != 2 {
+			t.Errorf("caller %d: %d PIN attempts audited, %v", i, len(got), err)
+		}
+	}
+	st := db.Stats()
+	if st.Statements >= st.Writes {
+		t.Errorf("%d statements for %d writes: nothing coalesced", st.Statements, st.Writes)
+	}
+	t.Logf("stats: %+v", st)
+}
+
 // TestGroupCommitClosed: writes after Close fail with ErrClosed, and a write
 // whose ctx has ended does not wait.
 func TestGroupCommitClosed(t *testing.T) {

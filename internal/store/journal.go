@@ -14,7 +14,7 @@ import (
 // StartedAt means now. A second call with the same UniqueID is an
 // *ivr.ConflictError naming calls_uniqueid_key.
 func (db *DB) StartCall(ctx context.Context, c ivr.Call) (int64, error) {
-	id, err := db.jq.StartCall(ctx, sqlcdb.StartCallParams{
+	p := sqlcdb.StartCallParams{
 		Uniqueid:     c.UniqueID,
 		Linkedid:     c.LinkedID,
 		Channel:      c.Channel,
@@ -24,11 +24,15 @@ func (db *DB) StartCall(ctx context.Context, c ivr.Call) (int64, error) {
 		Dnid:         c.DNID,
 		CallerID:     c.CallerID,
 		StartedAt:    orNow(c.StartedAt),
+	}
+	o := kindOp(kindStartCall, p, 0, func(q *sqlcdb.Queries) error {
+		_, err := q.StartCall(ctx, p)
+		return err
 	})
-	if err != nil {
+	if err := db.gc.do(ctx, o); err != nil {
 		return 0, fmt.Errorf("start call: %w", mapErr(err))
 	}
-	return id, nil
+	return o.n, nil
 }
 
 // EndCall closes the call row, once committed. A zero EndedAt means now; zero
@@ -36,7 +40,7 @@ func (db *DB) StartCall(ctx context.Context, c ivr.Call) (int64, error) {
 // row has. Closing a closed call changes nothing; an unknown call is
 // ivr.ErrNotFound.
 func (db *DB) EndCall(ctx context.Context, callID int64, end ivr.CallEnd) error {
-	n, err := db.jq.EndCall(ctx, sqlcdb.EndCallParams{
+	p := sqlcdb.EndCallParams{
 		ID:            callID,
 		EndedAt:       orNow(end.EndedAt),
 		EndReason:     string(end.Reason),
@@ -45,8 +49,13 @@ func (db *DB) EndCall(ctx context.Context, callID int64, end ivr.CallEnd) error 
 		CallerID:      end.CallerID,
 		Authenticated: end.Authenticated,
 		MenuVersionID: end.MenuVersionID,
+	}
+	o := kindOp(kindEndCall, p, callID, func(q *sqlcdb.Queries) error {
+		_, err := q.EndCall(ctx, p)
+		return err
 	})
-	if err == nil && n == 0 {
+	err := db.gc.do(ctx, o)
+	if err == nil && o.n == 0 {
 		err = ivr.ErrNotFound
 	}
 	if err != nil {
@@ -91,11 +100,14 @@ func (db *DB) RecordCall(ctx context.Context, c ivr.Call, end ivr.CallEnd, steps
 		p.ElapsedMs = append(p.ElapsedMs, millis(s.Elapsed))
 		p.Ats = append(p.Ats, orNow(s.At))
 	}
-	id, err := db.jq.RecordCall(ctx, p)
-	if err != nil {
+	o := kindOp(kindRecordCall, p, 0, func(q *sqlcdb.Queries) error {
+		_, err := q.RecordCall(ctx, p)
+		return err
+	})
+	if err := db.gc.do(ctx, o); err != nil {
 		return 0, fmt.Errorf("record call: %w", mapErr(err))
 	}
-	return id, nil
+	return o.n, nil
 }
 
 // AppendStep writes one journal step, once committed; writing the same
@@ -103,7 +115,7 @@ func (db *DB) RecordCall(ctx context.Context, c ivr.Call, end ivr.CallEnd, steps
 // stored. A zero Attempt is 1 and a zero At now. An unknown call is
 // ivr.ErrNotFound.
 func (db *DB) AppendStep(ctx context.Context, s ivr.Step) error {
-	err := db.jq.AppendStep(ctx, sqlcdb.AppendStepParams{
+	p := sqlcdb.AppendStepParams{
 		CallID:    s.CallID,
 		Seq:       int32(s.Seq),
 		Key:       s.Key,
@@ -114,8 +126,9 @@ func (db *DB) AppendStep(ctx context.Context, s ivr.Step) error {
 		Attempt:   int32(max(s.Attempt, 1)),
 		ElapsedMs: millis(s.Elapsed),
 		At:        orNow(s.At),
-	})
-	if err != nil {
+	}
+	o := kindOp(kindStep, p, 0, func(q *sqlcdb.Queries) error { return q.AppendStep(ctx, p) })
+	if err := db.gc.do(ctx, o); err != nil {
 		return fmt.Errorf("append step: %w", mapErr(err))
 	}
 	return nil
@@ -123,7 +136,7 @@ func (db *DB) AppendStep(ctx context.Context, s ivr.Step) error {
 
 // SaveResponse stores an answer, once committed. A zero At means now.
 func (db *DB) SaveResponse(ctx context.Context, r ivr.Response) error {
-	err := db.jq.InsertResponse(ctx, sqlcdb.InsertResponseParams{
+	p := sqlcdb.InsertResponseParams{
 		CallID:          r.CallID,
 		CallerID:        r.CallerID,
 		MenuVersionID:   r.MenuVersionID,
@@ -131,8 +144,9 @@ func (db *DB) SaveResponse(ctx context.Context, r ivr.Response) error {
 		QuestionKey:     r.QuestionKey,
 		Answer:          r.Answer,
 		At:              orNow(r.At),
-	})
-	if err != nil {
+	}
+	o := kindOp(kindResponse, p, 0, func(q *sqlcdb.Queries) error { return q.InsertResponse(ctx, p) })
+	if err := db.gc.do(ctx, o); err != nil {
 		return fmt.Errorf("save response: %w", mapErr(err))
 	}
 	return nil

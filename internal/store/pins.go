@@ -13,18 +13,26 @@ import (
 // increments the caller's consecutive failures and returns the new count, once
 // committed. An unknown caller is ivr.ErrNotFound.
 func (db *DB) RecordPINFailure(ctx context.Context, callerID, callID int64, at time.Time) (int, error) {
-	n, err := db.jq.RecordPINFailure(ctx, sqlcdb.RecordPINFailureParams{CallerID: callerID, CallID: callID, At: orNow(at)})
-	if err != nil {
+	p := sqlcdb.RecordPINFailureParams{CallerID: callerID, CallID: callID, At: orNow(at)}
+	o := kindOp(kindPINAttempt, p, callerID, func(q *sqlcdb.Queries) error {
+		_, err := q.RecordPINFailure(ctx, p)
+		return err
+	})
+	if err := db.gc.do(ctx, o); err != nil {
 		return 0, fmt.Errorf("record pin failure: %w", mapErr(err))
 	}
-	return int(n), nil
+	return int(o.n), nil
 }
 
 // RecordPINSuccess audits a successful attempt and resets the failure count,
 // once committed. An unknown caller is ivr.ErrNotFound.
 func (db *DB) RecordPINSuccess(ctx context.Context, callerID, callID int64, at time.Time) error {
-	_, err := db.jq.RecordPINSuccess(ctx, sqlcdb.RecordPINSuccessParams{CallerID: callerID, CallID: callID, At: orNow(at)})
-	if err != nil {
+	p := sqlcdb.RecordPINSuccessParams{CallerID: callerID, CallID: callID, At: orNow(at)}
+	o := kindOp(kindPINAttempt, p, callerID, func(q *sqlcdb.Queries) error {
+		_, err := q.RecordPINSuccess(ctx, p)
+		return err
+	})
+	if err := db.gc.do(ctx, o); err != nil {
 		return fmt.Errorf("record pin success: %w", mapErr(err))
 	}
 	return nil

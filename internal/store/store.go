@@ -57,19 +57,22 @@ type Options struct {
 // Stats are counters since Open. RoundTrips counts the statements and batches
 // sent to the server, Commits the transactions the store committed (each group
 // commit and each administrative transaction), Writes the group-committed
-// writes, Batches the group commits among Commits, and Retries the group
-// commits that were sent again without a failing write.
+// writes, Statements the statements that carried them (writes of one kind in
+// one group commit share a statement), Batches the group commits among
+// Commits, and Retries the group commits that were sent again without a
+// failing write or with a failing coalesced statement split up.
 type Stats struct {
 	RoundTrips int64
 	Commits    int64
 	Writes     int64
+	Statements int64
 	Batches    int64
 	Retries    int64
 }
 
 // counters are the live Stats.
 type counters struct {
-	roundTrips, commits, writes, batches, retries atomic.Int64
+	roundTrips, commits, writes, statements, batches, retries atomic.Int64
 }
 
 // Open connects to the database at url (a PostgreSQL URL or key=value string),
@@ -121,6 +124,7 @@ func (db *DB) Stats() Stats {
 		RoundTrips: db.stats.roundTrips.Load(),
 		Commits:    db.stats.commits.Load(),
 		Writes:     db.stats.writes.Load(),
+		Statements: db.stats.statements.Load(),
 		Batches:    db.stats.batches.Load(),
 		Retries:    db.stats.retries.Load(),
 	}

@@ -157,6 +157,75 @@ func (q *Queries) EndCall(ctx context.Context, arg EndCallParams) (int64, error)
 	return count, err
 }
 
+const endCalls = `-- name: EndCalls :many
+WITH e AS (
+    SELECT unnest($1::bigint[]) AS id, unnest($2::timestamptz[]) AS ended_at,
+           unnest($3::text[]) AS end_reason, unnest($4::boolean[]) AS answered,
+           unnest($5::timestamptz[]) AS answered_at, unnest($6::text[]) AS linkedid,
+           unnest($7::bigint[]) AS caller_id, unnest($8::boolean[]) AS authenticated,
+           unnest($9::bigint[]) AS menu_version_id
+), closed AS (
+    UPDATE calls
+    SET ended_at        = e.ended_at,
+        end_reason      = e.end_reason,
+        answered_at     = CASE WHEN e.answered THEN e.answered_at ELSE calls.answered_at END,
+        linkedid        = coalesce(nullif(e.linkedid, ''), calls.linkedid),
+        caller_id       = coalesce(nullif(e.caller_id, 0), calls.caller_id),
+        authenticated   = e.authenticated,
+        menu_version_id = coalesce(nullif(e.menu_version_id, 0), calls.menu_version_id)
+    FROM e
+    WHERE calls.id = e.id AND calls.ended_at IS NULL
+    RETURNING calls.id
+)
+SELECT calls.id FROM calls JOIN e ON e.id = calls.id
+`
+
+type EndCallsParams struct {
+	Ids            []int64
+	EndedAts       []time.Time
+	EndReasons     []string
+	Answered       []bool
+	AnsweredAts    []time.Time
+	Linkedids      []string
+	CallerIds      []int64
+	Authenticated  []bool
+	MenuVersionIds []int64
+}
+
+// EndCalls closes many open calls in one statement, like EndCall for each,
+// and returns the IDs of the calls that exist. The arrays are parallel, one
+// element per call, an ID at most once (answered_at is taken only where
+// answered is true).
+func (q *Queries) EndCalls(ctx context.Context, arg EndCallsParams) ([]int64, error) {
+	rows, err := q.db.Query(ctx, endCalls,
+		arg.Ids,
+		arg.EndedAts,
+		arg.EndReasons,
+		arg.Answered,
+		arg.AnsweredAts,
+		arg.Linkedids,
+		arg.CallerIds,
+		arg.Authenticated,
+		arg.MenuVersionIds,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const recordCall = `-- name: RecordCall :one
 WITH call AS (
     INSERT INTO calls (uniqueid, linkedid, channel, route, callerid_raw, callerid_e164, dnid, caller_id,
@@ -239,6 +308,123 @@ func (q *Queries) RecordCall(ctx context.Context, arg RecordCallParams) (int64, 
 	return id, err
 }
 
+const recordCalls = `-- name: RecordCalls :many
+WITH c AS (
+    SELECT unnest($1::text[]) AS uniqueid, unnest($2::text[]) AS linkedid,
+           unnest($3::text[]) AS channel, unnest($4::text[]) AS route,
+           unnest($5::text[]) AS callerid_raw, unnest($6::text[]) AS callerid_e164,
+           unnest($7::text[]) AS dnid, unnest($8::bigint[]) AS caller_id,
+           unnest($9::timestamptz[]) AS started_at, unnest($10::boolean[]) AS answered,
+           unnest($11::timestamptz[]) AS answered_at, unnest($12::timestamptz[]) AS ended_at,
+           unnest($13::text[]) AS end_reason, unnest($14::boolean[]) AS authenticated,
+           unnest($15::bigint[]) AS menu_version_id
+), call AS (
+    INSERT INTO calls (uniqueid, linkedid, channel, route, callerid_raw, callerid_e164, dnid, caller_id,
+                       started_at, answered_at, ended_at, end_reason, authenticated, menu_version_id)
+    SELECT c.uniqueid, c.linkedid, c.channel, c.route, c.callerid_raw, c.callerid_e164, c.dnid,
+           nullif(c.caller_id, 0), c.started_at, CASE WHEN c.answered THEN c.answered_at END, c.ended_at,
+           c.end_reason, c.authenticated, nullif(c.menu_version_id, 0)
+    FROM c
+    RETURNING calls.id, calls.uniqueid
+), steps AS (
+    INSERT INTO call_steps (call_id, seq, key, kind, digits, secret, outcome, attempt, elapsed_ms, at)
+    SELECT call.id, s.seq, s.key, s.kind, CASE WHEN s.secret THEN NULL ELSE s.digits END,
+           s.secret, s.outcome, s.attempt, s.elapsed_ms, s.at
+    FROM call JOIN (SELECT unnest($16::text[]) AS uniqueid, unnest($17::integer[]) AS seq,
+                           unnest($18::text[]) AS key, unnest($19::text[]) AS kind,
+                           unnest($20::text[]) AS digits, unnest($21::boolean[]) AS secret,
+                           unnest($22::text[]) AS outcome, unnest($23::integer[]) AS attempt,
+                           unnest($24::integer[]) AS elapsed_ms, unnest($25::timestamptz[]) AS at) AS s
+      ON s.uniqueid = call.uniqueid
+    ON CONFLICT (call_id, seq) DO NOTHING
+)
+SELECT call.uniqueid, call.id FROM call
+`
+
+type RecordCallsParams struct {
+	Uniqueids      []string
+	Linkedids      []string
+	Channels       []string
+	Routes         []string
+	CalleridRaws   []string
+	CalleridE164s  []string
+	Dnids          []string
+	CallerIds      []int64
+	StartedAts     []time.Time
+	Answered       []bool
+	AnsweredAts    []time.Time
+	EndedAts       []time.Time
+	EndReasons     []string
+	Authenticated  []bool
+	MenuVersionIds []int64
+	StepUniqueids  []string
+	Seqs           []int32
+	Keys           []string
+	Kinds          []string
+	Digits         []string
+	Secrets        []bool
+	Outcomes       []string
+	Attempts       []int32
+	ElapsedMs      []int32
+	Ats            []time.Time
+}
+
+type RecordCallsRow struct {
+	Uniqueid string
+	ID       int64
+}
+
+// RecordCalls writes many whole calls in one statement, like RecordCall for
+// each, and returns each call's uniqueid with its ID. The call arrays are
+// parallel, one element per call (answered_at is stored only where answered
+// is true); the step arrays are parallel, one element per step, each step
+// naming its call by step_uniqueids.
+func (q *Queries) RecordCalls(ctx context.Context, arg RecordCallsParams) ([]RecordCallsRow, error) {
+	rows, err := q.db.Query(ctx, recordCalls,
+		arg.Uniqueids,
+		arg.Linkedids,
+		arg.Channels,
+		arg.Routes,
+		arg.CalleridRaws,
+		arg.CalleridE164s,
+		arg.Dnids,
+		arg.CallerIds,
+		arg.StartedAts,
+		arg.Answered,
+		arg.AnsweredAts,
+		arg.EndedAts,
+		arg.EndReasons,
+		arg.Authenticated,
+		arg.MenuVersionIds,
+		arg.StepUniqueids,
+		arg.Seqs,
+		arg.Keys,
+		arg.Kinds,
+		arg.Digits,
+		arg.Secrets,
+		arg.Outcomes,
+		arg.Attempts,
+		arg.ElapsedMs,
+		arg.Ats,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []RecordCallsRow
+	for rows.Next() {
+		var i RecordCallsRow
+		if err := rows.Scan(&i.Uniqueid, &i.ID); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const startCall = `-- name: StartCall :one
 INSERT INTO calls (uniqueid, linkedid, channel, route, callerid_raw, callerid_e164, dnid, caller_id, started_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7,
@@ -273,4 +459,66 @@ func (q *Queries) StartCall(ctx context.Context, arg StartCallParams) (int64, er
 	var id int64
 	err := row.Scan(&id)
 	return id, err
+}
+
+const startCalls = `-- name: StartCalls :many
+INSERT INTO calls (uniqueid, linkedid, channel, route, callerid_raw, callerid_e164, dnid, caller_id, started_at)
+SELECT c.uniqueid, c.linkedid, c.channel, c.route, c.callerid_raw, c.callerid_e164, c.dnid,
+       nullif(c.caller_id, 0), c.started_at
+FROM (SELECT unnest($1::text[]) AS uniqueid, unnest($2::text[]) AS linkedid,
+             unnest($3::text[]) AS channel, unnest($4::text[]) AS route,
+             unnest($5::text[]) AS callerid_raw, unnest($6::text[]) AS callerid_e164,
+             unnest($7::text[]) AS dnid, unnest($8::bigint[]) AS caller_id,
+             unnest($9::timestamptz[]) AS started_at) AS c
+RETURNING calls.uniqueid, calls.id
+`
+
+type StartCallsParams struct {
+	Uniqueids     []string
+	Linkedids     []string
+	Channels      []string
+	Routes        []string
+	CalleridRaws  []string
+	CalleridE164s []string
+	Dnids         []string
+	CallerIds     []int64
+	StartedAts    []time.Time
+}
+
+type StartCallsRow struct {
+	Uniqueid string
+	ID       int64
+}
+
+// StartCalls opens many call rows in one statement, like StartCall for each,
+// and returns each call's uniqueid with its ID. The arrays are parallel, one
+// element per call.
+func (q *Queries) StartCalls(ctx context.Context, arg StartCallsParams) ([]StartCallsRow, error) {
+	rows, err := q.db.Query(ctx, startCalls,
+		arg.Uniqueids,
+		arg.Linkedids,
+		arg.Channels,
+		arg.Routes,
+		arg.CalleridRaws,
+		arg.CalleridE164s,
+		arg.Dnids,
+		arg.CallerIds,
+		arg.StartedAts,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []StartCallsRow
+	for rows.Next() {
+		var i StartCallsRow
+		if err := rows.Scan(&i.Uniqueid, &i.ID); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }

@@ -58,6 +58,62 @@ func (q *Queries) PINAttempts(ctx context.Context, callerID int64) ([]PinAttempt
 	return items, nil
 }
 
+const recordPINAttempts = `-- name: RecordPINAttempts :many
+WITH a AS (
+    SELECT unnest($1::bigint[]) AS caller_id, unnest($2::bigint[]) AS call_id,
+           unnest($3::boolean[]) AS success, unnest($4::timestamptz[]) AS at
+), audit AS (
+    INSERT INTO pin_attempts (caller_id, call_id, success, at)
+    SELECT a.caller_id, nullif(a.call_id, 0), a.success, a.at FROM a
+)
+UPDATE callers
+SET pin_failures = CASE WHEN a.success THEN 0 ELSE callers.pin_failures + 1 END, updated_at = now()
+FROM a
+WHERE callers.id = a.caller_id
+RETURNING callers.id, callers.pin_failures
+`
+
+type RecordPINAttemptsParams struct {
+	CallerIds []int64
+	CallIds   []int64
+	Successes []bool
+	Ats       []time.Time
+}
+
+type RecordPINAttemptsRow struct {
+	ID          int64
+	PinFailures int32
+}
+
+// RecordPINAttempts audits the attempts of many callers in one statement, like
+// RecordPINSuccess or RecordPINFailure for each, and returns each caller's new
+// count of consecutive failures. The arrays are parallel, one element per
+// attempt; a caller appears at most once.
+func (q *Queries) RecordPINAttempts(ctx context.Context, arg RecordPINAttemptsParams) ([]RecordPINAttemptsRow, error) {
+	rows, err := q.db.Query(ctx, recordPINAttempts,
+		arg.CallerIds,
+		arg.CallIds,
+		arg.Successes,
+		arg.Ats,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []RecordPINAttemptsRow
+	for rows.Next() {
+		var i RecordPINAttemptsRow
+		if err := rows.Scan(&i.ID, &i.PinFailures); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const recordPINFailure = `-- name: RecordPINFailure :one
 WITH attempt AS (
     INSERT INTO pin_attempts (caller_id, call_id, success, at)

@@ -1,0 +1,228 @@
+package store
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ivrhq/ivr/internal/store/internal/sqlcdb"
+)
+
+// The kinds of write the group committer coalesces: the writes of one kind in
+// a batch become one multi-row statement over arrays (see committer).
+var (
+	kindStartCall  = &opKind{name: "start call", coalesce: coalesceStartCalls}
+	kindEndCall    = &opKind{name: "end call", distinct: true, coalesce: coalesceEndCalls}
+	kindRecordCall = &opKind{name: "record call", coalesce: coalesceRecordCalls}
+	kindStep       = &opKind{name: "append step", coalesce: coalesceSteps}
+	kindResponse   = &opKind{name: "save response", coalesce: coalesceResponses}
+	kindPINAttempt = &opKind{name: "pin attempt", distinct: true, coalesce: coalescePINAttempts}
+)
+
+// handOut gives each op the value got has for its key, or pgx.ErrNoRows.
+func handOut[K comparable](ops []*op, key func(*op) K, got map[K]int64) {
+	for _, o := range ops {
+		if n, ok := got[key(o)]; ok {
+			o.set(n, nil)
+		} else {
+			o.set(0, pgx.ErrNoRows)
+		}
+	}
+}
+
+// allDone gives every op a nil error when err, the error of their statement,
+// is nil, and returns err.
+func allDone(ops []*op, err error) error {
+	if err == nil {
+		for _, o := range ops {
+			o.set(0, nil)
+		}
+	}
+	return err
+}
+
+func coalesceStartCalls(ops []*op) func(q *sqlcdb.Queries) error {
+	var p sqlcdb.StartCallsParams
+	for _, o := range ops {
+		c := o.params.(sqlcdb.StartCallParams)
+		p.Uniqueids = append(p.Uniqueids, c.Uniqueid)
+		p.Linkedids = append(p.Linkedids, c.Linkedid)
+		p.Channels = append(p.Channels, c.Channel)
+		p.Routes = append(p.Routes, c.Route)
+		p.CalleridRaws = append(p.CalleridRaws, c.CalleridRaw)
+		p.CalleridE164s = append(p.CalleridE164s, c.CalleridE164)
+		p.Dnids = append(p.Dnids, c.Dnid)
+		p.CallerIds = append(p.CallerIds, c.CallerID)
+		p.StartedAts = append(p.StartedAts, c.StartedAt)
+	}
+	return func(q *sqlcdb.Queries) error {
+		rows, err := q.StartCalls(context.Background(), p)
+		if err != nil {
+			return err
+		}
+		got := make(map[string]int64, len(rows))
+		for _, r := range rows {
+			got[r.Uniqueid] = r.ID
+		}
+		handOut(ops, func(o *op) string { return o.params.(sqlcdb.StartCallParams).Uniqueid }, got)
+		return nil
+	}
+}
+
+// coalesceEndCalls hands each op 1 when its call exists, else 0, as EndCall.
+func coalesceEndCalls(ops []*op) func(q *sqlcdb.Queries) error {
+	var p sqlcdb.EndCallsParams
+	for _, o := range ops {
+		e := o.params.(sqlcdb.EndCallParams)
+		p.Ids = append(p.Ids, e.ID)
+		p.EndedAts = append(p.EndedAts, e.EndedAt)
+		p.EndReasons = append(p.EndReasons, e.EndReason)
+		p.Answered = append(p.Answered, e.AnsweredAt != nil)
+		p.AnsweredAts = append(p.AnsweredAts, timeOrZero(e.AnsweredAt))
+		p.Linkedids = append(p.Linkedids, e.Linkedid)
+		p.CallerIds = append(p.CallerIds, e.CallerID)
+		p.Authenticated = append(p.Authenticated, e.Authenticated)
+		p.MenuVersionIds = append(p.MenuVersionIds, e.MenuVersionID)
+	}
+	return func(q *sqlcdb.Queries) error {
+		ids, err := q.EndCalls(context.Background(), p)
+		if err != nil {
+			return err
+		}
+		found := make(map[int64]bool, len(ids))
+		for _, id := range ids {
+			found[id] = true
+		}
+		for _, o := range ops {
+			if found[o.key] {
+				o.set(1, nil)
+			} else {
+				o.set(0, nil)
+			}
+		}
+		return nil
+	}
+}
+
+func coalesceRecordCalls(ops []*op) func(q *sqlcdb.Queries) error {
+	var p sqlcdb.RecordCallsParams
+	for _, o := range ops {
+		c := o.params.(sqlcdb.RecordCallParams)
+		p.Uniqueids = append(p.Uniqueids, c.Uniqueid)
+		p.Linkedids = append(p.Linkedids, c.Linkedid)
+		p.Channels = append(p.Channels, c.Channel)
+		p.Routes = append(p.Routes, c.Route)
+		p.CalleridRaws = append(p.CalleridRaws, c.CalleridRaw)
+		p.CalleridE164s = append(p.CalleridE164s, c.CalleridE164)
+		p.Dnids = append(p.Dnids, c.Dnid)
+		p.CallerIds = append(p.CallerIds, c.CallerID)
+		p.StartedAts = append(p.StartedAts, c.StartedAt)
+		p.Answered = append(p.Answered, c.AnsweredAt != nil)
+		p.AnsweredAts = append(p.AnsweredAts, timeOrZero(c.AnsweredAt))
+		p.EndedAts = append(p.EndedAts, c.EndedAt)
+		p.EndReasons = append(p.EndReasons, c.EndReason)
+		p.Authenticated = append(p.Authenticated, c.Authenticated)
+		p.MenuVersionIds = append(p.MenuVersionIds, c.MenuVersionID)
+		for range c.Seqs {
+			p.StepUniqueids = append(p.StepUniqueids, c.Uniqueid)
+		}
+		p.Seqs = append(p.Seqs, c.Seqs...)
+		p.Keys = append(p.Keys, c.Keys...)
+		p.Kinds = append(p.Kinds, c.Kinds...)
+		p.Digits = append(p.Digits, c.Digits...)
+		p.Secrets = append(p.Secrets, c.Secrets...)
+		p.Outcomes = append(p.Outcomes, c.Outcomes...)
+		p.Attempts = append(p.Attempts, c.Attempts...)
+		p.ElapsedMs = append(p.ElapsedMs, c.ElapsedMs...)
+		p.Ats = append(p.Ats, c.Ats...)
+	}
+	return func(q *sqlcdb.Queries) error {
+		rows, err := q.RecordCalls(context.Background(), p)
+		if err != nil {
+			return err
+		}
+		got := make(map[string]int64, len(rows))
+		for _, r := range rows {
+			got[r.Uniqueid] = r.ID
+		}
+		handOut(ops, func(o *op) string { return o.params.(sqlcdb.RecordCallParams).Uniqueid }, got)
+		return nil
+	}
+}
+
+func coalesceSteps(ops []*op) func(q *sqlcdb.Queries) error {
+	var p sqlcdb.AppendStepsParams
+	for _, o := range ops {
+		s := o.params.(sqlcdb.AppendStepParams)
+		p.CallIds = append(p.CallIds, s.CallID)
+		p.Seqs = append(p.Seqs, s.Seq)
+		p.Keys = append(p.Keys, s.Key)
+		p.Kinds = append(p.Kinds, s.Kind)
+		p.Digits = append(p.Digits, s.Digits)
+		p.Secrets = append(p.Secrets, s.Secret)
+		p.Outcomes = append(p.Outcomes, s.Outcome)
+		p.Attempts = append(p.Attempts, s.Attempt)
+		p.ElapsedMs = append(p.ElapsedMs, s.ElapsedMs)
+		p.Ats = append(p.Ats, s.At)
+	}
+	return func(q *sqlcdb.Queries) error { return allDone(ops, q.AppendSteps(context.Background(), p)) }
+}
+
+func coalesceResponses(ops []*op) func(q *sqlcdb.Queries) error {
+	var p sqlcdb.InsertResponsesParams
+	for _, o := range ops {
+		r := o.params.(sqlcdb.InsertResponseParams)
+		p.CallIds = append(p.CallIds, r.CallID)
+		p.CallerIds = append(p.CallerIds, r.CallerID)
+		p.MenuVersionIds = append(p.MenuVersionIds, r.MenuVersionID)
+		p.SurveyVersionIds = append(p.SurveyVersionIds, r.SurveyVersionID)
+		p.QuestionKeys = append(p.QuestionKeys, r.QuestionKey)
+		p.Answers = append(p.Answers, r.Answer)
+		p.Ats = append(p.Ats, r.At)
+	}
+	return func(q *sqlcdb.Queries) error { return allDone(ops, q.InsertResponses(context.Background(), p)) }
+}
+
+// coalescePINAttempts hands each failure op the caller's new count of
+// failures, as RecordPINFailure, and each success op the caller's ID, as
+// RecordPINSuccess. The kind is distinct by caller: a caller's count changes
+// once per statement.
+func coalescePINAttempts(ops []*op) func(q *sqlcdb.Queries) error {
+	var p sqlcdb.RecordPINAttemptsParams
+	for _, o := range ops {
+		switch a := o.params.(type) {
+		case sqlcdb.RecordPINFailureParams:
+			p.CallerIds = append(p.CallerIds, a.CallerID)
+			p.CallIds = append(p.CallIds, a.CallID)
+			p.Successes = append(p.Successes, false)
+			p.Ats = append(p.Ats, a.At)
+		case sqlcdb.RecordPINSuccessParams:
+			p.CallerIds = append(p.CallerIds, a.CallerID)
+			p.CallIds = append(p.CallIds, a.CallID)
+			p.Successes = append(p.Successes, true)
+			p.Ats = append(p.Ats, a.At)
+		}
+	}
+	return func(q *sqlcdb.Queries) error {
+		rows, err := q.RecordPINAttempts(context.Background(), p)
+		if err != nil {
+			return err
+		}
+		failures := make(map[int64]int64, len(rows))
+		for _, r := range rows {
+			failures[r.ID] = int64(r.PinFailures)
+		}
+		for i, o := range ops {
+			n, ok := failures[o.key]
+			switch {
+			case !ok:
+				o.set(0, pgx.ErrNoRows)
+			case p.Successes[i]:
+				o.set(o.key, nil)
+			default:
+				o.set(n, nil)
+			}
+		}
+		return nil
+	}
+}
