@@ -10,12 +10,14 @@ import (
 )
 
 // CallerByPhone finds the caller owning an E.164 number; ivr.ErrNotFound when
-// no caller has it.
+// no caller has it. Concurrent lookups share one statement (see DB); each
+// reads the database after it was asked, never a cached answer.
 func (db *DB) CallerByPhone(ctx context.Context, e164 string) (ivr.Caller, error) {
-	row, err := db.q.CallerByPhone(ctx, e164)
-	if err != nil {
+	o := &op{kind: kindCallerByPhone, params: e164, done: make(chan struct{})}
+	if err := db.reads.do(ctx, o); err != nil {
 		return ivr.Caller{}, fmt.Errorf("caller by phone: %w", mapErr(err))
 	}
+	row := o.v.(sqlcdb.CallersByPhonesRow)
 	return callerFromRow(row.Caller, row.Phones), nil
 }
 

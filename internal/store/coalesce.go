@@ -17,6 +17,10 @@ var (
 	kindStep       = &opKind{name: "append step", coalesce: coalesceSteps}
 	kindResponse   = &opKind{name: "save response", coalesce: coalesceResponses}
 	kindPINAttempt = &opKind{name: "pin attempt", distinct: true, coalesce: coalescePINAttempts}
+
+	// kindCallerByPhone is a read, grouped by the DB's reader: concurrent
+	// caller lookups by phone share one statement.
+	kindCallerByPhone = &opKind{name: "caller by phone", coalesce: coalesceCallerByPhone}
 )
 
 // handOut gives each op the value got has for its key, or pgx.ErrNoRows.
@@ -221,6 +225,33 @@ func coalescePINAttempts(ops []*op) func(q *sqlcdb.Queries) error {
 				o.set(o.key, nil)
 			default:
 				o.set(n, nil)
+			}
+		}
+		return nil
+	}
+}
+
+// coalesceCallerByPhone hands each op, whose params are an E.164 number, the
+// sqlcdb.CallersByPhonesRow of its caller, or pgx.ErrNoRows.
+func coalesceCallerByPhone(ops []*op) func(q *sqlcdb.Queries) error {
+	e164s := make([]string, len(ops))
+	for i, o := range ops {
+		e164s[i] = o.params.(string)
+	}
+	return func(q *sqlcdb.Queries) error {
+		rows, err := q.CallersByPhones(context.Background(), e164s)
+		if err != nil {
+			return err
+		}
+		got := make(map[string]sqlcdb.CallersByPhonesRow, len(rows))
+		for _, r := range rows {
+			got[r.FoundBy] = r
+		}
+		for _, o := range ops {
+			if r, ok := got[o.params.(string)]; ok {
+				o.setRow(r)
+			} else {
+				o.set(0, pgx.ErrNoRows)
 			}
 		}
 		return nil

@@ -84,9 +84,12 @@ type op struct {
 	kind   *opKind
 	params any
 	key    int64
-	// n is the result of a write of a kind: the value its statement returns,
-	// set before done is closed. The caller reads it only when do returned nil.
+	// n and v are the result of an op of a kind: the value its statement
+	// returns (v for a row), set before done is closed. The caller reads them
+	// only when do returned nil. An op of a kind with no sql is only ever run
+	// coalesced, also alone.
 	n int64
+	v any
 
 	mu        sync.Mutex
 	abandoned bool // the caller stopped waiting: leave dest alone
@@ -206,13 +209,15 @@ func (c *committer) commit(batch []*op) {
 				o.finish(nil)
 			}
 			return
-		case failed >= 0 && stmts[failed].coalesced():
+		case failed >= 0 && stmts[failed].coalesced() && stmts[failed].ops[0].sql != "":
 			split[stmts[failed].ops[0].kind] = true
 			c.stats.retries.Add(1)
 		case failed >= 0:
-			o := stmts[failed].ops[0]
-			o.finish(err)
-			ops = slices.DeleteFunc(ops, func(x *op) bool { return x == o })
+			bad := stmts[failed].ops
+			for _, o := range bad {
+				o.finish(err)
+			}
+			ops = slices.DeleteFunc(ops, func(x *op) bool { return slices.Contains(bad, x) })
 			if len(ops) > 0 {
 				c.stats.retries.Add(1)
 			}
@@ -274,7 +279,7 @@ func plan(ops []*op, split map[*opKind]bool) []stmt {
 	}
 	for k, g := range groups {
 		stmts[g.at].ops = g.ops
-		if len(g.ops) > 1 {
+		if len(g.ops) > 1 || g.ops[0].sql == "" {
 			stmts[g.at].run = k.coalesce(g.ops)
 		}
 	}
@@ -369,6 +374,13 @@ func (o *op) set(n int64, err error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.n, o.err = n, err
+}
+
+// setRow hands a row returned by a coalesced statement to o.
+func (o *op) setRow(v any) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.v, o.err = v, nil
 }
 
 func (o *op) isAbandoned() bool {

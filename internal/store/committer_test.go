@@ -203,6 +203,65 @@ func TestGroupCommitCoalesces(t *testing.T) {
 	t.Logf("stats: %+v", st)
 }
 
+// TestCallerByPhoneGrouped looks many numbers up at once, so that the lookups
+// share statements: each gets its own caller or ivr.ErrNotFound, and a change
+// committed before a lookup is asked is always seen (nothing is cached).
+func TestCallerByPhoneGrouped(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := open(t)
+	const n = 60
+	callers := make([]ivr.Caller, n)
+	for i := range callers {
+		callers[i] = createCaller(t, db, fmt.Sprint(7000+i), fmt.Sprintf("+1415556%04d", i))
+	}
+	lookAll := func(want func(i int) (int64, ivr.CallerStatus)) {
+		t.Helper()
+		var wg sync.WaitGroup
+		for i := range 2 * n { // every number twice, and as many unknown ones
+			wg.Go(func() {
+				e164 := fmt.Sprintf("+1415556%04d", i%n)
+				wantID, wantStatus := want(i % n)
+				if i >= n && i%2 == 1 {
+					e164, wantID = fmt.Sprintf("+1415557%04d", i), 0
+				}
+				c, err := db.CallerByPhone(ctx, e164)
+				switch {
+				case wantID == 0 && !errors.Is(err, ivr.ErrNotFound):
+					t.Errorf("%s: %+v, %v, want not found", e164, c, err)
+				case wantID != 0 && (err != nil || c.ID != wantID || c.Status != wantStatus || c.Phones[0] != e164):
+					t.Errorf("%s: %+v, %v, want caller %d %s", e164, c, err, wantID, wantStatus)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	lookAll(func(i int) (int64, ivr.CallerStatus) { return callers[i].ID, ivr.CallerActive })
+
+	// Disable the even callers and take the numbers of every third away.
+	for i, c := range callers {
+		var ch store.CallerChange
+		if i%2 == 0 {
+			ch.Status = new(ivr.CallerDisabled)
+		}
+		if i%3 == 0 {
+			ch.Phones = []string{fmt.Sprintf("+1415558%04d", i)}
+		}
+		if err := db.UpdateCaller(ctx, c.Account, ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lookAll(func(i int) (int64, ivr.CallerStatus) {
+		switch {
+		case i%3 == 0:
+			return 0, ""
+		case i%2 == 0:
+			return callers[i].ID, ivr.CallerDisabled
+		}
+		return callers[i].ID, ivr.CallerActive
+	})
+}
+
 // TestGroupCommitClosed: writes after Close fail with ErrClosed, and a write
 // whose ctx has ended does not wait.
 func TestGroupCommitClosed(t *testing.T) {

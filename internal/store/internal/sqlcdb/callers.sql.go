@@ -105,6 +105,55 @@ func (q *Queries) CallerByPhone(ctx context.Context, e164 string) (CallerByPhone
 	return i, err
 }
 
+const callersByPhones = `-- name: CallersByPhones :many
+SELECT p.e164 AS found_by, c.id, c.account, c.name, c.language, c.status, c.pin_key_id, c.pin_hash, c.pin_failures, c.locked_until, c.created_at, c.updated_at,
+       array(SELECT q.e164 FROM caller_phones q WHERE q.caller_id = c.id ORDER BY q.created_at, q.e164)::text[] AS phones
+FROM caller_phones p JOIN callers c ON c.id = p.caller_id
+WHERE p.e164 = ANY($1::text[])
+`
+
+type CallersByPhonesRow struct {
+	FoundBy string
+	Caller  Caller
+	Phones  []string
+}
+
+// CallersByPhones finds the callers owning any of many E.164 numbers, like
+// CallerByPhone for each; each row names the number it was found by.
+func (q *Queries) CallersByPhones(ctx context.Context, e164s []string) ([]CallersByPhonesRow, error) {
+	rows, err := q.db.Query(ctx, callersByPhones, e164s)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []CallersByPhonesRow
+	for rows.Next() {
+		var i CallersByPhonesRow
+		if err := rows.Scan(
+			&i.FoundBy,
+			&i.Caller.ID,
+			&i.Caller.Account,
+			&i.Caller.Name,
+			&i.Caller.Language,
+			&i.Caller.Status,
+			&i.Caller.PinKeyID,
+			&i.Caller.PinHash,
+			&i.Caller.PinFailures,
+			&i.Caller.LockedUntil,
+			&i.Caller.CreatedAt,
+			&i.Caller.UpdatedAt,
+			&i.Phones,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const insertCaller = `-- name: InsertCaller :one
 INSERT INTO callers (account, name, language, status, pin_key_id, pin_hash)
 VALUES ($1, $2, $3, $4, $5, $6)
