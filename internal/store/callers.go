@@ -13,11 +13,10 @@ import (
 // no caller has it. Concurrent lookups share one statement (see DB); each
 // reads the database after it was asked, never a cached answer.
 func (db *DB) CallerByPhone(ctx context.Context, e164 string) (ivr.Caller, error) {
-	o := &op{kind: kindCallerByPhone, params: e164, done: make(chan struct{})}
-	if err := db.reads.do(ctx, o); err != nil {
+	row, err := readGrouped[sqlcdb.CallersByPhonesRow](ctx, db.reads, kindCallerByPhone, e164)
+	if err != nil {
 		return ivr.Caller{}, fmt.Errorf("caller by phone: %w", mapErr(err))
 	}
-	row := o.v.(sqlcdb.CallersByPhonesRow)
 	return callerFromRow(row.Caller, row.Phones), nil
 }
 

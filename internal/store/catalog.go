@@ -13,8 +13,11 @@ import (
 
 // PublishedMenu returns the live version of menu key: its newest published
 // version. ivr.ErrNotFound when none is published.
+// Concurrent reads of one key share one statement, run after they were asked.
 func (db *DB) PublishedMenu(ctx context.Context, key string) (ivr.Menu, error) {
-	return db.MenuVersion(ctx, key, 0)
+	return readVersion(ctx, "menu", key, 0, func(ctx context.Context, p sqlcdb.MenuVersionParams) (sqlcdb.MenuVersionRow, error) {
+		return readGrouped[sqlcdb.MenuVersionRow](ctx, db.reads, kindPublishedMenu, p.Key)
+	}, menuFromRow)
 }
 
 // MenuVersion returns version of menu key, draft or published; version 0 means
@@ -190,8 +193,21 @@ func menuFromRow(row sqlcdb.MenuVersionRow) (ivr.Menu, error) {
 
 // PublishedSurvey returns the live version of survey key: its newest
 // published version. ivr.ErrNotFound when none is published.
+// Concurrent reads of one key share one statement, run after they were asked.
 func (db *DB) PublishedSurvey(ctx context.Context, key string) (ivr.Survey, error) {
-	return db.SurveyVersion(ctx, key, 0)
+	return readVersion(ctx, "survey", key, 0, func(ctx context.Context, p sqlcdb.SurveyVersionParams) (sqlcdb.SurveyVersionRow, error) {
+		return readGrouped[sqlcdb.SurveyVersionRow](ctx, db.reads, kindPublishedSurvey, p.Key)
+	}, surveyFromRow)
+}
+
+// readGrouped reads the row of key with a read of kind k, grouped by c.
+func readGrouped[R any](ctx context.Context, c *committer, k *opKind, key string) (R, error) {
+	o := &op{kind: k, params: key, done: make(chan struct{})}
+	if err := c.do(ctx, o); err != nil {
+		var zero R
+		return zero, err
+	}
+	return o.v.(R), nil
 }
 
 // SurveyVersion returns version of survey key, draft or published; version 0

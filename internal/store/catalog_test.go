@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -173,4 +175,35 @@ func TestSurveys(t *testing.T) {
 	if _, err := db.CreateSurveyVersion(ctx, bad); err == nil {
 		t.Error("stored a question with both a digit set and a range")
 	}
+}
+
+// TestPublishedMenuGrouped reads live menus from many calls at once, so that
+// the reads share statements: each gets its own key's live version or
+// ivr.ErrNotFound, and a version published before a read is asked is seen.
+func TestPublishedMenuGrouped(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := open(t)
+	keys := []string{"main", "dept", "none"}
+	want := map[string]int64{"main": publishedMenu(t, db, "main").VersionID, "dept": publishedMenu(t, db, "dept").VersionID}
+	readAll := func() {
+		t.Helper()
+		var wg sync.WaitGroup
+		for i := range 90 {
+			wg.Go(func() {
+				key := keys[i%len(keys)]
+				m, err := db.PublishedMenu(ctx, key)
+				switch {
+				case want[key] == 0 && !errors.Is(err, ivr.ErrNotFound):
+					t.Errorf("%s: %+v, %v, want not found", key, m, err)
+				case want[key] != 0 && (err != nil || m.VersionID != want[key] || m.Key != key):
+					t.Errorf("%s: version %d, %v, want %d", key, m.VersionID, err, want[key])
+				}
+			})
+		}
+		wg.Wait()
+	}
+	readAll()
+	want["main"] = publishedMenu(t, db, "main").VersionID
+	readAll()
 }

@@ -1,7 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"errors"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -21,6 +24,19 @@ var (
 	// kindCallerByPhone is a read, grouped by the DB's reader: concurrent
 	// caller lookups by phone share one statement.
 	kindCallerByPhone = &opKind{name: "caller by phone", coalesce: coalesceCallerByPhone}
+
+	// kindPublishedMenu and kindPublishedSurvey are reads too: concurrent
+	// reads of the live version of one key share one statement.
+	kindPublishedMenu = &opKind{name: "published menu", coalesce: func(ops []*op) func(q *sqlcdb.Queries) error {
+		return coalesceByKey(ops, func(q *sqlcdb.Queries, key string) (any, error) {
+			return q.MenuVersion(context.Background(), sqlcdb.MenuVersionParams{Key: key})
+		})
+	}}
+	kindPublishedSurvey = &opKind{name: "published survey", coalesce: func(ops []*op) func(q *sqlcdb.Queries) error {
+		return coalesceByKey(ops, func(q *sqlcdb.Queries, key string) (any, error) {
+			return q.SurveyVersion(context.Background(), sqlcdb.SurveyVersionParams{Key: key})
+		})
+	}}
 )
 
 // handOut gives each op the value got has for its key, or pgx.ErrNoRows.
@@ -255,5 +271,40 @@ func coalesceCallerByPhone(ops []*op) func(q *sqlcdb.Queries) error {
 			}
 		}
 		return nil
+	}
+}
+
+// coalesceByKey runs read once for each distinct key among ops (their params)
+// and hands each op the row of its key, or pgx.ErrNoRows.
+func coalesceByKey(ops []*op, read func(q *sqlcdb.Queries, key string) (any, error)) func(q *sqlcdb.Queries) error {
+	var keys []string
+	for _, o := range ops {
+		if k := o.params.(string); !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	return func(q *sqlcdb.Queries) error {
+		var first error
+		for _, k := range keys {
+			row, err := read(q, k)
+			switch {
+			case errors.Is(err, errCaptured):
+				continue
+			case err != nil && !errors.Is(err, pgx.ErrNoRows):
+				first = cmp.Or(first, err)
+				continue
+			}
+			for _, o := range ops {
+				if o.params.(string) != k {
+					continue
+				}
+				if err != nil {
+					o.set(0, err)
+				} else {
+					o.setRow(row)
+				}
+			}
+		}
+		return first
 	}
 }

@@ -298,9 +298,7 @@ func (c *committer) send(stmts []stmt) (int, error) {
 			b.Queue(s.ops[0].sql, s.ops[0].args...)
 			continue
 		}
-		var cap captureDBTX
-		_ = s.run(sqlcdb.New(&cap))
-		b.Queue(cap.sql, cap.args...)
+		_ = s.run(sqlcdb.New(&captureDBTX{b: b}))
 	}
 	br := c.pool.SendBatch(ctx, b)
 	for i, s := range stmts {
@@ -424,7 +422,8 @@ func (r *groupRow) Scan(dest ...any) error {
 
 // opKind is a kind of write the committer may coalesce: coalesce returns the
 // function that runs one statement for all of ops (through the sqlc method on
-// the q it is given) and, when it succeeds, sets each op's n, or its err to
+// the q it is given; it may run a few, in an order that does not depend on
+// their results) and, when it succeeds, sets each op's n, or its err to
 // pgx.ErrNoRows when the statement returned nothing for it. With distinct, two
 // writes of the same key are never coalesced.
 type opKind struct {
@@ -449,26 +448,34 @@ func kindOp(k *opKind, p any, key int64, single func(q *sqlcdb.Queries) error) *
 // errCaptured is what captureDBTX answers every statement with.
 var errCaptured = errors.New("store: statement captured, not run")
 
-// captureDBTX records the statement a sqlc method would run, without running
-// it, so the committer can queue it in a batch.
+// captureDBTX records the statements sqlc methods would run, without running
+// them: it keeps the last one, and queues each in b when b is not nil.
 type captureDBTX struct {
+	b    *pgx.Batch
 	sql  string
 	args []any
 	exec bool
 }
 
+func (c *captureDBTX) record(sql string, args []any, exec bool) {
+	c.sql, c.args, c.exec = sql, args, exec
+	if c.b != nil {
+		c.b.Queue(sql, args...)
+	}
+}
+
 func (c *captureDBTX) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	c.sql, c.args, c.exec = sql, args, true
+	c.record(sql, args, true)
 	return pgconn.CommandTag{}, errCaptured
 }
 
 func (c *captureDBTX) Query(_ context.Context, sql string, args ...any) (pgx.Rows, error) {
-	c.sql, c.args = sql, args
+	c.record(sql, args, false)
 	return nil, errCaptured
 }
 
 func (c *captureDBTX) QueryRow(_ context.Context, sql string, args ...any) pgx.Row {
-	c.sql, c.args = sql, args
+	c.record(sql, args, false)
 	return errRow{errCaptured}
 }
 
