@@ -52,7 +52,7 @@ func newCommitter(pool *pgxpool.Pool, stats *counters, opts Options) *committer 
 		opts.MaxBatch = 256
 	}
 	if opts.Committers <= 0 {
-		opts.Committers = 2
+		opts.Committers = 1
 	}
 	if opts.QueueSize <= 0 {
 		opts.QueueSize = 4096
