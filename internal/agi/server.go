@@ -68,7 +68,9 @@ type Server struct {
 	CommandTimeout time.Duration
 
 	// AllowedNetworks, when not empty, lists the peer networks served; a
-	// connection from anywhere else is closed before a byte is read.
+	// connection from anywhere else gets a "FAILURE" line and is closed before
+	// a byte is read, so a misrouted dialplan sees AGISTATUS=FAILURE and falls
+	// back instead of taking an empty script for a success.
 	AllowedNetworks []netip.Prefix
 
 	// MaxSessions, when positive, caps the calls in progress; a connection
@@ -157,6 +159,7 @@ func (srv *Server) Serve(l net.Listener) error {
 		}
 		backoff = 0
 		if !srv.allowed(nc.RemoteAddr()) {
+			nc.Write(failureLine)
 			nc.Close()
 			srv.refuse(nc.RemoteAddr(), RefusedNetwork)
 			continue

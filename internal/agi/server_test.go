@@ -275,8 +275,9 @@ func TestRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, err := c.Read(make([]byte, 10)); err != io.EOF || n != 0 {
-		t.Errorf("a peer outside the allowed networks read %d bytes, %v", n, err)
+	// Nothing is read from it; it is told FAILURE, so its dialplan falls back.
+	if got, err := io.ReadAll(c); err != nil || string(got) != "FAILURE\n" {
+		t.Errorf("a peer outside the allowed networks read %q, %v; want FAILURE and EOF", got, err)
 	}
 	c.Close()
 
