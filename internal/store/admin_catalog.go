@@ -115,31 +115,14 @@ func (db *DB) SaveMenus(ctx context.Context, menus []ivr.Menu, publish bool, als
 	err := db.tx(ctx, func(q *sqlcdb.Queries) error {
 		ids := slices.Clone(alsoPublish)
 		for i, m := range menus {
-			menuID, err := q.EnsureMenu(ctx, m.Key)
+			m, err := insertMenuVersion(ctx, q, m)
 			if err != nil {
 				return err
 			}
-			v, err := q.InsertMenuVersion(ctx, sqlcdb.InsertMenuVersionParams{
-				MenuID:        menuID,
-				Prompt:        m.Prompt,
-				InvalidPrompt: m.InvalidPrompt,
-				TimeoutPrompt: m.TimeoutPrompt,
-				TimeoutMs:     millis(m.Timeout),
-				MaxDigits:     int32(m.MaxDigits),
-				MaxAttempts:   int32(m.MaxAttempts),
-				FailureAction: string(failureAction(m.FailureAction)),
-				FailureTarget: m.FailureAction.Target,
-			})
-			if err != nil {
-				return err
-			}
-			if err := q.InsertMenuOptions(ctx, menuOptionsParams(v.ID, m.Options)); err != nil {
-				return err
-			}
-			m.VersionID, m.Version, m.CreatedAt, m.Published = v.ID, int(v.Version), v.CreatedAt, publish
+			m.Published = publish
 			saved[i] = m
 			if publish {
-				ids = append(ids, v.ID)
+				ids = append(ids, m.VersionID)
 			}
 		}
 		return publishAll(ids, func(id int64) (int64, error) { return q.PublishMenuVersion(ctx, id) })
@@ -156,24 +139,14 @@ func (db *DB) SaveSurveys(ctx context.Context, surveys []ivr.Survey, publish boo
 	err := db.tx(ctx, func(q *sqlcdb.Queries) error {
 		ids := slices.Clone(alsoPublish)
 		for i, s := range surveys {
-			surveyID, err := q.EnsureSurvey(ctx, s.Key)
+			s, err := insertSurveyVersion(ctx, q, s)
 			if err != nil {
 				return err
 			}
-			v, err := q.InsertSurveyVersion(ctx, sqlcdb.InsertSurveyVersionParams{
-				SurveyID: surveyID, IntroPrompt: s.IntroPrompt, ThankYouPrompt: s.ThankYouPrompt,
-			})
-			if err != nil {
-				return err
-			}
-			s.Questions = numbered(s.Questions)
-			if err := q.InsertSurveyQuestions(ctx, questionsParams(v.ID, s.Questions)); err != nil {
-				return err
-			}
-			s.VersionID, s.Version, s.CreatedAt, s.Published = v.ID, int(v.Version), v.CreatedAt, publish
+			s.Published = publish
 			saved[i] = s
 			if publish {
-				ids = append(ids, v.ID)
+				ids = append(ids, s.VersionID)
 			}
 		}
 		return publishAll(ids, func(id int64) (int64, error) { return q.PublishSurveyVersion(ctx, id) })

@@ -50,31 +50,40 @@ func readVersion[P ~struct {
 // ignored.
 func (db *DB) CreateMenuVersion(ctx context.Context, m ivr.Menu) (ivr.Menu, error) {
 	err := db.tx(ctx, func(q *sqlcdb.Queries) error {
-		menuID, err := q.EnsureMenu(ctx, m.Key)
-		if err != nil {
-			return err
-		}
-		v, err := q.InsertMenuVersion(ctx, sqlcdb.InsertMenuVersionParams{
-			MenuID:        menuID,
-			Prompt:        m.Prompt,
-			InvalidPrompt: m.InvalidPrompt,
-			TimeoutPrompt: m.TimeoutPrompt,
-			TimeoutMs:     millis(m.Timeout),
-			MaxDigits:     int32(m.MaxDigits),
-			MaxAttempts:   int32(m.MaxAttempts),
-			FailureAction: string(failureAction(m.FailureAction)),
-			FailureTarget: m.FailureAction.Target,
-		})
-		if err != nil {
-			return err
-		}
-		m.VersionID, m.Version, m.CreatedAt, m.Published = v.ID, int(v.Version), v.CreatedAt, false
-		return q.InsertMenuOptions(ctx, menuOptionsParams(v.ID, m.Options))
+		var err error
+		m, err = insertMenuVersion(ctx, q, m)
+		return err
 	})
 	if err != nil {
 		return ivr.Menu{}, fmt.Errorf("create menu version: %w", mapErr(err))
 	}
 	return m, nil
+}
+
+// insertMenuVersion stores m as the next draft version of m.Key with its
+// options, creating the key on its first version, and returns m with
+// VersionID, Version and CreatedAt set and Published false.
+func insertMenuVersion(ctx context.Context, q *sqlcdb.Queries, m ivr.Menu) (ivr.Menu, error) {
+	menuID, err := q.EnsureMenu(ctx, m.Key)
+	if err != nil {
+		return m, err
+	}
+	v, err := q.InsertMenuVersion(ctx, sqlcdb.InsertMenuVersionParams{
+		MenuID:        menuID,
+		Prompt:        m.Prompt,
+		InvalidPrompt: m.InvalidPrompt,
+		TimeoutPrompt: m.TimeoutPrompt,
+		TimeoutMs:     millis(m.Timeout),
+		MaxDigits:     int32(m.MaxDigits),
+		MaxAttempts:   int32(m.MaxAttempts),
+		FailureAction: string(failureAction(m.FailureAction)),
+		FailureTarget: m.FailureAction.Target,
+	})
+	if err != nil {
+		return m, err
+	}
+	m.VersionID, m.Version, m.CreatedAt, m.Published = v.ID, int(v.Version), v.CreatedAt, false
+	return m, q.InsertMenuOptions(ctx, menuOptionsParams(v.ID, m.Options))
 }
 
 // UpdateMenuDraft replaces the settings and options of the draft version
@@ -224,26 +233,35 @@ func (db *DB) SurveyVersion(ctx context.Context, key string, version int) (ivr.S
 // numbered from 1; their Position is ignored.
 func (db *DB) CreateSurveyVersion(ctx context.Context, s ivr.Survey) (ivr.Survey, error) {
 	err := db.tx(ctx, func(q *sqlcdb.Queries) error {
-		surveyID, err := q.EnsureSurvey(ctx, s.Key)
-		if err != nil {
-			return err
-		}
-		v, err := q.InsertSurveyVersion(ctx, sqlcdb.InsertSurveyVersionParams{
-			SurveyID:       surveyID,
-			IntroPrompt:    s.IntroPrompt,
-			ThankYouPrompt: s.ThankYouPrompt,
-		})
-		if err != nil {
-			return err
-		}
-		s.VersionID, s.Version, s.CreatedAt, s.Published = v.ID, int(v.Version), v.CreatedAt, false
-		s.Questions = numbered(s.Questions)
-		return q.InsertSurveyQuestions(ctx, questionsParams(v.ID, s.Questions))
+		var err error
+		s, err = insertSurveyVersion(ctx, q, s)
+		return err
 	})
 	if err != nil {
 		return ivr.Survey{}, fmt.Errorf("create survey version: %w", mapErr(err))
 	}
 	return s, nil
+}
+
+// insertSurveyVersion stores s as the next draft version of s.Key with its
+// questions numbered in order, creating the key on its first version, and
+// returns s with VersionID, Version and CreatedAt set and Published false.
+func insertSurveyVersion(ctx context.Context, q *sqlcdb.Queries, s ivr.Survey) (ivr.Survey, error) {
+	surveyID, err := q.EnsureSurvey(ctx, s.Key)
+	if err != nil {
+		return s, err
+	}
+	v, err := q.InsertSurveyVersion(ctx, sqlcdb.InsertSurveyVersionParams{
+		SurveyID:       surveyID,
+		IntroPrompt:    s.IntroPrompt,
+		ThankYouPrompt: s.ThankYouPrompt,
+	})
+	if err != nil {
+		return s, err
+	}
+	s.VersionID, s.Version, s.CreatedAt, s.Published = v.ID, int(v.Version), v.CreatedAt, false
+	s.Questions = numbered(s.Questions)
+	return s, q.InsertSurveyQuestions(ctx, questionsParams(v.ID, s.Questions))
 }
 
 // UpdateSurveyDraft replaces the prompts and questions of the draft version
