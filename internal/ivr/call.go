@@ -266,24 +266,26 @@ func (c *call) journalInput(prompt string, kind StepKind, key string, in input, 
 // failure: the caller hung up (ErrHangup), Asterisk could not play the prompt
 // (*agi.PromptError), or anything else.
 func (c *call) commandFailed(prompt string, err error) error {
+	ws, err := c.failedPrompt(prompt, err)
+	if werr := c.writeAll(ws...); werr != nil {
+		return errors.Join(err, werr)
+	}
+	return err
+}
+
+// failedPrompt classifies the failure of a prompt's command like commandFailed,
+// and returns the journal writes of the prompt instead of running them.
+func (c *call) failedPrompt(prompt string, err error) ([]write, error) {
 	var pe *agi.PromptError
 	switch {
 	case c.isHangup(err):
-		ws := c.promptSteps(prompt, OutcomeHangup)
-		if werr := c.writeAll(ws...); werr != nil {
-			return errors.Join(agi.ErrHangup, werr)
-		}
-		return agi.ErrHangup
+		return c.promptSteps(prompt, OutcomeHangup), agi.ErrHangup
 	case errors.As(err, &pe):
-		ws := c.promptSteps(prompt, OutcomeError)
-		if werr := c.writeAll(ws...); werr != nil {
-			return errors.Join(err, werr)
-		}
-		return err
+		return c.promptSteps(prompt, OutcomeError), err
 	case errors.Is(err, agi.ErrServerClosed):
-		return errShutdown
+		return nil, errShutdown
 	}
-	return err
+	return nil, err
 }
 
 // isHangup reports whether err means the caller is gone.
@@ -298,19 +300,29 @@ func (c *call) play(prompt string) error {
 	return c.flush()
 }
 
-// flush streams the queued prompts and journals each.
+// flush streams the queued prompts and journals each before the next.
 func (c *call) flush() error {
 	prompts := c.queued
 	c.queued = nil
 	for _, p := range prompts {
-		if _, err := c.s.StreamFile(c.ctx, p, ""); err != nil {
-			return c.commandFailed(p, err)
+		ws, err := c.playOne(p)
+		if werr := c.writeAll(ws...); werr != nil {
+			return errors.Join(err, werr)
 		}
-		if err := c.writeAll(c.promptSteps(p, OutcomeValid)...); err != nil {
+		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// playOne streams one prompt that takes no input and returns its journal
+// writes, and the failure classified as by commandFailed.
+func (c *call) playOne(prompt string) ([]write, error) {
+	if _, err := c.s.StreamFile(c.ctx, prompt, ""); err != nil {
+		return c.failedPrompt(prompt, err)
+	}
+	return c.promptSteps(prompt, OutcomeValid), nil
 }
 
 // setVar sets a channel variable; it works on a dead channel too.

@@ -31,23 +31,43 @@ func (c *call) finish(res Result, err error) {
 		problems = append(problems, err)
 	}
 
+	// The closing writes: the steps of the last prompts and of a hangup, and
+	// the call row closed. They go out together while IVR_RESULT is set, and
+	// the handler returns once they are durable.
+	var closing []write
 	if res == ResultHangup {
-		if werr := c.journalHangup(); werr != nil {
-			problems = append(problems, werr)
-		}
+		closing = c.hangupStep()
 	} else if res == ResultError && c.ctx.Err() == nil {
 		c.apologise(err)
 	} else if c.ctx.Err() == nil {
 		// The last prompts (goodbye, transfer): a hangup now is journaled but
 		// changes no result, the caller has got what the call was for.
-		switch perr := c.flush(); {
-		case errors.Is(perr, agi.ErrHangup):
-			if werr := c.journalHangup(); werr != nil {
-				problems = append(problems, werr)
+		prompts := c.queued
+		c.queued = nil
+		for _, p := range prompts {
+			ws, perr := c.playOne(p)
+			closing = append(closing, ws...)
+			if errors.Is(perr, agi.ErrHangup) {
+				closing = append(closing, c.hangupStep()...)
+			} else if perr != nil {
+				problems = append(problems, perr)
 			}
-		case perr != nil:
-			problems = append(problems, perr)
+			if perr != nil {
+				break
+			}
 		}
+	}
+	written := make(chan error, 1)
+	if c.row.ID != 0 {
+		c.end.Reason = reason
+		c.end.EndedAt = c.app.now()
+		id, end := c.row.ID, c.end
+		closing = append(closing, write{"end call", func(ctx context.Context) error {
+			return c.app.svc.Journal.EndCall(ctx, id, end)
+		}})
+		go func() { written <- c.writeAll(closing...) }()
+	} else {
+		written <- nil // no call row: opening it failed, which is reported already
 	}
 	if serr := c.setVar("IVR_RESULT", string(res)); serr != nil && !c.s.Hungup() {
 		problems = append(problems, serr)
@@ -55,15 +75,8 @@ func (c *call) finish(res Result, err error) {
 	if c.hangupAtEnd && c.ctx.Err() == nil {
 		_ = c.s.Hangup(c.ctx) // the caller chose to hang up; a failure changes nothing
 	}
-	if c.row.ID != 0 {
-		c.end.Reason = reason
-		c.end.EndedAt = c.app.now()
-		end := c.end
-		if werr := c.db("end call", func(ctx context.Context) error {
-			return c.app.svc.Journal.EndCall(ctx, c.row.ID, end)
-		}); werr != nil {
-			problems = append(problems, werr)
-		}
+	if werr := <-written; werr != nil {
+		problems = append(problems, werr)
 	}
 	c.report(res, errors.Join(problems...))
 }
@@ -82,13 +95,13 @@ func (c *call) apologise(cause error) {
 	}
 }
 
-// journalHangup writes the hangup step, once per call.
-func (c *call) journalHangup() error {
+// hangupStep returns the write of the hangup step, once per call.
+func (c *call) hangupStep() []write {
 	if c.hungup || c.row.ID == 0 {
 		return nil
 	}
 	c.hungup = true
-	return c.writeAll(c.stepWrite(c.step(StepHangup, "hangup", OutcomeHangup)))
+	return []write{c.stepWrite(c.step(StepHangup, "hangup", OutcomeHangup))}
 }
 
 // report writes the one log line of a call that went wrong, naming its uniqueid
