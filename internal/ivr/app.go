@@ -31,6 +31,9 @@ func New(cfg Config, svc Services) (*App, error) {
 	if svc.Keyring == nil {
 		return nil, errors.New("ivr: a PIN keyring is required")
 	}
+	if svc.Lookup == nil {
+		svc.Lookup = directoryLookup{svc.Callers}
+	}
 	a := &App{cfg: cfg, svc: svc, log: svc.Logger, now: svc.Now}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)

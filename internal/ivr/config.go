@@ -180,14 +180,19 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
-// Services are the collaborators of the call flows. Every interface field is
-// required; the store's *store.DB implements all of them.
+// Services are the collaborators of the call flows. Every interface field but
+// Lookup is required; the store's *store.DB implements them, and its
+// *store.CallerCache implements Lookup.
 type Services struct {
 	Callers  CallerDirectory
 	Journal  Journal
 	PINs     PINLedger
 	Catalog  Catalog
 	Messages MessageBox
+	// Lookup answers the lookup route. Nil means Callers.CallerByPhone. The
+	// ivr route always asks Callers, which reads current rows (it needs the
+	// PIN state).
+	Lookup CallerLookup
 	// Keyring verifies and makes PIN hashes. Required.
 	Keyring *Keyring
 	// Logger receives one line per call that went wrong. Nil discards.

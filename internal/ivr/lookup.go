@@ -20,6 +20,7 @@ func (a *App) normalize(raw string) (string, bool) { return phone.Normalize(raw,
 // IVR_CALLER_LANGUAGE and IVR_CALLER_STATUS; with setname=1 (a query parameter
 // or an argument) it also sets CALLERID(name). It never answers nor plays.
 //
+// The caller is found through Services.Lookup, which may answer from a cache.
 // The lookup is bounded by Config.LookupTimeout: past it the route sets
 // IVR_CALLER_FOUND=0 and IVR_LOOKUP_ERROR=timeout (IVR_LOOKUP_ERROR=error for a
 // failing database) and returns, so the call goes on. The call row and its
@@ -37,7 +38,7 @@ func (a *App) ServeLookup(s *agi.Session, r *agi.Request) {
 	if c.row.CallerIDE164 != "" {
 		ctx, cancel := context.WithTimeout(c.ctx, a.cfg.LookupTimeout)
 		var err error
-		caller, err = a.svc.Callers.CallerByPhone(ctx, c.row.CallerIDE164)
+		caller, err = a.svc.Lookup.LookupCaller(ctx, c.row.CallerIDE164)
 		cancel()
 		switch {
 		case err == nil:

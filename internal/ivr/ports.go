@@ -14,6 +14,24 @@ type CallerDirectory interface {
 	CallerByAccount(ctx context.Context, account string) (Caller, error)
 }
 
+// CallerLookup finds the caller owning an E.164 number for the lookup route,
+// which reads a caller's ID, Account, Name, Language and Status and nothing
+// else. Unlike CallerDirectory it may answer from a cache that learns of
+// changes asynchronously, so an answer may lag a change by as long as that
+// takes, and it need not carry the PIN state. It returns ErrNotFound for an
+// unknown number.
+type CallerLookup interface {
+	LookupCaller(ctx context.Context, e164 string) (Caller, error)
+}
+
+// directoryLookup is the CallerLookup of a CallerDirectory: every lookup asks
+// the directory.
+type directoryLookup struct{ d CallerDirectory }
+
+func (l directoryLookup) LookupCaller(ctx context.Context, e164 string) (Caller, error) {
+	return l.d.CallerByPhone(ctx, e164)
+}
+
 // Journal keeps the durable record of calls. Every method returns only once the
 // write is committed, so a flow never moves on before its step is durable; the
 // implementation may share one commit among many concurrent calls.
