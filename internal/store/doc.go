@@ -15,6 +15,12 @@
 // failing write does not fail the others in its batch. Stats counts round
 // trips and commits.
 //
+// A CallerCache answers the lookup route (ivr.CallerLookup) from memory. The
+// schema's triggers announce every change to callers and their numbers on the
+// channel ivr_callers; the cache listens on a connection of its own, drops
+// what a notification names, and is empty and bypassed whenever that
+// connection is not listening.
+//
 //	db, err := store.Open(ctx, os.Getenv("DATABASE_URL"))
 //	if err != nil {
 //		return err

@@ -1,0 +1,378 @@
+package store
+
+import (
+	"container/list"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ivrhq/ivr/internal/ivr"
+)
+
+// callersChannel is the channel the triggers of 00005_caller_notify.sql
+// announce changes to callers and their phone numbers on.
+const callersChannel = "ivr_callers"
+
+// Timings of the listening connection.
+const (
+	// listenPing is how long the listening connection may stay silent before
+	// it is pinged, so that a connection lost without a word is noticed.
+	listenPing = 15 * time.Second
+	// listenTimeout bounds connecting, LISTEN, a ping and closing.
+	listenTimeout = 10 * time.Second
+	// retryMin and retryMax bound the wait before connecting again; it
+	// doubles with each failed attempt.
+	retryMin = 100 * time.Millisecond
+	retryMax = 10 * time.Second
+)
+
+// DefaultCallerCacheSize is the number of phone numbers a CallerCache keeps
+// when CallerCacheOptions.Size is zero.
+const DefaultCallerCacheSize = 100_000
+
+// errCachedNotFound is the answer for a number the cache knows no caller has,
+// as CallerByPhone words it.
+var errCachedNotFound = fmt.Errorf("caller by phone: %w", ivr.ErrNotFound)
+
+// CallerCache answers the lookup route's question, which caller owns a phone
+// number, from memory (it implements ivr.CallerLookup). It keeps the answers
+// it read through its DB, that a number has no caller included, and drops
+// them when PostgreSQL announces a change: the triggers of the schema notify
+// the channel ivr_callers of every change to a caller's account, name,
+// language, status or phone numbers, and the cache listens on a connection of
+// its own.
+//
+// While that connection is not listening (before it first does, and from the
+// moment it is lost until LISTEN succeeds again on a new one) the cache is
+// empty and every lookup reads the database. A read that was in flight when a
+// notification arrived, or when the connection was lost, is not kept.
+//
+// Build one with NewCallerCache; it is safe for concurrent use. The IVR
+// flow's own identification reads the DB directly: it needs the PIN state,
+// which the cache does not keep.
+type CallerCache struct {
+	db    *DB
+	conn  *pgx.ConnConfig
+	size  int
+	ping  time.Duration // listenPing, shorter in tests
+	log   *slog.Logger
+	stop  context.CancelFunc
+	done  chan struct{} // closed when the listener has ended
+	stats cacheCounters
+
+	// afterRead, when set (by tests), runs between the read of a miss and
+	// its store.
+	afterRead func()
+	// listenerPID is the server process of the listening connection, 0 when
+	// there is none (for tests).
+	listenerPID atomic.Uint32
+
+	mu        sync.Mutex
+	listening bool
+	gen       uint64                   // advanced by every notification and every change of listening
+	entries   map[string]*list.Element // of *cacheEntry, by E.164 number
+	byCaller  map[int64][]string       // numbers of the entries that found each caller
+	lru       list.List                // most recently used first
+}
+
+var _ ivr.CallerLookup = (*CallerCache)(nil)
+
+// cacheEntry is what the cache knows of one number: its caller, or that no
+// caller has it.
+type cacheEntry struct {
+	e164   string
+	found  bool
+	caller ivr.Caller
+}
+
+type cacheCounters struct {
+	hits, misses, bypassed, invalidations, evictions atomic.Int64
+}
+
+// CallerCacheOptions tune a CallerCache. The zero value of each field means
+// its default.
+type CallerCacheOptions struct {
+	// Size bounds the numbers kept, unknown ones included; when it is
+	// reached, the least recently used goes. Default DefaultCallerCacheSize.
+	Size int
+	// Logger receives a line when the listening connection is lost and when
+	// a new one listens again. Nil discards.
+	Logger *slog.Logger
+}
+
+// CallerCacheStats are the counters of a CallerCache since it started. Hits
+// were answered from memory; Misses read the database and kept the answer
+// (unless a notification came in meanwhile); Bypassed read the database while
+// the cache was not listening. Invalidations counts the notifications
+// received, Evictions the entries dropped to make room. Entries is the number
+// of numbers kept now, and Listening whether the cache is in use.
+type CallerCacheStats struct {
+	Hits, Misses, Bypassed   int64
+	Invalidations, Evictions int64
+	Entries                  int
+	Listening                bool
+}
+
+// NewCallerCache returns a cache of db's callers by phone number and starts
+// its listening connection, made with db's connection settings. Until that
+// connection listens, lookups read the database. The caller must Close the
+// cache, before it closes db.
+func NewCallerCache(db *DB, opts CallerCacheOptions) *CallerCache {
+	return newCallerCache(db, opts, listenPing)
+}
+
+func newCallerCache(db *DB, opts CallerCacheOptions, ping time.Duration) *CallerCache {
+	if opts.Size <= 0 {
+		opts.Size = DefaultCallerCacheSize
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	c := &CallerCache{
+		db:       db,
+		conn:     db.pool.Config().ConnConfig.Copy(),
+		size:     opts.Size,
+		ping:     ping,
+		log:      opts.Logger,
+		stop:     stop,
+		done:     make(chan struct{}),
+		entries:  make(map[string]*list.Element),
+		byCaller: make(map[int64][]string),
+	}
+	go c.listen(ctx)
+	return c
+}
+
+// Close stops the listening connection and waits for it to end. Lookups
+// after Close read the database, as long as the DB is open.
+func (c *CallerCache) Close() {
+	c.stop()
+	<-c.done
+}
+
+// Stats returns the counters since NewCallerCache.
+func (c *CallerCache) Stats() CallerCacheStats {
+	c.mu.Lock()
+	entries, listening := len(c.entries), c.listening
+	c.mu.Unlock()
+	return CallerCacheStats{
+		Hits:          c.stats.hits.Load(),
+		Misses:        c.stats.misses.Load(),
+		Bypassed:      c.stats.bypassed.Load(),
+		Invalidations: c.stats.invalidations.Load(),
+		Evictions:     c.stats.evictions.Load(),
+		Entries:       entries,
+		Listening:     listening,
+	}
+}
+
+// LookupCaller finds the caller owning an E.164 number, from memory when the
+// cache has the answer, else from the database (see DB.CallerByPhone);
+// ivr.ErrNotFound when no caller has the number. The caller carries ID,
+// Account, Name, Language, Status and Phones; its other fields are zero.
+func (c *CallerCache) LookupCaller(ctx context.Context, e164 string) (ivr.Caller, error) {
+	c.mu.Lock()
+	listening, gen := c.listening, c.gen
+	if el, ok := c.entries[e164]; ok {
+		c.lru.MoveToFront(el)
+		e := *el.Value.(*cacheEntry)
+		c.mu.Unlock()
+		c.stats.hits.Add(1)
+		if !e.found {
+			return ivr.Caller{}, errCachedNotFound
+		}
+		e.caller.Phones = slices.Clone(e.caller.Phones)
+		return e.caller, nil
+	}
+	c.mu.Unlock()
+
+	if !listening {
+		c.stats.bypassed.Add(1)
+	} else {
+		c.stats.misses.Add(1)
+	}
+	caller, err := c.db.CallerByPhone(ctx, e164)
+	if err != nil && !errors.Is(err, ivr.ErrNotFound) {
+		return ivr.Caller{}, err
+	}
+	caller = lookupAnswer(caller)
+	if c.afterRead != nil {
+		c.afterRead()
+	}
+	if listening {
+		c.keep(gen, &cacheEntry{e164: e164, found: err == nil, caller: caller})
+	}
+	if err == nil {
+		caller.Phones = slices.Clone(caller.Phones)
+	}
+	return caller, err
+}
+
+// lookupAnswer is caller with only the fields the cache keeps.
+func lookupAnswer(caller ivr.Caller) ivr.Caller {
+	return ivr.Caller{
+		ID:       caller.ID,
+		Account:  caller.Account,
+		Name:     caller.Name,
+		Language: caller.Language,
+		Status:   caller.Status,
+		Phones:   caller.Phones,
+	}
+}
+
+// keep stores e, read after the generation gen was current, unless a
+// notification arrived or the listening connection changed since.
+func (c *CallerCache) keep(gen uint64, e *cacheEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.listening || c.gen != gen {
+		return
+	}
+	if el, ok := c.entries[e.e164]; ok {
+		c.remove(el)
+	}
+	for len(c.entries) >= c.size {
+		c.remove(c.lru.Back())
+		c.stats.evictions.Add(1)
+	}
+	c.entries[e.e164] = c.lru.PushFront(e)
+	if e.found {
+		c.byCaller[e.caller.ID] = append(c.byCaller[e.caller.ID], e.e164)
+	}
+}
+
+// remove drops the entry el. c.mu is held.
+func (c *CallerCache) remove(el *list.Element) {
+	e := c.lru.Remove(el).(*cacheEntry)
+	delete(c.entries, e.e164)
+	if !e.found {
+		return
+	}
+	id := e.caller.ID
+	nums := slices.DeleteFunc(c.byCaller[id], func(n string) bool { return n == e.e164 })
+	if len(nums) == 0 {
+		delete(c.byCaller, id)
+	} else {
+		c.byCaller[id] = nums
+	}
+}
+
+// change is the payload of a notification on callersChannel.
+type change struct {
+	CallerID *int64 `json:"caller_id"`
+	E164     string `json:"e164"`
+}
+
+// invalidate drops what the notification payload names: the entries that
+// found the caller, and the entry of the number. A payload that names no
+// caller empties the cache.
+func (c *CallerCache) invalidate(payload string) {
+	defer c.stats.invalidations.Add(1) // once applied: tests wait for it
+	var ch change
+	if err := json.Unmarshal([]byte(payload), &ch); err != nil || ch.CallerID == nil {
+		c.reset(true)
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	for _, n := range slices.Clone(c.byCaller[*ch.CallerID]) {
+		c.remove(c.entries[n])
+	}
+	if el, ok := c.entries[ch.E164]; ok {
+		c.remove(el)
+	}
+}
+
+// reset empties the cache and sets whether it is listening.
+func (c *CallerCache) reset(listening bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	c.listening = listening
+	clear(c.entries)
+	clear(c.byCaller)
+	c.lru.Init()
+}
+
+// listen keeps a connection listening on callersChannel until ctx ends,
+// connecting again after a growing pause whenever it is lost. It logs the
+// loss, and the first failed attempt of a run of them; the errors of pgx name
+// the server, user and database, never the password.
+func (c *CallerCache) listen(ctx context.Context) {
+	defer close(c.done)
+	wait, failing := retryMin, false
+	for {
+		listened, err := c.listenOnce(ctx)
+		c.reset(false)
+		if ctx.Err() != nil {
+			return
+		}
+		switch {
+		case listened:
+			wait, failing = retryMin, false
+			c.log.Warn("caller cache: listening connection lost; lookups read the database until it listens again", "err", err)
+		case !failing:
+			failing = true
+			c.log.Warn("caller cache: cannot listen; lookups read the database until it does", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, retryMax)
+	}
+}
+
+// listenOnce connects, listens and applies the notifications until the
+// connection fails or ctx ends. listened reports that LISTEN succeeded.
+func (c *CallerCache) listenOnce(ctx context.Context) (listened bool, err error) {
+	cctx, cancel := context.WithTimeout(ctx, listenTimeout)
+	defer cancel()
+	conn, err := pgx.ConnectConfig(cctx, c.conn)
+	if err != nil {
+		return false, err
+	}
+	defer func() {
+		c.listenerPID.Store(0)
+		closing, cancel := context.WithTimeout(context.Background(), listenTimeout)
+		defer cancel()
+		_ = conn.Close(closing)
+	}()
+	if _, err := conn.Exec(cctx, "LISTEN "+callersChannel); err != nil {
+		return false, err
+	}
+	c.listenerPID.Store(conn.PgConn().PID())
+	c.reset(true)
+	c.log.Info("caller cache: listening")
+	for {
+		wctx, cancel := context.WithTimeout(ctx, c.ping)
+		n, err := conn.WaitForNotification(wctx)
+		cancel()
+		switch {
+		case err == nil:
+			c.invalidate(n.Payload)
+		case ctx.Err() != nil:
+			return true, ctx.Err()
+		case errors.Is(err, context.DeadlineExceeded):
+			pctx, cancel := context.WithTimeout(ctx, listenTimeout)
+			err := conn.Ping(pctx)
+			cancel()
+			if err != nil {
+				return true, err
+			}
+		default:
+			return true, err
+		}
+	}
+}

@@ -1,0 +1,17 @@
+package store
+
+import "time"
+
+// SetAfterRead makes f run in every lookup that missed, between its read of
+// the database and the store of the answer.
+func SetAfterRead(c *CallerCache, f func()) { c.afterRead = f }
+
+// ListenerPID returns the server process of c's listening connection, or 0
+// when there is none.
+func ListenerPID(c *CallerCache) uint32 { return c.listenerPID.Load() }
+
+// NewCallerCacheWithPing is NewCallerCache with the listening connection
+// pinged after ping of silence.
+func NewCallerCacheWithPing(db *DB, opts CallerCacheOptions, ping time.Duration) *CallerCache {
+	return newCallerCache(db, opts, ping)
+}
