@@ -41,6 +41,7 @@ type world struct {
 	t      testing.TB
 	pool   *pgxpool.Pool // the test's own connections, for fixtures and checks
 	db     *store.DB
+	cache  *store.CallerCache // the lookup route's
 	kr     *ivr.Keyring
 	srv    *agitest.Server
 	logs   *syncBuffer
@@ -127,14 +128,32 @@ func newWorld(t testing.TB, cfg ivr.Config, via func(url string) string) *world 
 		}})
 	w.mainV = seedMenu(t, pool, mainMenu())
 
-	svc := ivr.Services{Callers: db, Journal: db, PINs: db, Catalog: db, Messages: db, Keyring: w.kr,
-		Logger: slog.New(slog.NewTextHandler(w.logs, nil))}
+	// The lookup route answers from the caller cache, as in ivr serve; it
+	// listens before the first call, so every test and benchmark starts
+	// with it in use.
+	logger := slog.New(slog.NewTextHandler(w.logs, nil))
+	w.cache = store.NewCallerCache(db, store.CallerCacheOptions{Logger: logger})
+	t.Cleanup(w.cache.Close)
+	w.eventually("the caller cache listens", func() bool { return w.cache.Stats().Listening })
+	svc := ivr.Services{Callers: db, Lookup: w.cache, Journal: db, PINs: db, Catalog: db, Messages: db, Keyring: w.kr,
+		Logger: logger}
 	app, err := ivr.New(cfg, svc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.srv = serve(t, app, w.logs)
 	return w
+}
+
+// eventually polls ok until it holds, and fails the test when that takes
+// more than ten seconds.
+func (w *world) eventually(what string, ok func() bool) {
+	w.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !ok(); time.Sleep(2 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			w.t.Fatalf("gave up waiting until %s\n%s", what, w.logs)
+		}
+	}
 }
 
 // serve runs app on an agi server on loopback until t ends. Tests send the
