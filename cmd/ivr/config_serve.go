@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ivrhq/ivr/internal/ivr"
+	"github.com/ivrhq/ivr/internal/store"
 )
 
 // serveConfig is the configuration of ivr serve (and of ivr dev, which adds a
@@ -23,6 +24,7 @@ type serveConfig struct {
 	allowed      prefixList
 	drainTimeout time.Duration
 	migrate      bool
+	lookupCache  int
 
 	logFormat string
 	logLevel  string
@@ -49,6 +51,7 @@ func (c *serveConfig) register(s *settings) {
 
 	s.String(&c.ivr.DefaultRegion, "region", "IVR_REGION", "US", "ISO 3166 region for reading caller IDs without a country code")
 	s.Duration(&c.ivr.LookupTimeout, "lookup-timeout", "IVR_LOOKUP_TIMEOUT", 500*time.Millisecond, "bound on the database work of the lookup route; past it IVR_LOOKUP_ERROR=timeout")
+	s.Int(&c.lookupCache, "lookup-cache", "IVR_LOOKUP_CACHE", store.DefaultCallerCacheSize, "phone numbers the lookup route keeps in memory, kept fresh by LISTEN on its own database connection; 0 turns the cache off (needed behind a pooler in transaction mode, which does not pass notifications on)")
 	s.Duration(&c.ivr.StoreTimeout, "store-timeout", "IVR_STORE_TIMEOUT", 5*time.Second, "bound on each database operation of the ivr route")
 	s.String(&c.ivr.MenuKey, "menu", "IVR_MENU", "main", "menu the ivr route starts with when the dialplan names none")
 	s.Duration(&c.ivr.InputTimeout, "input-timeout", "IVR_INPUT_TIMEOUT", 6*time.Second, "time to enter each digit of an account number or PIN")
@@ -73,6 +76,8 @@ func (c *serveConfig) check(needDB bool) error {
 		return usageError{"-max-calls must not be negative"}
 	case c.drainTimeout < 0:
 		return usageError{"-drain-timeout must not be negative"}
+	case c.lookupCache < 0:
+		return usageError{"-lookup-cache must not be negative"}
 	case c.logFormat != "text" && c.logFormat != "json":
 		return usageError{fmt.Sprintf("-log-format %q: want text or json", c.logFormat)}
 	}

@@ -41,6 +41,23 @@ func newRegistry(db *store.DB) (*prometheus.Registry, *metrics.Metrics) {
 	return reg, m
 }
 
+// registerCallerCache reads the statistics of the lookup route's caller
+// cache on every scrape.
+func registerCallerCache(reg *prometheus.Registry, cache *store.CallerCache) {
+	metrics.RegisterCallerCache(reg, func() metrics.CallerCacheStats {
+		s := cache.Stats()
+		return metrics.CallerCacheStats{
+			Hits:          s.Hits,
+			Misses:        s.Misses,
+			Bypassed:      s.Bypassed,
+			Invalidations: s.Invalidations,
+			Evictions:     s.Evictions,
+			Entries:       s.Entries,
+			Listening:     s.Listening,
+		}
+	})
+}
+
 // instrument sets the hooks of srv that feed m.
 func instrument(srv *agi.Server, m *metrics.Metrics) {
 	srv.OnRefused = func(_ net.Addr, reason string) { m.Refused(reason) }
@@ -87,6 +104,18 @@ func timed[T any](m *metrics.Metrics, op string, f func() (T, error)) (T, error)
 func timedErr(m *metrics.Metrics, op string, f func() error) error {
 	_, err := timed(m, op, func() (struct{}, error) { return struct{}{}, f() })
 	return err
+}
+
+// timedLookup is timedPorts for the lookup route's port: its operation
+// lookup_caller is the time the route waits for a caller, answered from the
+// caller cache or read from the database.
+type timedLookup struct {
+	l ivr.CallerLookup
+	m *metrics.Metrics
+}
+
+func (t timedLookup) LookupCaller(ctx context.Context, e164 string) (ivr.Caller, error) {
+	return timed(t.m, "lookup_caller", func() (ivr.Caller, error) { return t.l.LookupCaller(ctx, e164) })
 }
 
 func (t timedPorts) CallerByPhone(ctx context.Context, e164 string) (ivr.Caller, error) {

@@ -66,6 +66,9 @@ func serveStore(ctx context.Context, c *serveConfig, dsn string, keyring *ivr.Ke
 		return err
 	}
 	defer srv.schema.Close()
+	if srv.cache != nil {
+		defer srv.cache.Close()
+	}
 	if err := srv.schema.prepare(ctx, migrate, log); err != nil {
 		return err
 	}
@@ -92,20 +95,33 @@ type server struct {
 	http   *http.Server
 	health *health
 	schema *schema
+	cache  *store.CallerCache // the lookup route's; nil when turned off
 
 	agiLn, httpLn net.Listener
 }
 
-// newServer builds the server over st. It does not touch the network yet.
+// newServer builds the server over st and starts the lookup route's caller
+// cache, which the server's owner closes (before st). It does not touch the
+// network otherwise yet.
 func newServer(c *serveConfig, st *store.DB, keyring *ivr.Keyring, log, agiLog *slog.Logger) (*server, error) {
 	reg, m := newRegistry(st)
 	p := timedPorts{p: st, m: m}
-	app, err := ivr.New(c.ivr, ivr.Services{
+	svc := ivr.Services{
 		Callers: p, Journal: p, PINs: p, Catalog: p, Messages: p,
 		Keyring: keyring,
 		Logger:  log,
-	})
+	}
+	var cache *store.CallerCache
+	if c.lookupCache > 0 {
+		cache = store.NewCallerCache(st, store.CallerCacheOptions{Size: c.lookupCache, Logger: log})
+		registerCallerCache(reg, cache)
+		svc.Lookup = timedLookup{l: cache, m: m}
+	}
+	app, err := ivr.New(c.ivr, svc)
 	if err != nil {
+		if cache != nil {
+			cache.Close()
+		}
 		return nil, fmt.Errorf("configure the call flows: %w", err)
 	}
 	mux := agi.NewServeMux()
@@ -125,6 +141,7 @@ func newServer(c *serveConfig, st *store.DB, keyring *ivr.Keyring, log, agiLog *
 		},
 		health: h,
 		schema: sch,
+		cache:  cache,
 	}
 	instrument(srv.agi, m)
 	if c.httpAddr != "" {

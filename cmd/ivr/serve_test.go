@@ -310,46 +310,77 @@ func waitFor[T any](t *testing.T, ch <-chan T, what string) T {
 	}
 }
 
+// serveOneLookup starts ivr serve with args on a database with the demo data
+// and runs one call of the lookup route, which must find the first demo
+// caller. The call is counted in the metrics when it returns.
+func serveOneLookup(t *testing.T, bin string, args ...string) *ivrProcess {
+	t.Helper()
+	url := testdb.URL(t)
+	seedDemo(t, url)
+	p := startIVR(t, bin, ".", serveEnv(url), append([]string{"serve"}, args...)...)
+	tr, err := lookupCall("1700000000.1").Run(t.Context(), p.agiAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tr.Variables["IVR_CALLER_NAME"]; got != demoCallers[0].name {
+		t.Errorf("IVR_CALLER_NAME = %q, want %q\n%s", got, demoCallers[0].name, tr)
+	}
+	// The server counts the call once its handler has returned, which may be
+	// just after the caller's side saw the connection close.
+	p.waitMetric(0, "ivr_agi_sessions_active")
+	return p
+}
+
+// stopOnSIGTERM sends p SIGTERM and expects it to exit cleanly.
+func stopOnSIGTERM(t *testing.T, p *ivrProcess) {
+	t.Helper()
+	p.signal(syscall.SIGTERM)
+	if err := p.wait(); err != nil {
+		t.Errorf("exit after SIGTERM: %v\n%s", err, p.stderr.String())
+	}
+}
+
 func TestServe(t *testing.T) {
 	bin := buildIVR(t)
 
 	t.Run("health, readiness and metrics after a call", func(t *testing.T) {
-		url := testdb.URL(t)
-		seedDemo(t, url)
-		p := startIVR(t, bin, ".", serveEnv(url), "serve")
-
+		p := serveOneLookup(t, bin)
 		if code, body := p.get("/healthz"); code != 200 {
 			t.Errorf("/healthz = %d %q", code, body)
 		}
 		if code, body := p.get("/readyz"); code != 200 {
 			t.Errorf("/readyz = %d %q", code, body)
 		}
-		tr, err := lookupCall("1700000000.1").Run(t.Context(), p.agiAddr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := tr.Variables["IVR_CALLER_NAME"]; got != demoCallers[0].name {
-			t.Errorf("IVR_CALLER_NAME = %q, want %q\n%s", got, demoCallers[0].name, tr)
-		}
-		// The server counts the call once its handler has returned, which
-		// may be just after the caller's side saw the connection close.
-		p.waitMetric(0, "ivr_agi_sessions_active")
 		if got := p.metric("ivr_agi_sessions_total", `route="lookup"`); got != 1 {
 			t.Errorf("ivr_agi_sessions_total{route=lookup} = %v, want 1", got)
 		}
 		if got := p.metric("ivr_agi_command_duration_seconds_count", `command="SET VARIABLE"`); got < 1 {
 			t.Errorf("no SET VARIABLE in ivr_agi_command_duration_seconds (%v)", got)
 		}
-		if got := p.metric("ivr_db_operation_duration_seconds_count", `op="caller_by_phone"`); got != 1 {
-			t.Errorf("ivr_db_operation_duration_seconds_count{op=caller_by_phone} = %v, want 1", got)
+		if got := p.metric("ivr_db_operation_duration_seconds_count", `op="lookup_caller"`); got != 1 {
+			t.Errorf("ivr_db_operation_duration_seconds_count{op=lookup_caller} = %v, want 1", got)
 		}
+		// The lookup read the database (the cache had nothing yet), and the
+		// cache listens for changes.
+		if got := p.metric("ivr_caller_cache_misses_total") + p.metric("ivr_caller_cache_bypassed_total"); got != 1 {
+			t.Errorf("caller cache misses and bypassed lookups = %v, want 1", got)
+		}
+		p.waitMetric(1, "ivr_caller_cache_listening")
 		if got := p.metric("ivr_db_pool_max_connections"); got <= 0 {
 			t.Errorf("ivr_db_pool_max_connections = %v", got)
 		}
-		p.signal(syscall.SIGTERM)
-		if err := p.wait(); err != nil {
-			t.Errorf("exit after SIGTERM: %v\n%s", err, p.stderr.String())
+		stopOnSIGTERM(t, p)
+	})
+
+	t.Run("the lookup route without the caller cache", func(t *testing.T) {
+		p := serveOneLookup(t, bin, "-lookup-cache", "0")
+		if got := p.metric("ivr_db_operation_duration_seconds_count", `op="caller_by_phone"`); got != 1 {
+			t.Errorf("ivr_db_operation_duration_seconds_count{op=caller_by_phone} = %v, want 1", got)
 		}
+		if _, body := p.get("/metrics"); strings.Contains(body, "ivr_caller_cache_") {
+			t.Error("caller cache metrics without a caller cache")
+		}
+		stopOnSIGTERM(t, p)
 	})
 
 	t.Run("a call over the limit is refused", func(t *testing.T) {

@@ -1,0 +1,39 @@
+package metrics_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/ivrhq/ivr/internal/metrics"
+)
+
+func TestCallerCacheStatsAreReadOnScrape(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	s := metrics.CallerCacheStats{Hits: 90, Misses: 8, Bypassed: 2, Invalidations: 3, Entries: 7, Listening: true}
+	metrics.RegisterCallerCache(reg, func() metrics.CallerCacheStats { return s })
+	want := `
+# HELP ivr_caller_cache_hits_total Caller lookups answered from memory.
+# TYPE ivr_caller_cache_hits_total counter
+ivr_caller_cache_hits_total 90
+# HELP ivr_caller_cache_bypassed_total Caller lookups that read the database because the cache was not listening for changes.
+# TYPE ivr_caller_cache_bypassed_total counter
+ivr_caller_cache_bypassed_total 2
+# HELP ivr_caller_cache_entries Phone numbers kept, unknown ones included.
+# TYPE ivr_caller_cache_entries gauge
+ivr_caller_cache_entries 7
+# HELP ivr_caller_cache_listening 1 while the cache listens for changes and is in use, 0 while every lookup reads the database.
+# TYPE ivr_caller_cache_listening gauge
+ivr_caller_cache_listening 1
+`
+	names := []string{"ivr_caller_cache_hits_total", "ivr_caller_cache_bypassed_total", "ivr_caller_cache_entries", "ivr_caller_cache_listening"}
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), names...); err != nil {
+		t.Error(err)
+	}
+	s.Listening = false
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(strings.Replace(want, "\nivr_caller_cache_listening 1", "\nivr_caller_cache_listening 0", 1)), names...); err != nil {
+		t.Errorf("after the listener is lost: %v", err)
+	}
+}
