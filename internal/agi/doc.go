@@ -61,8 +61,10 @@
 //     Logger at slog.LevelDebug gets every line in and out) and in Input's
 //     String and LogValue.
 //   - When the handler returns, the server half-closes the connection, reads
-//     Asterisk's last HANGUP lines and closes it; the dialplan continues after
-//     AGI(). An unknown script gets a "FAILURE" line, so AGISTATUS=FAILURE.
+//     what Asterisk still sends up to its last HANGUP line (one in the whole
+//     call on a live channel, two after a hangup; with AGISIGHUP=no, up to
+//     EOF) and closes it; the dialplan continues after AGI(). An unknown
+//     script gets a "FAILURE" line, so AGISTATUS=FAILURE.
 //
 // The sub-package agiclient plays the Asterisk side of the protocol for tests,
 // the call simulator and the load generator; agitest runs a Server on loopback

@@ -1,6 +1,7 @@
 package agi
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -47,10 +48,131 @@ func (l *pipeListener) dial() net.Conn {
 	return a
 }
 
+// dialHalf is dial with a connection that can be half-closed.
+func (l *pipeListener) dialHalf() *halfConn {
+	c, srv := halfPipe()
+	l.conns <- srv
+	return c
+}
+
 type pipeAddr struct{}
 
 func (pipeAddr) Network() string { return "pipe" }
 func (pipeAddr) String() string  { return "pipe" }
+
+// A halfConn is one end of an in-memory connection that can be half-closed
+// as a TCP connection can: a net.Pipe for each direction.
+type halfConn struct {
+	in, out net.Conn // read from in, write to out
+}
+
+// halfPipe returns the two ends of a connection.
+func halfPipe() (*halfConn, *halfConn) {
+	a1, a2 := net.Pipe()
+	b1, b2 := net.Pipe()
+	return &halfConn{in: a1, out: b1}, &halfConn{in: b2, out: a2}
+}
+
+func (c *halfConn) Read(p []byte) (int, error)  { return c.in.Read(p) }
+func (c *halfConn) Write(p []byte) (int, error) { return c.out.Write(p) }
+func (c *halfConn) CloseWrite() error           { return c.out.Close() }
+func (c *halfConn) Close() error                { c.out.Close(); return c.in.Close() }
+func (c *halfConn) LocalAddr() net.Addr         { return pipeAddr{} }
+func (c *halfConn) RemoteAddr() net.Addr        { return pipeAddr{} }
+func (c *halfConn) SetDeadline(t time.Time) error {
+	c.out.SetWriteDeadline(t)
+	return c.in.SetReadDeadline(t)
+}
+func (c *halfConn) SetReadDeadline(t time.Time) error  { return c.in.SetReadDeadline(t) }
+func (c *halfConn) SetWriteDeadline(t time.Time) error { return c.out.SetWriteDeadline(t) }
+
+// TestEndOfCall checks how a call ends after its handler returned: the server
+// closes its writing side, takes what Asterisk still sends, and closes the
+// connection after the last HANGUP line it can expect (one on a live channel,
+// two on one that hung up during the call) without waiting for EOF; with no
+// HANGUP lines (AGISIGHUP=no) at EOF, and at the latest after drainTimeout.
+func TestEndOfCall(t *testing.T) {
+	type send struct {
+		after time.Duration // pause before it
+		line  string        // "" closes Asterisk's writing side
+	}
+	answer := func(s *Session, r *Request) { s.Answer(r.Context()) }
+	cases := []struct {
+		name    string
+		handler func(s *Session, r *Request)
+		reply   string        // Asterisk's reply to each command; "" sends none
+		end     []send        // what Asterisk sends after the server's half-close
+		want    time.Duration // when the server closes, after its half-close
+		outcome string
+	}{
+		{name: "live channel: closed at the HANGUP, no wait for EOF", handler: answer, reply: "200 result=0\n",
+			end: []send{{0, "HANGUP\n"}}, want: 0, outcome: OutcomeCompleted},
+		{name: "hung up during the call with a HANGUP line: one more", handler: answer, reply: "200 result=0\nHANGUP\n",
+			end: []send{{time.Second, "HANGUP\n"}}, want: time.Second, outcome: OutcomeHangup},
+		{name: "hung up, known from a reply only: two HANGUP lines", handler: answer, reply: "200 result=-1\n",
+			end: []send{{0, "HANGUP\n"}, {time.Second, "HANGUP\n"}}, want: time.Second, outcome: OutcomeHangup},
+		{name: "the handler hung up: two HANGUP lines", handler: func(s *Session, r *Request) { s.Hangup(r.Context()) },
+			reply: "200 result=1\n", end: []send{{0, "HANGUP\n"}, {time.Second, "HANGUP\n"}}, want: time.Second, outcome: OutcomeHangup},
+		{name: "AGISIGHUP=no: EOF", handler: answer, reply: "200 result=0\n",
+			end: []send{{time.Second, ""}}, want: time.Second, outcome: OutcomeCompleted},
+		{name: "AGISIGHUP=no, hung up: EOF", handler: answer, reply: "200 result=-1\n",
+			end: []send{{time.Second, ""}}, want: time.Second, outcome: OutcomeHangup},
+		{name: "nothing at all: the drain gives up", handler: answer, reply: "200 result=0\n",
+			want: drainTimeout, outcome: OutcomeCompleted},
+		{name: "a late reply, then the HANGUP", reply: "",
+			handler: func(s *Session, r *Request) {
+				ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+				defer cancel()
+				s.GetData(ctx, "beep", 0, 4) // abandoned: its reply comes after the half-close
+			},
+			end:  []send{{500 * time.Millisecond, "200 result=1234\n"}, {500 * time.Millisecond, "100 result=0 Trying...\n"}, {0, "HANGUP\n"}},
+			want: time.Second, outcome: OutcomeCompleted},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				type end struct {
+					at      time.Time
+					outcome string
+				}
+				ended := make(chan end, 1)
+				srv := &Server{Handler: HandlerFunc(tc.handler),
+					OnSessionEnd: func(_ *Request, o string, _ time.Duration) { ended <- end{time.Now(), o} }}
+				l := newPipeListener()
+				go srv.Serve(l)
+				defer srv.Close()
+				c := l.dialHalf()
+				io.WriteString(c, envBlock)
+				br := bufio.NewReader(c)
+				for {
+					if _, err := br.ReadString('\n'); err != nil {
+						break // the server's half-close
+					}
+					io.WriteString(c, tc.reply)
+				}
+				halfClosed := time.Now()
+				for _, m := range tc.end {
+					time.Sleep(m.after)
+					if m.line == "" {
+						c.CloseWrite()
+						break
+					}
+					if _, err := io.WriteString(c, m.line); err != nil {
+						t.Fatalf("writing %q: %v (the server closed too early)", m.line, err)
+					}
+				}
+				e := <-ended
+				if got := e.at.Sub(halfClosed); got != tc.want || e.outcome != tc.outcome {
+					t.Errorf("the call ended %v after the half-close, %s; want %v, %s", got, e.outcome, tc.want, tc.outcome)
+				}
+				synctest.Wait()
+				if _, err := io.WriteString(c, "HANGUP\n"); err == nil {
+					t.Errorf("the server did not close the connection")
+				}
+			})
+		})
+	}
+}
 
 func TestEnvironmentDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {

@@ -40,13 +40,14 @@ type Session struct {
 	closed     atomic.Bool             // abort ran: the server is closing the call
 	notFound   bool
 
-	cmd      cmdBuf
-	readErr  error        // why reading ended; nil while the connection is readable
-	inflight atomic.Int32 // 0: no reply is due; 1: one is; 2: a secret one is
-	hungup   atomic.Bool
-	hupMid   atomic.Bool // HANGUP arrived while a command was in flight
-	broken   error       // the connection can no longer carry commands
-	debug    bool
+	cmd         cmdBuf
+	readErr     error        // why reading ended; nil while the connection is readable
+	hangupLines int          // HANGUP lines read so far; owned by whoever reads
+	inflight    atomic.Int32 // 0: no reply is due; 1: one is; 2: a secret one is
+	hungup      atomic.Bool
+	hupMid      atomic.Bool // HANGUP arrived while a command was in flight
+	broken      error       // the connection can no longer carry commands
+	debug       bool
 
 	// The handler's goroutine reads the reply of its command itself. When
 	// the handler stays away from the session for idleReadDelay, the idle
@@ -124,12 +125,21 @@ func (s *Session) abort(cause error) {
 }
 
 // finish ends the call after the handler returned: it closes the writing
-// side, so Asterisk leaves the AGI, and takes what Asterisk still sends (its
-// HANGUP lines) until EOF or a short deadline.
+// side, so Asterisk leaves the AGI, and takes what Asterisk still sends up to
+// its last HANGUP line, EOF or a short deadline. Asterisk answers the
+// half-close with one HANGUP line and closes; a channel that hung up during
+// the call has had, or is still to get, a HANGUP line of its own before it.
+// So the call is over after one HANGUP line in all on a live channel and two
+// on a dead one, without a read for the EOF that follows. With AGISIGHUP=no
+// there are none, and EOF ends the wait.
 func (s *Session) finish() {
 	s.stopIdle()
 	s.idle.Stop()
 	if cw, ok := s.conn.(interface{ CloseWrite() error }); ok && s.broken == nil && s.readErr == nil && !s.closed.Load() {
+		last := 1
+		if s.Hungup() {
+			last = 2
+		}
 		until := time.Now().Add(drainTimeout)
 		s.conn.SetReadDeadline(until)
 		if s.canWait() {
@@ -140,7 +150,7 @@ func (s *Session) finish() {
 		} else {
 			cw.CloseWrite()
 		}
-		s.drain(until)
+		s.drain(until, last)
 	}
 	s.cancel(context.Canceled)
 }
@@ -241,10 +251,11 @@ func (s *Session) idleRead() {
 	}
 }
 
-// drain reads Asterisk's last lines after the half-close, until EOF, an
-// abort or until, the read deadline already set.
-func (s *Session) drain(until time.Time) {
-	for !s.closed.Load() {
+// drain reads Asterisk's last lines after the half-close, until the call has
+// had last HANGUP lines in all, EOF, an abort or until, the read deadline
+// already set.
+func (s *Session) drain(until time.Time, last int) {
+	for !s.closed.Load() && s.hangupLines < last {
 		line, err := s.lr.readLine()
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			if !time.Now().Before(until) {
@@ -272,6 +283,7 @@ func (s *Session) take(line []byte) (reply string, ok bool, err error) {
 	case err != nil:
 		return "", false, err
 	case kind == lineHangup:
+		s.hangupLines++
 		s.markHungup()
 	case kind == lineReply:
 		if s.inflight.Swap(0) == 0 {
