@@ -18,15 +18,21 @@ const (
 	maxCommandArgs  = 128  // MAX_ARGS
 )
 
-// A cmdBuf builds one command line in a buffer the session reuses.
+// A cmdBuf builds one command line in a buffer the session reuses: its own
+// space, which holds most command lines, until one needs more. It must not be
+// copied once used.
 type cmdBuf struct {
-	b    []byte
-	n    int // arguments so far, command words included
-	err  error
-	name string // the command words, for errors and hooks
+	b     []byte
+	n     int // arguments so far, command words included
+	err   error
+	name  string // the command words, for errors and hooks
+	space [64]byte
 }
 
 func (c *cmdBuf) reset(name string) {
+	if c.b == nil {
+		c.b = c.space[:0]
+	}
 	c.b = append(c.b[:0], name...)
 	c.n = strings.Count(name, " ") + 1
 	c.err = nil

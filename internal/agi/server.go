@@ -95,6 +95,24 @@ type Server struct {
 	closing   bool
 	idle      chan struct{} // closed when the last session ends during Shutdown
 	envPool   sync.Pool     // *[]byte scratch buffers for environment blocks
+	envBufs   sync.Pool     // *[envBufSize]byte line buffers while an environment is read
+	replyBufs sync.Pool     // *[replyBufSize]byte line buffers for the replies of a call
+}
+
+// The sizes of the pooled line buffers: one large enough for a whole
+// environment block while it is read, then a small one for the replies, which
+// a call keeps until it ends. A longer line grows the buffer of its call.
+const (
+	envBufSize   = 1024
+	replyBufSize = 256
+)
+
+// pooled returns a buffer from p, or a new one when p has none.
+func pooled[T any](p *sync.Pool) *T {
+	if b, ok := p.Get().(*T); ok {
+		return b
+	}
+	return new(T)
 }
 
 var discardLogger = slog.New(slog.DiscardHandler)
@@ -334,16 +352,19 @@ func (s *Session) serve() {
 	}
 	envDeadline := time.Now().Add(envTimeout)
 	s.conn.SetReadDeadline(envDeadline)
-	scratch, _ := srv.envPool.Get().(*[]byte)
-	if scratch == nil {
-		scratch = new([]byte)
+	scratch := pooled[[]byte](&srv.envPool)
+	maxLine := srv.MaxLineBytes
+	if maxLine <= 0 {
+		maxLine = DefaultMaxLineBytes
 	}
-	lr := newLineReader(s.conn, 1024, srv.MaxLineBytes)
-	r, err := readEnv(lr, scratch, srv.MaxEnvLines)
+	envBuf := pooled[[envBufSize]byte](&srv.envBufs)
+	s.lr = lineReader{rd: s.conn, buf: envBuf[:min(envBufSize, maxLine)], max: maxLine}
+	r, err := readEnv(&s.lr, scratch, srv.MaxEnvLines)
 	if cap(*scratch) <= 64<<10 {
 		srv.envPool.Put(scratch)
 	}
 	if err != nil {
+		srv.envBufs.Put(envBuf)
 		if !s.closed.Load() {
 			srv.logger().LogAttrs(context.Background(), slog.LevelWarn, "agi environment refused",
 				slog.String("remote", addrString(s.conn.RemoteAddr())), slog.String("err", err.Error()))
@@ -354,18 +375,31 @@ func (s *Session) serve() {
 	// The environment's deadline stays: the first command replaces it when
 	// it must, and the idle reader clears it.
 	s.rdl, s.rdlKnown = envDeadline, true
-	// Keep a small buffer for the replies: the environment needed a larger one.
-	rest := lr.buffered()
-	lr.buf = append(make([]byte, 0, max(256, len(rest))), rest...)[:max(256, len(rest))]
-	lr.r, lr.w = 0, len(rest)
+	// Move what came after the environment (normally nothing) to the small
+	// buffer for the replies.
+	rest := s.lr.buffered()
+	var replyBuf *[replyBufSize]byte
+	if n := min(replyBufSize, maxLine); len(rest) <= n {
+		replyBuf = pooled[[replyBufSize]byte](&srv.replyBufs)
+		s.lr.buf = replyBuf[:n]
+	} else {
+		s.lr.buf = make([]byte, len(rest))
+	}
+	s.lr.r, s.lr.w = 0, copy(s.lr.buf, rest)
+	srv.envBufs.Put(envBuf)
 
 	r.RemoteAddr = s.conn.RemoteAddr()
-	s.start(r, lr)
+	s.start(r)
 	start := time.Now()
 	if srv.OnSessionStart != nil {
 		srv.OnSessionStart(r)
 	}
 	outcome := s.run()
+	if replyBuf != nil {
+		// Nothing reads the connection any more: finish stopped the idle
+		// reader, and the replies were copied out of the buffer.
+		srv.replyBufs.Put(replyBuf)
+	}
 	if srv.OnSessionEnd != nil {
 		srv.OnSessionEnd(r, outcome, time.Since(start))
 	}

@@ -32,7 +32,7 @@ type Session struct {
 	srv  *Server
 	conn net.Conn
 	req  *Request
-	lr   *lineReader
+	lr   lineReader
 	d    demux // the state of lr's lines; owned by whoever reads
 
 	cancel     context.CancelCauseFunc // guarded by srv.mu until start returns
@@ -89,10 +89,10 @@ type cmdFlags uint8
 const idleReadDelay = 10 * time.Millisecond
 
 // start begins the call: r gets its context and the idle timer is set.
-func (s *Session) start(r *Request, lr *lineReader) {
+func (s *Session) start(r *Request) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	r.ctx = ctx
-	s.req, s.lr = r, lr
+	s.req = r
 	s.debug = s.srv.logger().Enabled(ctx, slog.LevelDebug)
 	if sc, ok := s.conn.(syscall.Conn); ok {
 		s.raw, _ = sc.SyscallConn()
@@ -404,7 +404,7 @@ func (s *Session) step(fd uintptr) bool {
 		s.act = 0
 		return syscall.Shutdown(int(fd), syscall.SHUT_WR) != nil
 	}
-	lr := s.lr
+	lr := &s.lr
 	n, err := syscall.Read(int(fd), lr.buf[lr.w:])
 	for err == syscall.EINTR {
 		n, err = syscall.Read(int(fd), lr.buf[lr.w:])
