@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -164,7 +165,9 @@ func rusage() (user, sys time.Duration) {
 
 // BenchmarkCallCPU serves 20,000 six-command calls, 50 at a time, played by
 // a child process, and reports the server process's own CPU time per call
-// (getrusage: user and system). Run it with -benchtime 1x.
+// (getrusage: user and system), its heap allocations per call and, where
+// /proc/self/task/*/io exists, its read and write system calls per call.
+// Run it with -benchtime 1x.
 func BenchmarkCallCPU(b *testing.B) {
 	raiseFileLimit()
 	const calls, conc = 20000, 50
@@ -180,6 +183,9 @@ func BenchmarkCallCPU(b *testing.B) {
 			b.Fatal(err)
 		}
 		runtime.GC()
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		r0, w0 := ioCalls()
 		u0, s0 := rusage()
 		start := time.Now()
 		if err := startChild(b, fmt.Sprintf("calls %s %d %d", l.Addr(), calls, conc)).Run(); err != nil {
@@ -190,12 +196,47 @@ func BenchmarkCallCPU(b *testing.B) {
 		srv.Shutdown(ctx)
 		cancel()
 		u1, s1 := rusage()
+		r1, w1 := ioCalls()
+		runtime.ReadMemStats(&m1)
 		user, sys := (u1-u0)/calls, (s1-s0)/calls
 		b.ReportMetric(float64(user+sys)/1e3, "server-cpu-µs/call")
 		b.ReportMetric(float64(user)/1e3, "user-µs/call")
 		b.ReportMetric(float64(sys)/1e3, "sys-µs/call")
 		b.ReportMetric(float64(calls)/wall.Seconds(), "calls/s")
+		b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/calls, "allocs/call")
+		b.ReportMetric(float64(m1.TotalAlloc-m0.TotalAlloc)/calls, "B/call")
+		if r0 >= 0 && r1 >= 0 {
+			b.ReportMetric(float64(r1-r0)/calls, "reads/call")
+			b.ReportMetric(float64(w1-w0)/calls, "writes/call")
+		}
 	}
+}
+
+// ioCalls returns the read and write system calls of this process's threads
+// so far (syscr and syscw of /proc/self/task/*/io: the process's own file
+// would add those of the reaped child), or -1 where those files are missing.
+func ioCalls() (reads, writes int64) {
+	files, _ := filepath.Glob("/proc/self/task/*/io")
+	if len(files) == 0 {
+		return -1, -1
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue // a thread that just ended
+		}
+		for line := range strings.Lines(string(data)) {
+			k, v, _ := strings.Cut(strings.TrimSpace(line), ": ")
+			n, _ := strconv.ParseInt(v, 10, 64)
+			switch k {
+			case "syscr":
+				reads += n
+			case "syscw":
+				writes += n
+			}
+		}
+	}
+	return reads, writes
 }
 
 // BenchmarkIdleSessions holds 10,000 calls waiting in GET DATA (played by a
