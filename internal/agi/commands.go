@@ -709,18 +709,51 @@ func (s *Session) SpeechRecognize(ctx context.Context, prompt string, timeout ti
 	return res, nil
 }
 
-// deadCommands are the commands Asterisk allows on a dead channel.
-var deadCommands = map[string]bool{
-	"ASYNCAGI BREAK": true, "DATABASE DEL": true, "DATABASE DELTREE": true, "DATABASE GET": true,
-	"DATABASE PUT": true, "EXEC": true, "GET FULL VARIABLE": true, "GET VARIABLE": true, "NOOP": true,
-	"SET VARIABLE": true, "VERBOSE": true, "SPEECH DESTROY": true, "SPEECH UNLOAD GRAMMAR": true,
+// commandFlags are Asterisk's AGI commands ("agi show commands"), marked
+// deadOK when Asterisk still runs them on a dead channel; it answers the
+// others with 511 there.
+var commandFlags = map[string]cmdFlags{
+	"ANSWER": 0, "ASYNCAGI BREAK": deadOK, "CHANNEL STATUS": 0, "CONTROL STREAM FILE": 0,
+	"DATABASE DEL": deadOK, "DATABASE DELTREE": deadOK, "DATABASE GET": deadOK, "DATABASE PUT": deadOK,
+	"EXEC": deadOK, "GET DATA": 0, "GET FULL VARIABLE": deadOK, "GET OPTION": 0, "GET VARIABLE": deadOK,
+	"GOSUB": 0, "HANGUP": 0, "NOOP": deadOK, "RECEIVE CHAR": 0, "RECEIVE TEXT": 0, "RECORD FILE": 0,
+	"SAY ALPHA": 0, "SAY DATE": 0, "SAY DATETIME": 0, "SAY DIGITS": 0, "SAY NUMBER": 0, "SAY PHONETIC": 0,
+	"SAY TIME": 0, "SEND IMAGE": 0, "SEND TEXT": 0, "SET AUTOHANGUP": 0, "SET CALLERID": 0,
+	"SET CONTEXT": 0, "SET EXTENSION": 0, "SET MUSIC": 0, "SET PRIORITY": 0, "SET VARIABLE": deadOK,
+	"SPEECH ACTIVATE GRAMMAR": 0, "SPEECH CREATE": 0, "SPEECH DEACTIVATE GRAMMAR": 0,
+	"SPEECH DESTROY": deadOK, "SPEECH LOAD GRAMMAR": 0, "SPEECH RECOGNIZE": 0, "SPEECH SET": 0,
+	"SPEECH UNLOAD GRAMMAR": deadOK, "STREAM FILE": 0, "TDD MODE": 0, "VERBOSE": deadOK, "WAIT FOR DIGIT": 0,
+}
+
+// rawFlags returns the flags of a command line that starts with words and
+// args: deadOK unless Asterisk refuses the command with 511 on a dead
+// channel. Asterisk finds the command by its leading words, in any case; a
+// line that names none of its commands is answered 510 on a dead channel
+// too, so it is sent.
+func rawFlags(words string, args []string) cmdFlags {
+	argv := strings.Fields(words)
+	for _, a := range args {
+		if len(argv) >= 3 {
+			break
+		}
+		argv = append(argv, a) // a quoted argument reads back as itself
+	}
+	for n := min(len(argv), 3); n > 0; n-- {
+		if fl, ok := commandFlags[strings.ToUpper(strings.Join(argv[:n], " "))]; ok {
+			return fl & deadOK
+		}
+	}
+	return deadOK
 }
 
 // Raw sends any command: cmd is the command words ("GET VARIABLE"), args are
 // quoted as Asterisk parses them. It returns the Reply with Extra filled, or a
 // *CommandError for a 5xx reply; result=-1 is returned as it is, not as
-// ErrHangup. After a hangup it sends only the commands Asterisk allows on a
-// dead channel. A cmd or arg containing CR, LF or NUL gives ErrBadArgument.
+// ErrHangup. After a hangup it returns ErrHangup without a round trip for the
+// commands Asterisk refuses on a dead channel (it would answer 511), and
+// sends the others: those it allows there, and a command it does not know,
+// which it answers 510 on a dead channel as on a live one. A cmd or arg
+// containing CR, LF or NUL gives ErrBadArgument.
 func (s *Session) Raw(ctx context.Context, cmd string, args ...string) (Reply, error) {
 	words := strings.Join(strings.Fields(cmd), " ")
 	s.cmd.reset(words)
@@ -730,11 +763,7 @@ func (s *Session) Raw(ctx context.Context, cmd string, args ...string) (Reply, e
 	for _, a := range args {
 		s.cmd.str(a)
 	}
-	var fl cmdFlags
-	if deadCommands[strings.ToUpper(words)] {
-		fl |= deadOK
-	}
-	rep, err := s.do(ctx, fl, "")
+	rep, err := s.do(ctx, rawFlags(words, args), "")
 	if err == nil {
 		rep.fillExtra()
 	}

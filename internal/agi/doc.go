@@ -39,9 +39,10 @@
 //     Asterisk sends HANGUP when the channel hangs up (unless AGISIGHUP=no) and
 //     once more when the script ends, before a reply, after it in the same
 //     segment, or while the server is idle. It cancels Request.Context;
-//     afterwards only the commands Asterisk allows on a dead channel are sent,
-//     the others return ErrHangup. With AGIEXITONHANGUP=yes Asterisk closes
-//     the connection after HANGUP, and every command returns ErrHangup.
+//     afterwards the commands Asterisk refuses on a dead channel (with 511)
+//     return ErrHangup without being sent, and the others are sent. With
+//     AGIEXITONHANGUP=yes Asterisk closes the connection after HANGUP, and
+//     every command returns ErrHangup.
 //   - 510, 511 and 520 replies (520 also as a multi-line usage text, read until
 //     the line starting "520 ") become a *CommandError; 511 matches ErrHangup.
 //     "100 Trying" lines of GOSUB are skipped.

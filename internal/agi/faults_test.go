@@ -136,6 +136,32 @@ var protocolCases = []protocolCase{
 		handler: func(ctx context.Context, s *agi.Session, r *agi.Request) []string {
 			return []string{outcome(nil, s.Answer(ctx)), fmt.Sprint(s.Hungup()), outcome(nil, s.Noop(dead(ctx)))}
 		}, want: []string{"command error 511 (hangup=true)", "true", "ok"}},
+	{name: "Raw after a hangup: a command Asterisk does not know still goes out (510)",
+		call: agiclient.Call{Faults: []agiclient.Fault{{Step: 1, Kind: agiclient.HangupBefore}}},
+		handler: func(ctx context.Context, s *agi.Session, r *agi.Request) []string {
+			out := []string{outcome(nil, s.Answer(ctx))}
+			for _, c := range [][]string{
+				{"FOO BAR", "baz"},                // unknown: 510, dead channel or not
+				{"get", "variable", "X"},          // GET VARIABLE, as Asterisk reads the words: allowed
+				{"SAY", "digits 123", "#"},        // "digits 123" is one quoted word: no such command, 510
+				{"Stream  File", "beep", ""},      // refused with 511: not sent
+				{"GOSUB", "sub", "s", "1"},        // refused with 511: not sent
+				{"database", "deltree", "fam"},    // allowed
+				{"SPEECH", "RECOGNIZE", "x", "1"}, // refused with 511: not sent
+			} {
+				rep, err := s.Raw(dead(ctx), c[0], c[1:]...)
+				out = append(out, outcome(rep.Result, err))
+			}
+			return out
+		},
+		want: []string{"command error 511 (hangup=true)", "command error 510 (hangup=false)", "0",
+			"command error 510 (hangup=false)", "hangup", "hangup", "1", "hangup"},
+		check: func(t *testing.T, tr *agiclient.Transcript) {
+			want := []string{"ANSWER", "FOO BAR baz", "get variable X", `SAY "digits 123" #`, "database deltree fam"}
+			if !slices.Equal(tr.Lines(), want) {
+				t.Errorf("lines sent %q, want %q", tr.Lines(), want)
+			}
+		}},
 	{name: "connection closed instead of a reply", call: agiclient.Call{Faults: []agiclient.Fault{{Step: 1, Kind: agiclient.CloseConn}}}, handler: noopTwice, want: []string{"hangup", "hangup"}},
 
 	// 1xx lines.

@@ -3,6 +3,8 @@ package agi
 import (
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -161,6 +163,48 @@ func TestParseEnv(t *testing.T) {
 		_, err := ParseEnv(strings.NewReader(tt.in), 0, 0)
 		if err == nil || (tt.want != nil && !errors.Is(err, tt.want)) {
 			t.Errorf("ParseEnv(%.30q...) = %v, want %v", tt.in, err, tt.want)
+		}
+	}
+}
+
+// TestCommandTable checks the table of commands against Asterisk's own list
+// ("agi show commands", which marks those it runs on a dead channel), and
+// how Raw finds the command Asterisk would run in its words and arguments.
+func TestCommandTable(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(fixtureDir, "agi-show-commands.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	end := strings.Index(lines[0], "Command") + len("Command")
+	for _, l := range lines[1:] {
+		name := strings.ToUpper(strings.TrimSpace(l[5:end]))
+		fl, ok := commandFlags[name]
+		if dead := strings.TrimSpace(l[:5]) == "Yes"; !ok || (fl&deadOK != 0) != dead {
+			t.Errorf("%s: in the table %v, allowed on a dead channel %v; Asterisk says %v", name, ok, fl&deadOK != 0, dead)
+		}
+	}
+	if len(commandFlags) != len(lines)-1 {
+		t.Errorf("%d commands in the table, Asterisk has %d", len(commandFlags), len(lines)-1)
+	}
+	for _, tt := range []struct {
+		words string
+		args  []string
+		sent  bool // sent on a dead channel
+	}{
+		{"GET VARIABLE", []string{"X"}, true},
+		{"get", []string{"variable", "X"}, true},
+		{"Database  DelTree", []string{"fam"}, true},
+		{"STREAM FILE", []string{"beep", ""}, false},
+		{"stream", []string{"file", "beep"}, false},
+		{"GOSUB", []string{"sub", "s", "1"}, false},
+		{"SPEECH", []string{"RECOGNIZE", "x", "1"}, false},
+		{"FOO BAR", nil, true},                // unknown: 510
+		{"SAY", []string{"digits 123"}, true}, // one quoted word "digits 123": no such command, 510
+		{"GET", nil, true},                    // no command is just GET
+	} {
+		if got := rawFlags(tt.words, tt.args)&deadOK != 0; got != tt.sent {
+			t.Errorf("Raw %q %q on a dead channel: sent %v, want %v", tt.words, tt.args, got, tt.sent)
 		}
 	}
 }

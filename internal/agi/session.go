@@ -25,9 +25,11 @@ import (
 // After a hangup the commands that Asterisk allows on a dead channel (GET
 // VARIABLE, GET FULL VARIABLE, SET VARIABLE, VERBOSE, EXEC, the DATABASE
 // commands, NOOP, ASYNCAGI BREAK and two SPEECH commands) are still sent; the
-// others return ErrHangup without a round trip. r.Context() is cancelled by the
-// hangup, so to finish up after it pass context.WithoutCancel(r.Context()) or a
-// context with its own deadline.
+// others, which Asterisk would refuse with 511, return ErrHangup without a
+// round trip (Raw also sends a command Asterisk does not know, which it
+// answers 510 on a dead channel as on a live one). r.Context() is cancelled by
+// the hangup, so to finish up after it pass context.WithoutCancel(r.Context())
+// or a context with its own deadline.
 type Session struct {
 	srv  *Server
 	conn net.Conn
