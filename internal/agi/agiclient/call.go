@@ -252,8 +252,7 @@ func (c *Call) RunConn(ctx context.Context, conn net.Conn, host string) (*Transc
 				p.mu.Lock()
 				if !c.NoHangupLines && !p.closed {
 					p.flushHangupLocked()
-					p.t.HangupLines++
-					p.writeLocked("HANGUP\n")
+					p.sendHangupLocked()
 				}
 				p.mu.Unlock()
 				return p.finish(nil)
@@ -366,8 +365,14 @@ func (p *player) takeHangupLocked() string {
 func (p *player) flushHangupLocked() {
 	if p.hangupOwed && !p.c.NoHangupLines {
 		p.hangupOwed = false
+		p.sendHangupLocked()
+	}
+}
+
+// sendHangupLocked writes a HANGUP line, and counts it when it could be written.
+func (p *player) sendHangupLocked() {
+	if p.writeLocked("HANGUP\n") == nil {
 		p.t.HangupLines++
-		p.writeLocked("HANGUP\n")
 	}
 }
 
@@ -496,16 +501,19 @@ func (p *player) step(line string) bool {
 	// A hangup during this command: by default its HANGUP line waits for the
 	// next reply (or the end); the faults put it before, with or after this one.
 	var chunks []string
-	switch hangupKind {
-	case HangupBefore:
+	if hangupKind == HangupBefore {
 		before += p.takeHangupLocked()
-	case HangupWithReply:
-		text += p.takeHangupLocked()
 	}
 	if before != "" {
 		chunks = append(chunks, before)
 	}
 	chunks = append(chunks, splitLines(text)...)
+	if hangupKind == HangupWithReply {
+		if h := p.takeHangupLocked(); h != "" {
+			text += h
+			chunks[len(chunks)-1] += h
+		}
+	}
 	if hangupKind == HangupAfterReply {
 		if h := p.takeHangupLocked(); h != "" {
 			chunks = append(chunks, "\x00"+h)
