@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ivrhq/ivr/internal/agi/agiclient"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of the conformance tests")
@@ -45,9 +47,6 @@ func serveOne(t testing.TB, srv *Server) string {
 // were cut, and must match the reviewed golden file.
 func TestFixtureConformance(t *testing.T) {
 	for _, name := range fixtureNames(t) {
-		if strings.HasPrefix(name, "16-") {
-			continue // commands the server refuses to send; see TestWireEdgeCases
-		}
 		f := loadFixture(t, name)
 		t.Run(name, func(t *testing.T) {
 			var first string
@@ -81,7 +80,14 @@ func conformanceRun(t *testing.T, f fixture, mode writeMode) string {
 		var out []string
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
 		defer cancel()
-		for _, line := range f.cmds {
+		for i, line := range f.cmds {
+			if !f.replied(i) {
+				// Capture 16: a command written while GET DATA waited
+				// aborted it. The session never writes a command before
+				// the reply, so it cannot take this path.
+				out = append(out, agiclient.ParseCommand(line).Name+": not sent (Asterisk never answered it in the capture)")
+				continue
+			}
 			out = append(out, runCaptured(ctx, s, line))
 		}
 		out = append(out, fmt.Sprintf("hung up: %v, context: %v", s.Hungup(), context.Cause(r.Context())))

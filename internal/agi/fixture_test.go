@@ -27,7 +27,7 @@ type fixture struct {
 	raw      []byte     // the whole stream from Asterisk
 	env      []byte     // the environment block, its empty line included
 	cmds     []string   // the command lines the capturing server sent
-	groups   [][]string // per command: the lines Asterisk sent up to and including its reply
+	groups   [][]string // per command: the lines Asterisk sent up to and including its reply; nil when it never replied
 	trailing []string   // the lines after the last reply (HANGUP lines when the script ended)
 }
 
@@ -73,8 +73,38 @@ func loadFixture(t testing.TB, name string) fixture {
 	for i := range f.cmds {
 		f.cmds[i] = strings.TrimSuffix(f.cmds[i], "\n")
 	}
+	// A command Asterisk read but never answered (one aborted by the next)
+	// has no group: the replies belong to the commands after it.
+	for i, ok := range answered(t, name) {
+		if !ok && i <= len(f.groups) {
+			f.groups = slices.Insert(f.groups, i, nil)
+		}
+	}
 	return f
 }
+
+// answered reads Asterisk's own log of a capture (its "AGI Rx <<" and
+// "AGI Tx >>" lines) and reports for each command it read whether it wrote a
+// reply before it read the next command.
+func answered(t testing.TB, name string) []bool {
+	log, err := os.ReadFile(filepath.Join(fixtureDir, name+".agi-debug.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []bool
+	for _, line := range strings.Split(string(log), "\n") {
+		switch _, tx, _ := strings.Cut(line, "AGI Tx >> "); {
+		case strings.Contains(line, "AGI Rx << "):
+			out = append(out, false)
+		case len(out) > 0 && strings.Contains(line, "AGI Tx >> ") && tx != "HANGUP":
+			out[len(out)-1] = true
+		}
+	}
+	return out
+}
+
+// replied reports whether Asterisk answered captured command i.
+func (f fixture) replied(i int) bool { return i >= len(f.groups) || f.groups[i] != nil }
 
 // streamEvents reads a stream from Asterisk as the server does (environment,
 // then replies and HANGUP lines) and describes what it saw.
@@ -249,6 +279,10 @@ func replay(conn net.Conn, f fixture, mode writeMode) ([]string, error) {
 			writeChunks(conn, f.trailing, mode)
 			return got, nil
 		}
+		if f.groups[j] == nil {
+			probe = false
+			continue // Asterisk never answered it
+		}
 		last := f.groups[j][len(f.groups[j])-1]
 		probe = strings.HasPrefix(last, "200 result=-1") && !strings.Contains(last, "(")
 		if err := writeChunks(conn, f.groups[j], mode); err != nil {
@@ -289,17 +323,18 @@ func runCaptured(ctx context.Context, s *Session, line string) string {
 		return n
 	}
 	ms := func(i int) time.Duration { return time.Duration(num(i)) * time.Millisecond }
+	name := strings.Trim(strconv.Quote(c.Name), `"`) // a CR in a command shows as \r
 	describe := func(v any, err error) string {
 		if in, ok := v.(Input); ok {
 			v = fmt.Sprintf("digits=%q timeout=%v", in.Digits, in.TimedOut)
 		}
 		switch {
 		case err == nil:
-			return fmt.Sprintf("%s: %+v", c.Name, v)
+			return fmt.Sprintf("%s: %+v", name, v)
 		case errors.Is(err, ErrHangup):
-			return fmt.Sprintf("%s: hangup (%v)", c.Name, err)
+			return fmt.Sprintf("%s: hangup (%v)", name, err)
 		}
-		return fmt.Sprintf("%s: error %v", c.Name, err)
+		return fmt.Sprintf("%s: error %v", name, err)
 	}
 	arity := map[string]int{"GET DATA": 3, "STREAM FILE": 2, "WAIT FOR DIGIT": 1, "SET VARIABLE": 2,
 		"RECORD FILE": 4, "DATABASE GET": 2, "GET VARIABLE": 1, "GET FULL VARIABLE": 1, "SAY DIGITS": 2,
