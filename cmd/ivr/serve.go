@@ -3,10 +3,14 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/stdlib"
@@ -171,8 +175,8 @@ func (s *server) listen() error {
 }
 
 // run serves until ctx ends (SIGTERM or SIGINT) or a listener fails, then
-// shuts down: it stops accepting, lets calls finish for the drain timeout,
-// cancels the rest (their rows are closed as a server shutdown) and closes the
+// shuts down: it stops accepting, lets calls finish for the drain timeout (or
+// until a second SIGTERM or SIGINT), cancels the rest (their rows are closed as a server shutdown) and closes the
 // HTTP listener. It returns nil after a shutdown asked for by ctx.
 func (s *server) run(ctx context.Context) error {
 	errc := make(chan error, 2)
@@ -191,13 +195,30 @@ func (s *server) run(ctx context.Context) error {
 }
 
 func (s *server) shutdown() {
+	// A second SIGTERM or SIGINT during the drain cuts it short.
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(again)
+
 	s.health.stopping.Store(true)
-	s.log.Info("shutting down: no new calls", "drain_timeout", s.cfg.drainTimeout)
+	s.log.Info("shutting down: no new calls; a second SIGTERM or SIGINT closes the calls in progress at once",
+		"drain_timeout", s.cfg.drainTimeout)
 	drain, cancel := context.WithTimeout(context.Background(), s.cfg.drainTimeout)
+	go func() {
+		select {
+		case <-again:
+			cancel()
+		case <-drain.Done():
+		}
+	}()
 	err := s.agi.Shutdown(drain)
 	cancel()
 	if err != nil {
-		s.log.Warn("drain timeout passed: closing the calls in progress")
+		if errors.Is(err, context.DeadlineExceeded) {
+			s.log.Warn("drain timeout passed: closing the calls in progress")
+		} else {
+			s.log.Warn("second signal: closing the calls in progress")
+		}
 		s.agi.Close()
 		grace, cancel := context.WithTimeout(context.Background(), closeGrace)
 		if err := s.agi.Shutdown(grace); err != nil {

@@ -223,13 +223,24 @@ func (p *ivrProcess) waitMetric(want float64, name string, labels ...string) {
 // (The output is copied from a pipe, so it may lag behind a log line.)
 func (p *ivrProcess) waitStdout(text string) string {
 	p.t.Helper()
+	return p.waitOutput(&p.stdout, "stdout", text)
+}
+
+// waitStderr is waitStdout for the standard error, where the logs go.
+func (p *ivrProcess) waitStderr(text string) string {
+	p.t.Helper()
+	return p.waitOutput(&p.stderr, "stderr", text)
+}
+
+func (p *ivrProcess) waitOutput(b *lockedBuffer, name, text string) string {
+	p.t.Helper()
 	deadline := time.Now().Add(waitLimit)
-	for out := p.stdout.String(); ; out = p.stdout.String() {
+	for out := b.String(); ; out = b.String() {
 		if strings.Contains(out, text) {
 			return out
 		}
 		if time.Now().After(deadline) {
-			p.t.Fatalf("no %q on stdout:\n%s", text, out)
+			p.t.Fatalf("no %q on %s:\n%s", text, name, out)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -264,6 +275,14 @@ func serveEnv(url string) []string {
 func lookupCall(uniqueid string) *agiclient.Call {
 	return &agiclient.Call{
 		Script: "lookup",
+		Env:    map[string]string{"agi_callerid": demoCallers[0].phone, "agi_uniqueid": uniqueid},
+	}
+}
+
+// ivrCall is a call to the ivr route's main menu from the first demo caller.
+func ivrCall(uniqueid string) *agiclient.Call {
+	return &agiclient.Call{
+		Script: "ivr?menu=main",
 		Env:    map[string]string{"agi_callerid": demoCallers[0].phone, "agi_uniqueid": uniqueid},
 	}
 }
@@ -329,6 +348,26 @@ func serveOneLookup(t *testing.T, bin string, args ...string) *ivrProcess {
 	// just after the caller's side saw the connection close.
 	p.waitMetric(0, "ivr_agi_sessions_active")
 	return p
+}
+
+// callEndReason returns the end reason of the call with uniqueid in the
+// database at url, "" while the call is open.
+func callEndReason(t *testing.T, url, uniqueid string) string {
+	t.Helper()
+	st, err := store.Open(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var reason *string
+	err = st.Pool().QueryRow(t.Context(), "SELECT end_reason FROM calls WHERE uniqueid = $1", uniqueid).Scan(&reason)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reason == nil {
+		return ""
+	}
+	return *reason
 }
 
 // stopOnSIGTERM sends p SIGTERM and expects it to exit cleanly.
@@ -455,11 +494,7 @@ func TestServe(t *testing.T) {
 		seedDemo(t, url)
 		p := startIVR(t, bin, ".", serveEnv(url), "serve", "-drain-timeout", "100ms")
 
-		c := &agiclient.Call{
-			Script: "ivr?menu=main",
-			Env:    map[string]string{"agi_callerid": demoCallers[0].phone, "agi_uniqueid": "1700000000.5"},
-		}
-		release, done := holdCall(t, p, c, "GET DATA")
+		release, done := holdCall(t, p, ivrCall("1700000000.5"), "GET DATA")
 
 		p.signal(syscall.SIGTERM)
 		if err := p.wait(); err != nil {
@@ -468,18 +503,34 @@ func TestServe(t *testing.T) {
 		close(release)
 		waitFor(t, done, "the call to end")
 
-		st, err := store.Open(t.Context(), url)
-		if err != nil {
-			t.Fatal(err)
+		if got := callEndReason(t, url, "1700000000.5"); got != string(ivr.EndShutdown) {
+			t.Errorf("end_reason = %q, want %q\n%s", got, ivr.EndShutdown, p.stderr.String())
 		}
-		defer st.Close()
-		var reason *string
-		err = st.Pool().QueryRow(t.Context(), "SELECT end_reason FROM calls WHERE uniqueid = $1", "1700000000.5").Scan(&reason)
-		if err != nil {
-			t.Fatal(err)
+	})
+
+	t.Run("a second SIGTERM closes the calls in progress at once", func(t *testing.T) {
+		url := testdb.URL(t)
+		seedDemo(t, url)
+		p := startIVR(t, bin, ".", serveEnv(url), "serve", "-drain-timeout", "10m")
+
+		release, done := holdCall(t, p, ivrCall("1700000000.7"), "GET DATA")
+		defer func() {
+			close(release)
+			waitFor(t, done, "the call to end")
+		}()
+
+		p.signal(syscall.SIGTERM)
+		p.waitStderr("a second SIGTERM or SIGINT closes the calls in progress")
+		p.signal(syscall.SIGTERM)
+		// With ten minutes of drain left, only the second signal can end it.
+		if err := p.wait(); err != nil {
+			t.Errorf("exit: %v\n%s", err, p.stderr.String())
 		}
-		if reason == nil || *reason != string(ivr.EndShutdown) {
-			t.Errorf("end_reason = %v, want %q\n%s", reason, ivr.EndShutdown, p.stderr.String())
+		if out := p.stderr.String(); !strings.Contains(out, "second signal: closing the calls in progress") {
+			t.Errorf("no log line for the second signal:\n%s", out)
+		}
+		if got := callEndReason(t, url, "1700000000.7"); got != string(ivr.EndShutdown) {
+			t.Errorf("end_reason = %q, want %q\n%s", got, ivr.EndShutdown, p.stderr.String())
 		}
 	})
 
