@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -115,6 +116,7 @@ func withID(m ivr.Menu, id int64) ivr.Menu {
 }
 
 // runCalls plays b.N calls, benchConcurrency at a time, and reports calls/s,
+// the CPU time of this process per call (server and fake Asterisk),
 // the database round trips (a group commit's batch counts once), commits,
 // group-committed writes and the statements that carried them (writes of one
 // kind in a batch share one) per call (db may be nil), and the gap
@@ -134,6 +136,7 @@ func runCalls(b *testing.B, srv *agitest.Server, c agiclient.Call, db *store.DB,
 		before = db.Stats()
 	}
 	b.ResetTimer()
+	cpu0 := processCPU()
 	start := time.Now()
 	for range benchConcurrency {
 		wg.Go(func() {
@@ -155,11 +158,13 @@ func runCalls(b *testing.B, srv *agitest.Server, c agiclient.Call, db *store.DB,
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu := processCPU() - cpu0
 	b.StopTimer()
 	if n := failed.Load(); n > 0 {
 		b.Fatalf("%d of %d calls failed", n, b.N)
 	}
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "calls/s")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "process-cpu-µs/call")
 	if db != nil {
 		after := db.Stats()
 		b.ReportMetric(float64(after.RoundTrips-before.RoundTrips)/float64(b.N), "roundtrips/call")
@@ -172,6 +177,16 @@ func runCalls(b *testing.B, srv *agitest.Server, c agiclient.Call, db *store.DB,
 		b.ReportMetric(float64(gaps[len(gaps)/2].Microseconds()), "gap-p50-µs")
 		b.ReportMetric(float64(gaps[len(gaps)*99/100].Microseconds()), "gap-p99-µs")
 	}
+}
+
+// processCPU returns the CPU time (user and system) this process has used: the
+// agi server and the fake Asterisk, not PostgreSQL.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // inputGaps returns, for every input the caller gave, the time from Asterisk's
