@@ -12,27 +12,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/ivrhq/ivr/internal/ivr"
 )
 
 // callersChannel is the channel the triggers of 00005_caller_notify.sql
 // announce changes to callers and their phone numbers on.
 const callersChannel = "ivr_callers"
-
-// Timings of the listening connection.
-const (
-	// listenPing is how long the listening connection may stay silent before
-	// it is pinged, so that a connection lost without a word is noticed.
-	listenPing = 15 * time.Second
-	// listenTimeout bounds connecting, LISTEN, a ping and closing.
-	listenTimeout = 10 * time.Second
-	// retryMin and retryMax bound the wait before connecting again; it
-	// doubles with each failed attempt.
-	retryMin = 100 * time.Millisecond
-	retryMax = 10 * time.Second
-)
 
 // DefaultCallerCacheSize is the number of phone numbers a CallerCache keeps
 // when CallerCacheOptions.Size is zero.
@@ -59,21 +44,14 @@ var errCachedNotFound = fmt.Errorf("caller by phone: %w", ivr.ErrNotFound)
 // flow's own identification reads the DB directly: it needs the PIN state,
 // which the cache does not keep.
 type CallerCache struct {
-	db    *DB
-	conn  *pgx.ConnConfig
-	size  int
-	ping  time.Duration // listenPing, shorter in tests
-	log   *slog.Logger
-	stop  context.CancelFunc
-	done  chan struct{} // closed when the listener has ended
-	stats cacheCounters
+	db     *DB
+	size   int
+	listen *listener
+	stats  cacheCounters
 
 	// afterRead, when set (by tests), runs between the read of a miss and
 	// its store.
 	afterRead func()
-	// listenerPID is the server process of the listening connection, 0 when
-	// there is none (for tests).
-	listenerPID atomic.Uint32
 
 	mu        sync.Mutex
 	listening bool
@@ -136,27 +114,20 @@ func newCallerCache(db *DB, opts CallerCacheOptions, ping time.Duration) *Caller
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	ctx, stop := context.WithCancel(context.Background())
 	c := &CallerCache{
 		db:       db,
-		conn:     db.pool.Config().ConnConfig.Copy(),
 		size:     opts.Size,
-		ping:     ping,
-		log:      opts.Logger,
-		stop:     stop,
-		done:     make(chan struct{}),
 		entries:  make(map[string]*list.Element),
 		byCaller: make(map[int64][]string),
 	}
-	go c.listen(ctx)
+	c.listen = startListener(db, callersChannel, "caller cache", ping, opts.Logger, c.invalidate, c.reset)
 	return c
 }
 
 // Close stops the listening connection and waits for it to end. Lookups
 // after Close read the database, as long as the DB is open.
 func (c *CallerCache) Close() {
-	c.stop()
-	<-c.done
+	c.listen.close()
 }
 
 // Stats returns the counters since NewCallerCache.
@@ -302,77 +273,4 @@ func (c *CallerCache) reset(listening bool) {
 	clear(c.entries)
 	clear(c.byCaller)
 	c.lru.Init()
-}
-
-// listen keeps a connection listening on callersChannel until ctx ends,
-// connecting again after a growing pause whenever it is lost. It logs the
-// loss, and the first failed attempt of a run of them; the errors of pgx name
-// the server, user and database, never the password.
-func (c *CallerCache) listen(ctx context.Context) {
-	defer close(c.done)
-	wait, failing := retryMin, false
-	for {
-		listened, err := c.listenOnce(ctx)
-		c.reset(false)
-		if ctx.Err() != nil {
-			return
-		}
-		switch {
-		case listened:
-			wait, failing = retryMin, false
-			c.log.Warn("caller cache: listening connection lost; lookups read the database until it listens again", "err", err)
-		case !failing:
-			failing = true
-			c.log.Warn("caller cache: cannot listen; lookups read the database until it does", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, retryMax)
-	}
-}
-
-// listenOnce connects, listens and applies the notifications until the
-// connection fails or ctx ends. listened reports that LISTEN succeeded.
-func (c *CallerCache) listenOnce(ctx context.Context) (listened bool, err error) {
-	cctx, cancel := context.WithTimeout(ctx, listenTimeout)
-	defer cancel()
-	conn, err := pgx.ConnectConfig(cctx, c.conn)
-	if err != nil {
-		return false, err
-	}
-	defer func() {
-		c.listenerPID.Store(0)
-		closing, cancel := context.WithTimeout(context.Background(), listenTimeout)
-		defer cancel()
-		_ = conn.Close(closing)
-	}()
-	if _, err := conn.Exec(cctx, "LISTEN "+callersChannel); err != nil {
-		return false, err
-	}
-	c.listenerPID.Store(conn.PgConn().PID())
-	c.reset(true)
-	c.log.Info("caller cache: listening")
-	for {
-		wctx, cancel := context.WithTimeout(ctx, c.ping)
-		n, err := conn.WaitForNotification(wctx)
-		cancel()
-		switch {
-		case err == nil:
-			c.invalidate(n.Payload)
-		case ctx.Err() != nil:
-			return true, ctx.Err()
-		case errors.Is(err, context.DeadlineExceeded):
-			pctx, cancel := context.WithTimeout(ctx, listenTimeout)
-			err := conn.Ping(pctx)
-			cancel()
-			if err != nil {
-				return true, err
-			}
-		default:
-			return true, err
-		}
-	}
 }

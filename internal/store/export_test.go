@@ -8,7 +8,7 @@ func SetAfterRead(c *CallerCache, f func()) { c.afterRead = f }
 
 // ListenerPID returns the server process of c's listening connection, or 0
 // when there is none.
-func ListenerPID(c *CallerCache) uint32 { return c.listenerPID.Load() }
+func ListenerPID(c *CallerCache) uint32 { return c.listen.pid.Load() }
 
 // NewCallerCacheWithPing is NewCallerCache with the listening connection
 // pinged after ping of silence.
