@@ -138,8 +138,8 @@ func (t timedPorts) RecordCall(ctx context.Context, c ivr.Call, end ivr.CallEnd,
 	return timed(t.m, "record_call", func() (int64, error) { return t.p.RecordCall(ctx, c, end, steps) })
 }
 
-func (t timedPorts) AppendStep(ctx context.Context, s ivr.Step) error {
-	return timedErr(t.m, "append_step", func() error { return t.p.AppendStep(ctx, s) })
+func (t timedPorts) AppendSteps(ctx context.Context, steps ...ivr.Step) error {
+	return timedErr(t.m, "append_steps", func() error { return t.p.AppendSteps(ctx, steps...) })
 }
 
 func (t timedPorts) SaveResponse(ctx context.Context, r ivr.Response) error {

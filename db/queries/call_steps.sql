@@ -1,16 +1,9 @@
--- AppendStep writes one step; a step already written (same call and seq) is
--- left as it is. Digits of a secret step are not stored.
--- name: AppendStep :exec
-INSERT INTO call_steps (call_id, seq, key, kind, digits, secret, outcome, attempt, elapsed_ms, at)
-VALUES (@call_id, @seq, @key, @kind, CASE WHEN @secret::boolean THEN NULL ELSE @digits::text END,
-        @secret::boolean, @outcome, @attempt, @elapsed_ms, @at)
-ON CONFLICT (call_id, seq) DO NOTHING;
-
 -- name: CallSteps :many
 SELECT * FROM call_steps WHERE call_id = @call_id ORDER BY seq;
 
--- AppendSteps writes many steps of any calls in one statement, like
--- AppendStep for each; the arrays are parallel, one element per step.
+-- AppendSteps writes steps of any calls in one statement; a step already
+-- written (same call and seq) is left as it is, and digits of a secret step
+-- are not stored. The arrays are parallel, one element per step.
 -- name: AppendSteps :exec
 INSERT INTO call_steps (call_id, seq, key, kind, digits, secret, outcome, attempt, elapsed_ms, at)
 SELECT s.call_id, s.seq, s.key, s.kind, CASE WHEN s.secret THEN NULL ELSE s.digits END,

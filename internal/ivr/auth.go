@@ -125,17 +125,17 @@ func (c *call) askPIN() (bool, error) {
 	switch {
 	case caller.ID == 0:
 	case ok:
-		audit = append(audit, write{"record pin success", func(ctx context.Context) error {
+		audit = append(audit, write{op: "record pin success", f: func(ctx context.Context) error {
 			return svc.PINs.RecordPINSuccess(ctx, caller.ID, c.row.ID, now)
 		}})
 		if svc.Keyring.NeedsRehash(caller.PIN) {
 			h := svc.Keyring.Hash(in.Digits)
-			audit = append(audit, write{"rehash pin", func(ctx context.Context) error {
+			audit = append(audit, write{op: "rehash pin", f: func(ctx context.Context) error {
 				return svc.PINs.SetPIN(ctx, caller.ID, h)
 			}})
 		}
 	default:
-		audit = append(audit, write{"record pin failure", func(ctx context.Context) error {
+		audit = append(audit, write{op: "record pin failure", f: func(ctx context.Context) error {
 			failures, err := svc.PINs.RecordPINFailure(ctx, caller.ID, c.row.ID, now)
 			if err != nil {
 				return err

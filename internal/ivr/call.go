@@ -126,16 +126,19 @@ func (c *call) db(op string, f func(ctx context.Context) error) error {
 	return nil
 }
 
-// write is a store operation fanned out by writeAll.
+// write is a store operation fanned out by writeAll: f, or a journal step.
 type write struct {
-	op string
-	f  func(ctx context.Context) error
+	op   string
+	f    func(ctx context.Context) error
+	step *Step // set for a journal step, which writeAll writes with the others
 }
 
 // writeAll runs the writes at the same time and waits for all of them, so the
-// store can put them into one shared commit; it returns the first error. A flow
-// that calls writeAll moves on only once every write is durable.
+// store can put them into one shared commit; it returns the first error. The
+// journal steps among them go as one write. A flow that calls writeAll moves
+// on only once every write is durable.
 func (c *call) writeAll(ws ...write) error {
+	ws = c.joinSteps(ws)
 	switch len(ws) {
 	case 0:
 		return nil
@@ -155,6 +158,31 @@ func (c *call) writeAll(ws ...write) error {
 	return first
 }
 
+// joinSteps returns ws with its journal steps made into one write of all of
+// them, in the place of the first.
+func (c *call) joinSteps(ws []write) []write {
+	var steps []Step
+	out := make([]write, 0, len(ws))
+	at := -1
+	for _, w := range ws {
+		if w.step == nil {
+			out = append(out, w)
+			continue
+		}
+		if at < 0 {
+			at = len(out)
+			out = append(out, write{})
+		}
+		steps = append(steps, *w.step)
+	}
+	if at >= 0 {
+		out[at] = write{op: "append steps", f: func(ctx context.Context) error {
+			return c.app.svc.Journal.AppendSteps(ctx, steps...)
+		}}
+	}
+	return out
+}
+
 // step returns the next journal entry of the call, numbered and timed.
 func (c *call) step(kind StepKind, key string, out Outcome) Step {
 	c.seq++
@@ -163,9 +191,7 @@ func (c *call) step(kind StepKind, key string, out Outcome) Step {
 }
 
 // stepWrite makes a write of one journal step.
-func (c *call) stepWrite(st Step) write {
-	return write{"append step", func(ctx context.Context) error { return c.app.svc.Journal.AppendStep(ctx, st) }}
-}
+func (c *call) stepWrite(st Step) write { return write{op: "append step", step: &st} }
 
 // promptSteps returns the journal writes of the prompts in a "&"-joined prompt.
 func (c *call) promptSteps(prompt string, out Outcome) []write {

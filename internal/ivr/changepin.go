@@ -48,5 +48,5 @@ func (c *call) askSecret(prompt, key string, valid func(string) bool, onValid ..
 func (c *call) setPINWrite(pin Secret) write {
 	h := c.app.svc.Keyring.Hash(string(pin))
 	id := c.callerID()
-	return write{"set pin", func(ctx context.Context) error { return c.app.svc.PINs.SetPIN(ctx, id, h) }}
+	return write{op: "set pin", f: func(ctx context.Context) error { return c.app.svc.PINs.SetPIN(ctx, id, h) }}
 }

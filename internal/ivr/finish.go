@@ -62,7 +62,7 @@ func (c *call) finish(res Result, err error) {
 		c.end.Reason = reason
 		c.end.EndedAt = c.app.now()
 		id, end := c.row.ID, c.end
-		closing = append(closing, write{"end call", func(ctx context.Context) error {
+		closing = append(closing, write{op: "end call", f: func(ctx context.Context) error {
 			return c.app.svc.Journal.EndCall(ctx, id, end)
 		}})
 		go func() { written <- c.writeAll(closing...) }()

@@ -115,7 +115,7 @@ func (c *call) chooseOption(m Menu) (act Action, failed bool, err error) {
 
 // responseWrite makes the write of one response.
 func (c *call) responseWrite(r Response) write {
-	return write{"save response", func(ctx context.Context) error { return c.app.svc.Journal.SaveResponse(ctx, r) }}
+	return write{op: "save response", f: func(ctx context.Context) error { return c.app.svc.Journal.SaveResponse(ctx, r) }}
 }
 
 // callerID is the identified caller's ID, 0 when none.

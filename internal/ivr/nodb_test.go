@@ -74,7 +74,7 @@ func (m *noDB) RecordCall(context.Context, ivr.Call, ivr.CallEnd, []ivr.Step) (i
 	return m.id(), nil
 }
 
-func (m *noDB) AppendStep(context.Context, ivr.Step) error       { return nil }
+func (m *noDB) AppendSteps(context.Context, ...ivr.Step) error   { return nil }
 func (m *noDB) SaveResponse(context.Context, ivr.Response) error { return nil }
 
 func (m *noDB) SaveRecording(context.Context, ivr.Recording) (int64, error) {

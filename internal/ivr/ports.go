@@ -44,9 +44,9 @@ type Journal interface {
 	// RecordCall writes a whole short call (open, steps, closed) in one go; the
 	// caller-lookup route uses it.
 	RecordCall(ctx context.Context, c Call, end CallEnd, steps []Step) (int64, error)
-	// AppendStep writes one journal step; writing the same (CallID, Seq) twice
-	// stores it once.
-	AppendStep(ctx context.Context, s Step) error
+	// AppendSteps writes journal steps in one write; writing the same (CallID,
+	// Seq) twice stores it once.
+	AppendSteps(ctx context.Context, steps ...Step) error
 	// SaveResponse stores an answer as soon as it is given.
 	SaveResponse(ctx context.Context, r Response) error
 	// SaveRecording stores a recording's metadata and returns its ID.

@@ -89,17 +89,9 @@ func (db *DB) RecordCall(ctx context.Context, c ivr.Call, end ivr.CallEnd, steps
 	if end.CallerID != 0 {
 		p.CallerID = end.CallerID
 	}
-	for _, s := range steps {
-		p.Seqs = append(p.Seqs, int32(s.Seq))
-		p.Keys = append(p.Keys, s.Key)
-		p.Kinds = append(p.Kinds, string(s.Kind))
-		p.Digits = append(p.Digits, s.Digits)
-		p.Secrets = append(p.Secrets, s.Secret)
-		p.Outcomes = append(p.Outcomes, string(s.Outcome))
-		p.Attempts = append(p.Attempts, int32(max(s.Attempt, 1)))
-		p.ElapsedMs = append(p.ElapsedMs, millis(s.Elapsed))
-		p.Ats = append(p.Ats, orNow(s.At))
-	}
+	a := stepArrays(steps)
+	p.Seqs, p.Keys, p.Kinds, p.Digits, p.Secrets = a.Seqs, a.Keys, a.Kinds, a.Digits, a.Secrets
+	p.Outcomes, p.Attempts, p.ElapsedMs, p.Ats = a.Outcomes, a.Attempts, a.ElapsedMs, a.Ats
 	o := kindOp(kindRecordCall, p, 0, func(q *sqlcdb.Queries) error {
 		_, err := q.RecordCall(ctx, p)
 		return err
@@ -110,28 +102,43 @@ func (db *DB) RecordCall(ctx context.Context, c ivr.Call, end ivr.CallEnd, steps
 	return o.n, nil
 }
 
-// AppendStep writes one journal step, once committed; writing the same
-// (CallID, Seq) twice stores it once. The digits of a Secret step are not
-// stored. A zero Attempt is 1 and a zero At now. An unknown call is
-// ivr.ErrNotFound.
-func (db *DB) AppendStep(ctx context.Context, s ivr.Step) error {
-	p := sqlcdb.AppendStepParams{
-		CallID:    s.CallID,
-		Seq:       int32(s.Seq),
-		Key:       s.Key,
-		Kind:      string(s.Kind),
-		Digits:    s.Digits,
-		Secret:    s.Secret,
-		Outcome:   string(s.Outcome),
-		Attempt:   int32(max(s.Attempt, 1)),
-		ElapsedMs: millis(s.Elapsed),
-		At:        orNow(s.At),
+// AppendStep writes one journal step, once committed, as AppendSteps does.
+func (db *DB) AppendStep(ctx context.Context, s ivr.Step) error { return db.AppendSteps(ctx, s) }
+
+// AppendSteps writes journal steps, of one call or of several, in one write,
+// once committed; writing the same (CallID, Seq) twice stores it once. The
+// digits of a Secret step are not stored. A zero Attempt is 1 and a zero At
+// now. A step of an unknown call is ivr.ErrNotFound, and then none of the
+// steps is written.
+func (db *DB) AppendSteps(ctx context.Context, steps ...ivr.Step) error {
+	if len(steps) == 0 {
+		return nil
 	}
-	o := kindOp(kindStep, p, 0, func(q *sqlcdb.Queries) error { return q.AppendStep(ctx, p) })
+	p := stepArrays(steps)
+	o := kindOp(kindStep, p, 0, func(q *sqlcdb.Queries) error { return q.AppendSteps(ctx, p) })
 	if err := db.gc.do(ctx, o); err != nil {
-		return fmt.Errorf("append step: %w", mapErr(err))
+		return fmt.Errorf("append steps: %w", mapErr(err))
 	}
 	return nil
+}
+
+// stepArrays returns steps as the parallel arrays of AppendSteps (and of the
+// steps of RecordCall), with a zero Attempt as 1 and a zero At as now.
+func stepArrays(steps []ivr.Step) sqlcdb.AppendStepsParams {
+	var p sqlcdb.AppendStepsParams
+	for _, s := range steps {
+		p.CallIds = append(p.CallIds, s.CallID)
+		p.Seqs = append(p.Seqs, int32(s.Seq))
+		p.Keys = append(p.Keys, s.Key)
+		p.Kinds = append(p.Kinds, string(s.Kind))
+		p.Digits = append(p.Digits, s.Digits)
+		p.Secrets = append(p.Secrets, s.Secret)
+		p.Outcomes = append(p.Outcomes, string(s.Outcome))
+		p.Attempts = append(p.Attempts, int32(max(s.Attempt, 1)))
+		p.ElapsedMs = append(p.ElapsedMs, millis(s.Elapsed))
+		p.Ats = append(p.Ats, orNow(s.At))
+	}
+	return p
 }
 
 // SaveResponse stores an answer, once committed. A zero At means now.

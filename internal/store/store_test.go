@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -131,6 +132,45 @@ func TestCallers(t *testing.T) {
 	}
 	if !noPIN.PIN.IsZero() || noPIN.Status != ivr.CallerDisabled || len(noPIN.Phones) != 0 {
 		t.Errorf("caller without PIN or phones: %+v", noPIN)
+	}
+}
+
+// TestAppendSteps writes the steps of two calls in one write: each is stored
+// once, a step written again is left as it was, and a step of an unknown call
+// fails the write as a whole.
+func TestAppendSteps(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := open(t)
+	a := startCall(t, db, "1700000100.1", 0)
+	b := startCall(t, db, "1700000100.2", 0)
+	at := time.Now().Truncate(time.Millisecond)
+	step := func(call int64, seq int, digits string) ivr.Step {
+		return ivr.Step{CallID: call, Seq: seq, Key: "main", Kind: ivr.StepMenu, Digits: digits, Outcome: ivr.OutcomeValid, At: at}
+	}
+	if err := db.AppendSteps(ctx, step(a, 1, "1"), step(b, 1, "2"), step(a, 2, "3"), step(a, 1, "9")); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AppendSteps(ctx); err != nil {
+		t.Fatalf("no steps: %v", err)
+	}
+	wantIs(t, db.AppendSteps(ctx, step(b, 2, "4"), step(987654, 1, "5")), ivr.ErrNotFound)
+
+	for _, c := range []struct {
+		call   int64
+		digits []string
+	}{{a, []string{"1", "3"}}, {b, []string{"2"}}} {
+		got, err := db.Steps(ctx, c.call)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var digits []string
+		for _, s := range got {
+			digits = append(digits, s.Digits)
+		}
+		if !slices.Equal(digits, c.digits) {
+			t.Errorf("call %d: steps with digits %q, want %q", c.call, digits, c.digits)
+		}
 	}
 }
 

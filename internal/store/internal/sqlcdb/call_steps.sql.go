@@ -10,44 +10,6 @@ import (
 	"time"
 )
 
-const appendStep = `-- name: AppendStep :exec
-INSERT INTO call_steps (call_id, seq, key, kind, digits, secret, outcome, attempt, elapsed_ms, at)
-VALUES ($1, $2, $3, $4, CASE WHEN $5::boolean THEN NULL ELSE $6::text END,
-        $5::boolean, $7, $8, $9, $10)
-ON CONFLICT (call_id, seq) DO NOTHING
-`
-
-type AppendStepParams struct {
-	CallID    int64
-	Seq       int32
-	Key       string
-	Kind      string
-	Secret    bool
-	Digits    string
-	Outcome   string
-	Attempt   int32
-	ElapsedMs int32
-	At        time.Time
-}
-
-// AppendStep writes one step; a step already written (same call and seq) is
-// left as it is. Digits of a secret step are not stored.
-func (q *Queries) AppendStep(ctx context.Context, arg AppendStepParams) error {
-	_, err := q.db.Exec(ctx, appendStep,
-		arg.CallID,
-		arg.Seq,
-		arg.Key,
-		arg.Kind,
-		arg.Secret,
-		arg.Digits,
-		arg.Outcome,
-		arg.Attempt,
-		arg.ElapsedMs,
-		arg.At,
-	)
-	return err
-}
-
 const appendSteps = `-- name: AppendSteps :exec
 INSERT INTO call_steps (call_id, seq, key, kind, digits, secret, outcome, attempt, elapsed_ms, at)
 SELECT s.call_id, s.seq, s.key, s.kind, CASE WHEN s.secret THEN NULL ELSE s.digits END,
@@ -73,8 +35,9 @@ type AppendStepsParams struct {
 	Ats       []time.Time
 }
 
-// AppendSteps writes many steps of any calls in one statement, like
-// AppendStep for each; the arrays are parallel, one element per step.
+// AppendSteps writes steps of any calls in one statement; a step already
+// written (same call and seq) is left as it is, and digits of a secret step
+// are not stored. The arrays are parallel, one element per step.
 func (q *Queries) AppendSteps(ctx context.Context, arg AppendStepsParams) error {
 	_, err := q.db.Exec(ctx, appendSteps,
 		arg.CallIds,
