@@ -84,10 +84,14 @@ type op struct {
 	kind   *opKind
 	params any
 	key    int64
+	// single runs the own statement of an op of a kind through its sqlc
+	// method; own captures it into sql, args and exec the first time the op
+	// must run on its own (its kind split after a failure). An op of a kind
+	// with no single is only ever run coalesced.
+	single func(q *sqlcdb.Queries) error
 	// n and v are the result of an op of a kind: the value its statement
 	// returns (v for a row), set before done is closed. The caller reads them
-	// only when do returned nil. An op of a kind with no sql is only ever run
-	// coalesced, also alone.
+	// only when do returned nil.
 	n int64
 	v any
 
@@ -209,7 +213,7 @@ func (c *committer) commit(batch []*op) {
 				o.finish(nil)
 			}
 			return
-		case failed >= 0 && stmts[failed].coalesced() && stmts[failed].ops[0].sql != "":
+		case failed >= 0 && stmts[failed].coalesced() && stmts[failed].ops[0].single != nil:
 			split[stmts[failed].ops[0].kind] = true
 			c.stats.retries.Add(1)
 		case failed >= 0:
@@ -240,9 +244,9 @@ type stmt struct {
 func (s stmt) coalesced() bool { return s.run != nil }
 
 // plan orders the writes of a batch into statements: the writes of a kind that
-// is not split become one statement, where the first of them was; every other
-// write is a statement of its own. Two writes of a distinct kind with the same
-// key never share a statement.
+// is not split become one coalesced statement (also a single one), where the
+// first of them was; every other write is a statement of its own. Two writes
+// of a distinct kind with the same key never share a statement.
 func plan(ops []*op, split map[*opKind]bool) []stmt {
 	type group struct {
 		at   int // index of the group's statement
@@ -256,6 +260,7 @@ func plan(ops []*op, split map[*opKind]bool) []stmt {
 	for _, o := range ops {
 		k := o.kind
 		if k == nil || split[k] {
+			o.own()
 			stmts = append(stmts, stmt{ops: []*op{o}})
 			continue
 		}
@@ -270,7 +275,7 @@ func plan(ops []*op, split map[*opKind]bool) []stmt {
 		}
 		if k.distinct {
 			if g.keys[o.key] {
-				stmts = append(stmts, stmt{ops: []*op{o}})
+				stmts = append(stmts, stmt{ops: []*op{o}, run: k.coalesce([]*op{o})})
 				continue
 			}
 			g.keys[o.key] = true
@@ -278,10 +283,7 @@ func plan(ops []*op, split map[*opKind]bool) []stmt {
 		g.ops = append(g.ops, o)
 	}
 	for k, g := range groups {
-		stmts[g.at].ops = g.ops
-		if len(g.ops) > 1 || g.ops[0].sql == "" {
-			stmts[g.at].run = k.coalesce(g.ops)
-		}
+		stmts[g.at] = stmt{ops: g.ops, run: k.coalesce(g.ops)}
 	}
 	return stmts
 }
@@ -435,14 +437,20 @@ type opKind struct {
 // kindOp returns a write of kind k with params p, whose own statement is the
 // one the sqlc method in single runs; its result is scanned into o.n.
 func kindOp(k *opKind, p any, key int64, single func(q *sqlcdb.Queries) error) *op {
+	return &op{kind: k, params: p, key: key, single: single, done: make(chan struct{})}
+}
+
+// own makes the own statement of an op of a kind ready to run, once.
+func (o *op) own() {
+	if o.single == nil || o.sql != "" {
+		return
+	}
 	var cap captureDBTX
-	_ = single(sqlcdb.New(&cap))
-	o := newOp(cap.sql, cap.args, cap.exec, nil)
+	_ = o.single(sqlcdb.New(&cap))
+	o.sql, o.args, o.exec = cap.sql, cap.args, cap.exec
 	if !o.exec {
 		o.dest = []any{&o.n}
 	}
-	o.kind, o.params, o.key = k, p, key
-	return o
 }
 
 // errCaptured is what captureDBTX answers every statement with.
