@@ -118,9 +118,21 @@ func (a *App) newCall(s *agi.Session, r *agi.Request, route string) *call {
 // db runs one store operation with the store timeout, on a context the channel
 // cannot cancel, and marks its failure as a store error.
 func (c *call) db(op string, f func(ctx context.Context) error) error {
-	ctx, cancel := context.WithTimeout(c.dctx, c.app.cfg.StoreTimeout)
+	ctx, cancel := c.storeContext()
 	defer cancel()
-	if err := f(ctx); err != nil {
+	return storeErr(op, f(ctx))
+}
+
+// storeContext returns the context of store operations: the store timeout, on
+// a context the channel cannot cancel.
+func (c *call) storeContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(c.dctx, c.app.cfg.StoreTimeout)
+}
+
+// storeErr marks the failure err of the store operation op as a store error;
+// nil stays nil.
+func storeErr(op string, err error) error {
+	if err != nil {
 		return &storeError{op: op, err: err}
 	}
 	return nil
@@ -133,23 +145,25 @@ type write struct {
 	step *Step // set for a journal step, which writeAll writes with the others
 }
 
-// writeAll runs the writes at the same time and waits for all of them, so the
-// store can put them into one shared commit; it returns the first error. The
-// journal steps among them go as one write. A flow that calls writeAll moves
-// on only once every write is durable.
+// writeAll runs the writes at the same time, under one store timeout, and
+// waits for all of them, so the store can put them into one shared commit; it
+// returns the first error. The journal steps among them go as one write. A
+// flow that calls writeAll moves on only once every write is durable.
 func (c *call) writeAll(ws ...write) error {
 	ws = c.joinSteps(ws)
-	switch len(ws) {
-	case 0:
+	if len(ws) == 0 {
 		return nil
-	case 1:
-		return c.db(ws[0].op, ws[0].f)
 	}
-	errs := make(chan error, len(ws))
+	ctx, cancel := c.storeContext()
+	defer cancel()
+	if len(ws) == 1 {
+		return storeErr(ws[0].op, ws[0].f(ctx))
+	}
+	errs := make(chan error, len(ws)-1)
 	for _, w := range ws[1:] {
-		go func() { errs <- c.db(w.op, w.f) }()
+		go func() { errs <- storeErr(w.op, w.f(ctx)) }()
 	}
-	first := c.db(ws[0].op, ws[0].f)
+	first := storeErr(ws[0].op, ws[0].f(ctx))
 	for range ws[1:] {
 		if err := <-errs; err != nil && first == nil {
 			first = err
