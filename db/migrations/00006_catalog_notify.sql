@@ -18,35 +18,20 @@ END
 $$;
 -- +goose StatementEnd
 
-CREATE TRIGGER menus_notify
-    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON menus
-    FOR EACH STATEMENT EXECUTE FUNCTION ivr_notify_catalog();
-
-CREATE TRIGGER menu_versions_notify
-    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON menu_versions
-    FOR EACH STATEMENT EXECUTE FUNCTION ivr_notify_catalog();
-
-CREATE TRIGGER menu_options_notify
-    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON menu_options
-    FOR EACH STATEMENT EXECUTE FUNCTION ivr_notify_catalog();
-
-CREATE TRIGGER surveys_notify
-    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON surveys
-    FOR EACH STATEMENT EXECUTE FUNCTION ivr_notify_catalog();
-
-CREATE TRIGGER survey_versions_notify
-    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON survey_versions
-    FOR EACH STATEMENT EXECUTE FUNCTION ivr_notify_catalog();
-
-CREATE TRIGGER survey_questions_notify
-    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON survey_questions
-    FOR EACH STATEMENT EXECUTE FUNCTION ivr_notify_catalog();
+-- One trigger a table, named after it: menus_notify, menu_versions_notify ...
+-- +goose StatementBegin
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['menus', 'menu_versions', 'menu_options', 'surveys', 'survey_versions', 'survey_questions'] LOOP
+        EXECUTE format('CREATE TRIGGER %I AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %I '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION ivr_notify_catalog()', t || '_notify', t);
+    END LOOP;
+END
+$$;
+-- +goose StatementEnd
 
 -- +goose Down
-DROP TRIGGER survey_questions_notify ON survey_questions;
-DROP TRIGGER survey_versions_notify ON survey_versions;
-DROP TRIGGER surveys_notify ON surveys;
-DROP TRIGGER menu_options_notify ON menu_options;
-DROP TRIGGER menu_versions_notify ON menu_versions;
-DROP TRIGGER menus_notify ON menus;
-DROP FUNCTION ivr_notify_catalog();
+-- Dropping the function drops the triggers that use it.
+DROP FUNCTION ivr_notify_catalog() CASCADE;
