@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ivrhq/ivr/internal/ivr"
@@ -44,21 +42,12 @@ var errCachedNotFound = fmt.Errorf("caller by phone: %w", ivr.ErrNotFound)
 // flow's own identification reads the DB directly: it needs the PIN state,
 // which the cache does not keep.
 type CallerCache struct {
-	db     *DB
-	size   int
-	listen *listener
-	stats  cacheCounters
-
-	// afterRead, when set (by tests), runs between the read of a miss and
-	// its store.
-	afterRead func()
-
-	mu        sync.Mutex
-	listening bool
-	gen       uint64                   // advanced by every notification and every change of listening
-	entries   map[string]*list.Element // of *cacheEntry, by E.164 number
-	byCaller  map[int64][]string       // numbers of the entries that found each caller
-	lru       list.List                // most recently used first
+	notifiedCache
+	db       *DB
+	size     int
+	entries  map[string]*list.Element // of *cacheEntry, by E.164 number
+	byCaller map[int64][]string       // numbers of the entries that found each caller
+	lru      list.List                // most recently used first
 }
 
 var _ ivr.CallerLookup = (*CallerCache)(nil)
@@ -71,10 +60,6 @@ type cacheEntry struct {
 	caller ivr.Caller
 }
 
-type cacheCounters struct {
-	hits, misses, bypassed, invalidations, evictions atomic.Int64
-}
-
 // CallerCacheOptions tune a CallerCache. The zero value of each field means
 // its default.
 type CallerCacheOptions struct {
@@ -84,19 +69,6 @@ type CallerCacheOptions struct {
 	// Logger receives a line when the listening connection is lost and when
 	// a new one listens again. Nil discards.
 	Logger *slog.Logger
-}
-
-// CallerCacheStats are the counters of a CallerCache since it started. Hits
-// were answered from memory; Misses read the database and kept the answer
-// (unless a notification came in meanwhile); Bypassed read the database while
-// the cache was not listening. Invalidations counts the notifications
-// received, Evictions the entries dropped to make room. Entries is the number
-// of numbers kept now, and Listening whether the cache is in use.
-type CallerCacheStats struct {
-	Hits, Misses, Bypassed   int64
-	Invalidations, Evictions int64
-	Entries                  int
-	Listening                bool
 }
 
 // NewCallerCache returns a cache of db's callers by phone number and starts
@@ -111,39 +83,15 @@ func newCallerCache(db *DB, opts CallerCacheOptions, ping time.Duration) *Caller
 	if opts.Size <= 0 {
 		opts.Size = DefaultCallerCacheSize
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
 	c := &CallerCache{
 		db:       db,
 		size:     opts.Size,
 		entries:  make(map[string]*list.Element),
 		byCaller: make(map[int64][]string),
 	}
-	c.listen = startListener(db, callersChannel, "caller cache", ping, opts.Logger, c.invalidate, c.reset)
+	c.answers = c
+	c.start(db, callersChannel, "caller cache", ping, opts.Logger, c.invalidate)
 	return c
-}
-
-// Close stops the listening connection and waits for it to end. Lookups
-// after Close read the database, as long as the DB is open.
-func (c *CallerCache) Close() {
-	c.listen.close()
-}
-
-// Stats returns the counters since NewCallerCache.
-func (c *CallerCache) Stats() CallerCacheStats {
-	c.mu.Lock()
-	entries, listening := len(c.entries), c.listening
-	c.mu.Unlock()
-	return CallerCacheStats{
-		Hits:          c.stats.hits.Load(),
-		Misses:        c.stats.misses.Load(),
-		Bypassed:      c.stats.bypassed.Load(),
-		Invalidations: c.stats.invalidations.Load(),
-		Evictions:     c.stats.evictions.Load(),
-		Entries:       entries,
-		Listening:     listening,
-	}
 }
 
 // LookupCaller finds the caller owning an E.164 number, from memory when the
@@ -166,11 +114,7 @@ func (c *CallerCache) LookupCaller(ctx context.Context, e164 string) (ivr.Caller
 	}
 	c.mu.Unlock()
 
-	if !listening {
-		c.stats.bypassed.Add(1)
-	} else {
-		c.stats.misses.Add(1)
-	}
+	c.missed(listening)
 	caller, err := c.db.CallerByPhone(ctx, e164)
 	if err != nil && !errors.Is(err, ivr.ErrNotFound) {
 		return ivr.Caller{}, err
@@ -205,7 +149,7 @@ func lookupAnswer(caller ivr.Caller) ivr.Caller {
 func (c *CallerCache) keep(gen uint64, e *cacheEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.listening || c.gen != gen {
+	if !c.current(gen) {
 		return
 	}
 	if el, ok := c.entries[e.e164]; ok {
@@ -264,12 +208,11 @@ func (c *CallerCache) invalidate(payload string) {
 	}
 }
 
-// reset empties the cache and sets whether it is listening.
-func (c *CallerCache) reset(listening bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	c.listening = listening
+// count returns the number of numbers kept. c.mu is held.
+func (c *CallerCache) count() int { return len(c.entries) }
+
+// empty drops every entry. c.mu is held.
+func (c *CallerCache) empty() {
 	clear(c.entries)
 	clear(c.byCaller)
 	c.lru.Init()

@@ -4,19 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/ivrhq/ivr/internal/ivr"
 	"github.com/ivrhq/ivr/internal/store"
-	"github.com/ivrhq/ivr/internal/testdb"
 )
 
 const (
@@ -29,12 +22,8 @@ const (
 // (accounts 1001 and 1002, "Caller 1001" and "Caller 1002"), and an
 // operator's connection of its own for plain SQL.
 type cacheWorld struct {
-	t          *testing.T
-	db         *store.DB
+	*listenWorld
 	cache      *store.CallerCache
-	op         *pgx.Conn
-	logPath    string // the cache's log
-	password   string
 	alice, bob ivr.Caller
 }
 
@@ -43,85 +32,28 @@ type cacheWorld struct {
 // listens already.
 func newCacheWorld(t *testing.T, size int, ping time.Duration) *cacheWorld {
 	t.Helper()
-	ctx := context.Background()
-	url := testdb.URL(t)
-	db, err := store.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
-	op, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { op.Close(context.Background()) })
-	w := &cacheWorld{t: t, db: db, op: op, logPath: filepath.Join(t.TempDir(), "cache.log"), password: op.Config().Password}
-	logFile, err := os.Create(w.logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { logFile.Close() })
-	w.alice = createCaller(t, db, "1001", alicePhone)
-	w.bob = createCaller(t, db, "1002", bobPhone)
-	opts := store.CallerCacheOptions{Size: size,
-		Logger: slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	w := &cacheWorld{listenWorld: newListenWorld(t)}
+	w.alice = createCaller(t, w.db, "1001", alicePhone)
+	w.bob = createCaller(t, w.db, "1002", bobPhone)
+	opts := store.CallerCacheOptions{Size: size, Logger: w.log}
 	if ping == 0 {
-		w.cache = store.NewCallerCache(db, opts)
+		w.cache = store.NewCallerCache(w.db, opts)
 	} else {
-		w.cache = store.NewCallerCacheWithPing(db, opts, ping)
+		w.cache = store.NewCallerCacheWithPing(w.db, opts, ping)
 	}
 	t.Cleanup(w.cache.Close)
-	w.waitUntil("the cache listens", func(s store.CallerCacheStats) bool { return s.Listening })
+	w.listening(w.cache.Stats, func() uint32 { return store.ListenerPID(w.cache) })
 	return w
-}
-
-// logs returns what the cache has logged so far.
-func (w *cacheWorld) logs() string {
-	b, err := os.ReadFile(w.logPath)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	return string(b)
-}
-
-// waitUntil polls the cache's stats until ok holds.
-func (w *cacheWorld) waitUntil(what string, ok func(store.CallerCacheStats) bool) {
-	w.t.Helper()
-	eventually(w.t, what, func() bool { return ok(w.cache.Stats()) })
-}
-
-// eventually polls ok until it holds, and fails t when that takes more than
-// ten seconds.
-func eventually(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !ok(); time.Sleep(2 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting until %s", what)
-		}
-	}
-}
-
-// exec runs sql on the operator's connection and waits until the cache has
-// received more notifications than before (notify: the change is one that is
-// announced).
-func (w *cacheWorld) exec(sql string, args ...any) {
-	w.t.Helper()
-	before := w.cache.Stats().Invalidations
-	if _, err := w.op.Exec(context.Background(), sql, args...); err != nil {
-		w.t.Fatalf("%s: %v", sql, err)
-	}
-	w.waitUntil("the change is announced", func(s store.CallerCacheStats) bool { return s.Invalidations > before })
 }
 
 // lookup looks e164 up and says whether the answer came from memory.
 func (w *cacheWorld) lookup(e164 string) (c ivr.Caller, err error, hit bool) {
 	w.t.Helper()
-	before := w.cache.Stats().Hits
-	c, err = w.cache.LookupCaller(context.Background(), e164)
+	hit = w.hit(func() { c, err = w.cache.LookupCaller(context.Background(), e164) })
 	if err != nil && !errors.Is(err, ivr.ErrNotFound) {
 		w.t.Fatalf("lookup %s: %v", e164, err)
 	}
-	return c, err, w.cache.Stats().Hits > before
+	return c, err, hit
 }
 
 // warm looks e164 up twice and checks that the second answer came from memory.
@@ -131,31 +63,6 @@ func (w *cacheWorld) warm(e164 string) {
 	if _, _, hit := w.lookup(e164); !hit {
 		w.t.Fatalf("second lookup of %s read the database: %+v", e164, w.cache.Stats())
 	}
-}
-
-// stopListener terminates the cache's listening connection and makes the
-// database refuse new connections until the test calls the returned
-// function, so the cache cannot listen again before then.
-func (w *cacheWorld) stopListener() (allow func()) {
-	w.t.Helper()
-	ctx := context.Background()
-	var name string
-	if err := w.op.QueryRow(ctx, "SELECT current_database()").Scan(&name); err != nil {
-		w.t.Fatal(err)
-	}
-	limit := func(n int) {
-		if _, err := w.op.Exec(ctx, fmt.Sprintf("ALTER DATABASE %s CONNECTION LIMIT %d", pgx.Identifier{name}.Sanitize(), n)); err != nil {
-			w.t.Fatal(err)
-		}
-	}
-	limit(0)
-	pid := store.ListenerPID(w.cache)
-	var gone bool
-	if err := w.op.QueryRow(ctx, "SELECT pg_terminate_backend($1, 5000)", int32(pid)).Scan(&gone); err != nil || !gone {
-		w.t.Fatalf("terminate the listener %d: %v %v", pid, gone, err)
-	}
-	w.waitUntil("the cache stops listening", func(s store.CallerCacheStats) bool { return !s.Listening })
-	return func() { limit(-1) }
 }
 
 func TestCallerCacheHitAfterMiss(t *testing.T) {
@@ -307,19 +214,13 @@ func TestCallerCacheListenerLost(t *testing.T) {
 	}
 
 	allow()
-	w.waitUntil("the cache listens again", func(s store.CallerCacheStats) bool { return s.Listening })
+	w.waitUntil("the cache listens again", func(s store.CacheStats) bool { return s.Listening })
 	w.warm(alicePhone)
 	w.exec("UPDATE callers SET name = 'Alice Again' WHERE account = '1001'")
 	if c, _, hit := w.lookup(alicePhone); hit || c.Name != "Alice Again" {
 		t.Errorf("listening again: %+v, hit %v, want the new name", c, hit)
 	}
-	logs := w.logs()
-	if !strings.Contains(logs, "listening connection lost") {
-		t.Errorf("the loss was not logged:\n%s", logs)
-	}
-	if w.password != "" && strings.Contains(logs, w.password) {
-		t.Errorf("the database password reached the log:\n%s", logs)
-	}
+	w.checkLossLogged("caller cache")
 }
 
 // TestCallerCacheReadRacesChange lets a change, or the loss of the listener,
@@ -335,10 +236,7 @@ func TestCallerCacheReadRacesChange(t *testing.T) {
 		{"renamed", func(w *cacheWorld) {
 			w.exec("UPDATE callers SET name = 'Alice Renamed' WHERE account = '1001'")
 		}, "Alice Renamed"},
-		{"listener lost", func(w *cacheWorld) {
-			w.stopListener()()
-			w.waitUntil("the cache listens again", func(s store.CallerCacheStats) bool { return s.Listening })
-		}, "Caller 1001"},
+		{"listener lost", func(w *cacheWorld) { w.reconnect() }, "Caller 1001"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -395,7 +293,7 @@ func TestCallerCacheConcurrentChanges(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	w.waitUntil("every rename is announced", func(s store.CallerCacheStats) bool { return s.Invalidations >= before+renames })
+	w.waitUntil("every rename is announced", func(s store.CacheStats) bool { return s.Invalidations >= before+renames })
 	close(stop)
 	wg.Wait()
 	for i, p := range phones {

@@ -46,9 +46,12 @@ type listener struct {
 }
 
 // startListener starts listening on channel with db's connection settings,
-// for the cache called name in the log lines.
+// for the cache called name in the lines it writes to log (nil discards).
 func startListener(db *DB, channel, name string, ping time.Duration, log *slog.Logger,
 	notify func(payload string), state func(listening bool)) *listener {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	ctx, stop := context.WithCancel(context.Background())
 	l := &listener{
 		conn:    db.pool.Config().ConnConfig.Copy(),
