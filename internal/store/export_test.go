@@ -15,3 +15,11 @@ func ListenerPID(c *CallerCache) uint32 { return c.listen.pid.Load() }
 func NewCallerCacheWithPing(db *DB, opts CallerCacheOptions, ping time.Duration) *CallerCache {
 	return newCallerCache(db, opts, ping)
 }
+
+// SetCatalogAfterRead makes f run in every read of c that missed, between its
+// read of the database and the store of the answer.
+func SetCatalogAfterRead(c *CatalogCache, f func()) { c.afterRead = f }
+
+// CatalogListenerPID returns the server process of c's listening connection,
+// or 0 when there is none.
+func CatalogListenerPID(c *CatalogCache) uint32 { return c.listen.pid.Load() }
