@@ -25,6 +25,7 @@ type serveConfig struct {
 	drainTimeout time.Duration
 	migrate      bool
 	lookupCache  int
+	catalogCache bool
 
 	logFormat string
 	logLevel  string
@@ -54,6 +55,7 @@ func (c *serveConfig) register(s *settings) {
 	s.Int(&c.lookupCache, "lookup-cache", "IVR_LOOKUP_CACHE", store.DefaultCallerCacheSize, "phone numbers the lookup route keeps in memory, kept fresh by LISTEN on its own database connection; 0 turns the cache off (needed behind a pooler in transaction mode, which does not pass notifications on)")
 	s.Duration(&c.ivr.StoreTimeout, "store-timeout", "IVR_STORE_TIMEOUT", 5*time.Second, "bound on each database operation of the ivr route")
 	s.String(&c.ivr.MenuKey, "menu", "IVR_MENU", "main", "menu the ivr route starts with when the dialplan names none")
+	s.Bool(&c.catalogCache, "catalog-cache", "IVR_CATALOG_CACHE", true, "keep the live menus and surveys in memory, kept fresh by LISTEN on their own database connection; false turns the cache off (needed behind a pooler in transaction mode, which does not pass notifications on)")
 	s.Duration(&c.ivr.InputTimeout, "input-timeout", "IVR_INPUT_TIMEOUT", 6*time.Second, "time to enter each digit of an account number or PIN")
 	s.Int(&c.ivr.MaxAccountTries, "max-account-tries", "IVR_MAX_ACCOUNT_TRIES", 3, "account numbers an unknown caller may try in one call")
 	s.Int(&c.ivr.MaxPINTries, "max-pin-tries", "IVR_MAX_PIN_TRIES", 3, "PINs a caller may try in one call")

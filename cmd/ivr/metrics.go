@@ -44,18 +44,13 @@ func newRegistry(db *store.DB) (*prometheus.Registry, *metrics.Metrics) {
 // registerCallerCache reads the statistics of the lookup route's caller
 // cache on every scrape.
 func registerCallerCache(reg *prometheus.Registry, cache *store.CallerCache) {
-	metrics.RegisterCallerCache(reg, func() metrics.CallerCacheStats {
-		s := cache.Stats()
-		return metrics.CallerCacheStats{
-			Hits:          s.Hits,
-			Misses:        s.Misses,
-			Bypassed:      s.Bypassed,
-			Invalidations: s.Invalidations,
-			Evictions:     s.Evictions,
-			Entries:       s.Entries,
-			Listening:     s.Listening,
-		}
-	})
+	metrics.RegisterCallerCache(reg, func() metrics.CacheStats { return metrics.CacheStats(cache.Stats()) })
+}
+
+// registerCatalogCache reads the statistics of the cache of live menus and
+// surveys on every scrape.
+func registerCatalogCache(reg *prometheus.Registry, cache *store.CatalogCache) {
+	metrics.RegisterCatalogCache(reg, func() metrics.CacheStats { return metrics.CacheStats(cache.Stats()) })
 }
 
 // instrument sets the hooks of srv that feed m.
@@ -70,12 +65,12 @@ func instrument(srv *agi.Server, m *metrics.Metrics) {
 	}
 }
 
-// ports is every store port the call flows use.
+// ports is every store port the call flows use but the catalog (see
+// timedCatalog).
 type ports interface {
 	ivr.CallerDirectory
 	ivr.Journal
 	ivr.PINLedger
-	ivr.Catalog
 	ivr.MessageBox
 }
 
@@ -116,6 +111,14 @@ type timedLookup struct {
 
 func (t timedLookup) LookupCaller(ctx context.Context, e164 string) (ivr.Caller, error) {
 	return timed(t.m, "lookup_caller", func() (ivr.Caller, error) { return t.l.LookupCaller(ctx, e164) })
+}
+
+// timedCatalog is timedPorts for the ivr route's catalog: its operations
+// published_menu and published_survey are the time the route waits for a live
+// menu or survey, answered from the catalog cache or read from the database.
+type timedCatalog struct {
+	c ivr.Catalog
+	m *metrics.Metrics
 }
 
 func (t timedPorts) CallerByPhone(ctx context.Context, e164 string) (ivr.Caller, error) {
@@ -166,12 +169,12 @@ func (t timedPorts) SetPIN(ctx context.Context, callerID int64, h ivr.PINHash) e
 	return timedErr(t.m, "set_pin", func() error { return t.p.SetPIN(ctx, callerID, h) })
 }
 
-func (t timedPorts) PublishedMenu(ctx context.Context, key string) (ivr.Menu, error) {
-	return timed(t.m, "published_menu", func() (ivr.Menu, error) { return t.p.PublishedMenu(ctx, key) })
+func (t timedCatalog) PublishedMenu(ctx context.Context, key string) (ivr.Menu, error) {
+	return timed(t.m, "published_menu", func() (ivr.Menu, error) { return t.c.PublishedMenu(ctx, key) })
 }
 
-func (t timedPorts) PublishedSurvey(ctx context.Context, key string) (ivr.Survey, error) {
-	return timed(t.m, "published_survey", func() (ivr.Survey, error) { return t.p.PublishedSurvey(ctx, key) })
+func (t timedCatalog) PublishedSurvey(ctx context.Context, key string) (ivr.Survey, error) {
+	return timed(t.m, "published_survey", func() (ivr.Survey, error) { return t.c.PublishedSurvey(ctx, key) })
 }
 
 func (t timedPorts) CallerMessages(ctx context.Context, callerID int64) ([]ivr.Recording, error) {

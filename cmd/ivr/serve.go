@@ -70,9 +70,7 @@ func serveStore(ctx context.Context, c *serveConfig, dsn string, keyring *ivr.Ke
 		return err
 	}
 	defer srv.schema.Close()
-	if srv.cache != nil {
-		defer srv.cache.Close()
-	}
+	defer srv.caches.close()
 	if err := srv.schema.prepare(ctx, migrate, log); err != nil {
 		return err
 	}
@@ -99,33 +97,37 @@ type server struct {
 	http   *http.Server
 	health *health
 	schema *schema
-	cache  *store.CallerCache // the lookup route's; nil when turned off
+	caches caches
 
 	agiLn, httpLn net.Listener
 }
 
-// newServer builds the server over st and starts the lookup route's caller
-// cache, which the server's owner closes (before st). It does not touch the
-// network otherwise yet.
+// newServer builds the server over st and starts its caches, which the
+// server's owner closes (before st). It does not touch the network otherwise
+// yet.
 func newServer(c *serveConfig, st *store.DB, keyring *ivr.Keyring, log, agiLog *slog.Logger) (*server, error) {
 	reg, m := newRegistry(st)
 	p := timedPorts{p: st, m: m}
 	svc := ivr.Services{
-		Callers: p, Journal: p, PINs: p, Catalog: p, Messages: p,
+		Callers: p, Journal: p, PINs: p, Messages: p,
+		Catalog: timedCatalog{c: st, m: m},
 		Keyring: keyring,
 		Logger:  log,
 	}
-	var cache *store.CallerCache
+	var cs caches
 	if c.lookupCache > 0 {
-		cache = store.NewCallerCache(st, store.CallerCacheOptions{Size: c.lookupCache, Logger: log})
-		registerCallerCache(reg, cache)
-		svc.Lookup = timedLookup{l: cache, m: m}
+		cs.callers = store.NewCallerCache(st, store.CallerCacheOptions{Size: c.lookupCache, Logger: log})
+		registerCallerCache(reg, cs.callers)
+		svc.Lookup = timedLookup{l: cs.callers, m: m}
+	}
+	if c.catalogCache {
+		cs.catalog = store.NewCatalogCache(st, store.CatalogCacheOptions{Logger: log})
+		registerCatalogCache(reg, cs.catalog)
+		svc.Catalog = timedCatalog{c: cs.catalog, m: m}
 	}
 	app, err := ivr.New(c.ivr, svc)
 	if err != nil {
-		if cache != nil {
-			cache.Close()
-		}
+		cs.close()
 		return nil, fmt.Errorf("configure the call flows: %w", err)
 	}
 	mux := agi.NewServeMux()
@@ -145,13 +147,30 @@ func newServer(c *serveConfig, st *store.DB, keyring *ivr.Keyring, log, agiLog *
 		},
 		health: h,
 		schema: sch,
-		cache:  cache,
+		caches: cs,
 	}
 	instrument(srv.agi, m)
 	if c.httpAddr != "" {
 		srv.http = newHTTPServer(h.handler(reg), log)
 	}
 	return srv, nil
+}
+
+// caches are the server's caches kept fresh by LISTEN, each nil when turned
+// off: the lookup route's callers, and the ivr route's live menus and surveys.
+type caches struct {
+	callers *store.CallerCache
+	catalog *store.CatalogCache
+}
+
+// close stops the caches' listening connections; the store may close after.
+func (c caches) close() {
+	if c.callers != nil {
+		c.callers.Close()
+	}
+	if c.catalog != nil {
+		c.catalog.Close()
+	}
 }
 
 // listen binds the FastAGI and HTTP addresses, so that a port in use is an

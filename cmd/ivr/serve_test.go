@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -405,20 +406,63 @@ func TestServe(t *testing.T) {
 			t.Errorf("caller cache misses and bypassed lookups = %v, want 1", got)
 		}
 		p.waitMetric(1, "ivr_caller_cache_listening")
+		p.waitMetric(1, "ivr_catalog_cache_listening")
 		if got := p.metric("ivr_db_pool_max_connections"); got <= 0 {
 			t.Errorf("ivr_db_pool_max_connections = %v", got)
 		}
 		stopOnSIGTERM(t, p)
 	})
 
-	t.Run("the lookup route without the caller cache", func(t *testing.T) {
-		p := serveOneLookup(t, bin, "-lookup-cache", "0")
+	t.Run("without the caches", func(t *testing.T) {
+		p := serveOneLookup(t, bin, "-lookup-cache", "0", "-catalog-cache=false")
 		if got := p.metric("ivr_db_operation_duration_seconds_count", `op="caller_by_phone"`); got != 1 {
 			t.Errorf("ivr_db_operation_duration_seconds_count{op=caller_by_phone} = %v, want 1", got)
 		}
-		if _, body := p.get("/metrics"); strings.Contains(body, "ivr_caller_cache_") {
-			t.Error("caller cache metrics without a caller cache")
+		_, body := p.get("/metrics")
+		for _, prefix := range []string{"ivr_caller_cache_", "ivr_catalog_cache_"} {
+			if strings.Contains(body, prefix) {
+				t.Errorf("%s metrics without the cache", prefix)
+			}
 		}
+		stopOnSIGTERM(t, p)
+	})
+
+	t.Run("the ivr route reads the live menu from the catalog cache", func(t *testing.T) {
+		url := testdb.URL(t)
+		seedDemo(t, url)
+		p := startIVR(t, bin, ".", serveEnv(url), "serve")
+		p.waitMetric(1, "ivr_catalog_cache_listening")
+		for _, uniqueid := range []string{"1700000000.21", "1700000000.22"} {
+			c := ivrCall(uniqueid)
+			c.Keys = []string{demoCallers[0].pin + "#", agiclient.Hangup}
+			tr, err := c.Run(t.Context(), p.agiAddr)
+			if err != nil || !slices.Contains(tr.Prompts(), "ivr/main-menu") {
+				t.Fatalf("call %s never reached the main menu: %v\n%s\nserver log:\n%s", uniqueid, err, tr, p.stderr.String())
+			}
+		}
+		p.waitMetric(0, "ivr_agi_sessions_active")
+		// The first call read the menu from the database, the second from
+		// memory; both reads are timed.
+		if got := p.metric("ivr_catalog_cache_misses_total"); got != 1 {
+			t.Errorf("ivr_catalog_cache_misses_total = %v, want 1", got)
+		}
+		if got := p.metric("ivr_catalog_cache_hits_total"); got < 1 {
+			t.Errorf("ivr_catalog_cache_hits_total = %v, want at least 1", got)
+		}
+		if got := p.metric("ivr_db_operation_duration_seconds_count", `op="published_menu"`); got < 2 {
+			t.Errorf("ivr_db_operation_duration_seconds_count{op=published_menu} = %v, want at least 2", got)
+		}
+		// A change to the catalog empties the cache.
+		st, err := store.Open(t.Context(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		if _, err := st.Pool().Exec(t.Context(), "UPDATE menus SET key = key"); err != nil {
+			t.Fatal(err)
+		}
+		p.waitMetric(1, "ivr_catalog_cache_invalidations_total")
+		p.waitMetric(0, "ivr_catalog_cache_entries")
 		stopOnSIGTERM(t, p)
 	})
 
