@@ -41,7 +41,8 @@ type world struct {
 	t      testing.TB
 	pool   *pgxpool.Pool // the test's own connections, for fixtures and checks
 	db     *store.DB
-	cache  *store.CallerCache // the lookup route's
+	cache  *store.CallerCache  // the lookup route's
+	menus  *store.CatalogCache // the live menus and surveys
 	kr     *ivr.Keyring
 	srv    *agitest.Server
 	logs   *syncBuffer
@@ -128,14 +129,17 @@ func newWorld(t testing.TB, cfg ivr.Config, via func(url string) string) *world 
 		}})
 	w.mainV = seedMenu(t, pool, mainMenu())
 
-	// The lookup route answers from the caller cache, as in ivr serve; it
-	// listens before the first call, so every test and benchmark starts
-	// with it in use.
+	// The lookup route answers from the caller cache and the ivr route reads
+	// its menus and surveys from the catalog cache, as in ivr serve; both
+	// listen before the first call, so every test and benchmark starts with
+	// them in use.
 	logger := slog.New(slog.NewTextHandler(w.logs, nil))
 	w.cache = store.NewCallerCache(db, store.CallerCacheOptions{Logger: logger})
 	t.Cleanup(w.cache.Close)
-	w.eventually("the caller cache listens", func() bool { return w.cache.Stats().Listening })
-	svc := ivr.Services{Callers: db, Lookup: w.cache, Journal: db, PINs: db, Catalog: db, Messages: db, Keyring: w.kr,
+	w.menus = store.NewCatalogCache(db, store.CatalogCacheOptions{Logger: logger})
+	t.Cleanup(w.menus.Close)
+	w.eventually("the caches listen", func() bool { return w.cache.Stats().Listening && w.menus.Stats().Listening })
+	svc := ivr.Services{Callers: db, Lookup: w.cache, Journal: db, PINs: db, Catalog: w.menus, Messages: db, Keyring: w.kr,
 		Logger: logger}
 	app, err := ivr.New(cfg, svc)
 	if err != nil {
