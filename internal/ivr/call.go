@@ -175,8 +175,17 @@ func (c *call) writeAll(ws ...write) error {
 // joinSteps returns ws with its journal steps made into one write of all of
 // them, in the place of the first.
 func (c *call) joinSteps(ws []write) []write {
-	var steps []Step
-	out := make([]write, 0, len(ws))
+	n := 0
+	for _, w := range ws {
+		if w.step != nil {
+			n++
+		}
+	}
+	if n == 0 {
+		return ws
+	}
+	steps := make([]Step, 0, n)
+	out := make([]write, 0, len(ws)-n+1)
 	at := -1
 	for _, w := range ws {
 		if w.step == nil {

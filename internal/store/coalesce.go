@@ -5,10 +5,10 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ivrhq/ivr/internal/ivr"
 	"github.com/ivrhq/ivr/internal/store/internal/sqlcdb"
 )
 
@@ -172,29 +172,11 @@ func coalesceRecordCalls(ops []*op) func(q *sqlcdb.Queries) error {
 }
 
 func coalesceSteps(ops []*op) func(q *sqlcdb.Queries) error {
-	n := 0
-	for _, o := range ops {
-		n += len(o.params.(sqlcdb.AppendStepsParams).CallIds)
+	steps := make([][]ivr.Step, len(ops))
+	for i, o := range ops {
+		steps[i] = o.params.([]ivr.Step)
 	}
-	p := sqlcdb.AppendStepsParams{
-		CallIds: make([]int64, 0, n), Seqs: make([]int32, 0, n), Keys: make([]string, 0, n),
-		Kinds: make([]string, 0, n), Digits: make([]string, 0, n), Secrets: make([]bool, 0, n),
-		Outcomes: make([]string, 0, n), Attempts: make([]int32, 0, n), ElapsedMs: make([]int32, 0, n),
-		Ats: make([]time.Time, 0, n),
-	}
-	for _, o := range ops {
-		s := o.params.(sqlcdb.AppendStepsParams)
-		p.CallIds = append(p.CallIds, s.CallIds...)
-		p.Seqs = append(p.Seqs, s.Seqs...)
-		p.Keys = append(p.Keys, s.Keys...)
-		p.Kinds = append(p.Kinds, s.Kinds...)
-		p.Digits = append(p.Digits, s.Digits...)
-		p.Secrets = append(p.Secrets, s.Secrets...)
-		p.Outcomes = append(p.Outcomes, s.Outcomes...)
-		p.Attempts = append(p.Attempts, s.Attempts...)
-		p.ElapsedMs = append(p.ElapsedMs, s.ElapsedMs...)
-		p.Ats = append(p.Ats, s.Ats...)
-	}
+	p := stepArrays(steps...)
 	return func(q *sqlcdb.Queries) error { return allDone(ops, q.AppendSteps(context.Background(), p)) }
 }
 

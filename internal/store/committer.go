@@ -199,7 +199,7 @@ func (c *committer) commit(batch []*op) {
 			ops = append(ops, o)
 		}
 	}
-	split := make(map[*opKind]bool) // kinds sent one statement per write
+	var split map[*opKind]bool // kinds sent one statement per write, made on the first failure
 	for len(ops) > 0 {
 		stmts := plan(ops, split)
 		failed, err := c.send(stmts)
@@ -214,6 +214,9 @@ func (c *committer) commit(batch []*op) {
 			}
 			return
 		case failed >= 0 && stmts[failed].coalesced() && stmts[failed].ops[0].single != nil:
+			if split == nil {
+				split = make(map[*opKind]bool)
+			}
 			split[stmts[failed].ops[0].kind] = true
 			c.stats.retries.Add(1)
 		case failed >= 0:
@@ -248,14 +251,16 @@ func (s stmt) coalesced() bool { return s.run != nil }
 // first of them was; every other write is a statement of its own. Two writes
 // of a distinct kind with the same key never share a statement.
 func plan(ops []*op, split map[*opKind]bool) []stmt {
+	// A batch has writes of a few kinds, so its groups are found by a scan.
 	type group struct {
+		kind *opKind
 		at   int // index of the group's statement
 		ops  []*op
-		keys map[int64]bool
+		keys map[int64]bool // of a distinct kind
 	}
 	var (
 		stmts  []stmt
-		groups map[*opKind]*group
+		groups []*group
 	)
 	for _, o := range ops {
 		k := o.kind
@@ -264,13 +269,19 @@ func plan(ops []*op, split map[*opKind]bool) []stmt {
 			stmts = append(stmts, stmt{ops: []*op{o}})
 			continue
 		}
-		if groups == nil {
-			groups = make(map[*opKind]*group)
+		var g *group
+		for _, x := range groups {
+			if x.kind == k {
+				g = x
+				break
+			}
 		}
-		g := groups[k]
 		if g == nil {
-			g = &group{at: len(stmts), keys: make(map[int64]bool)}
-			groups[k] = g
+			g = &group{kind: k, at: len(stmts)}
+			if k.distinct {
+				g.keys = make(map[int64]bool)
+			}
+			groups = append(groups, g)
 			stmts = append(stmts, stmt{})
 		}
 		if k.distinct {
@@ -282,8 +293,8 @@ func plan(ops []*op, split map[*opKind]bool) []stmt {
 		}
 		g.ops = append(g.ops, o)
 	}
-	for k, g := range groups {
-		stmts[g.at] = stmt{ops: g.ops, run: k.coalesce(g.ops)}
+	for _, g := range groups {
+		stmts[g.at] = stmt{ops: g.ops, run: g.kind.coalesce(g.ops)}
 	}
 	return stmts
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/ivrhq/ivr/internal/ivr"
@@ -114,29 +115,41 @@ func (db *DB) AppendSteps(ctx context.Context, steps ...ivr.Step) error {
 	if len(steps) == 0 {
 		return nil
 	}
-	p := stepArrays(steps)
-	o := kindOp(kindStep, p, 0, func(q *sqlcdb.Queries) error { return q.AppendSteps(ctx, p) })
+	steps = slices.Clone(steps) // the committer reads them, also after ctx ends
+	o := kindOp(kindStep, steps, 0, func(q *sqlcdb.Queries) error { return q.AppendSteps(ctx, stepArrays(steps)) })
 	if err := db.gc.do(ctx, o); err != nil {
 		return fmt.Errorf("append steps: %w", mapErr(err))
 	}
 	return nil
 }
 
-// stepArrays returns steps as the parallel arrays of AppendSteps (and of the
-// steps of RecordCall), with a zero Attempt as 1 and a zero At as now.
-func stepArrays(steps []ivr.Step) sqlcdb.AppendStepsParams {
-	var p sqlcdb.AppendStepsParams
-	for _, s := range steps {
-		p.CallIds = append(p.CallIds, s.CallID)
-		p.Seqs = append(p.Seqs, int32(s.Seq))
-		p.Keys = append(p.Keys, s.Key)
-		p.Kinds = append(p.Kinds, string(s.Kind))
-		p.Digits = append(p.Digits, s.Digits)
-		p.Secrets = append(p.Secrets, s.Secret)
-		p.Outcomes = append(p.Outcomes, string(s.Outcome))
-		p.Attempts = append(p.Attempts, int32(max(s.Attempt, 1)))
-		p.ElapsedMs = append(p.ElapsedMs, millis(s.Elapsed))
-		p.Ats = append(p.Ats, orNow(s.At))
+// stepArrays returns the steps of the slices in steps, in order, as the
+// parallel arrays of AppendSteps (and of the steps of RecordCall), with a zero
+// Attempt as 1 and a zero At as now.
+func stepArrays(steps ...[]ivr.Step) sqlcdb.AppendStepsParams {
+	n := 0
+	for _, ss := range steps {
+		n += len(ss)
+	}
+	p := sqlcdb.AppendStepsParams{
+		CallIds: make([]int64, 0, n), Seqs: make([]int32, 0, n), Keys: make([]string, 0, n),
+		Kinds: make([]string, 0, n), Digits: make([]string, 0, n), Secrets: make([]bool, 0, n),
+		Outcomes: make([]string, 0, n), Attempts: make([]int32, 0, n), ElapsedMs: make([]int32, 0, n),
+		Ats: make([]time.Time, 0, n),
+	}
+	for _, ss := range steps {
+		for _, s := range ss {
+			p.CallIds = append(p.CallIds, s.CallID)
+			p.Seqs = append(p.Seqs, int32(s.Seq))
+			p.Keys = append(p.Keys, s.Key)
+			p.Kinds = append(p.Kinds, string(s.Kind))
+			p.Digits = append(p.Digits, s.Digits)
+			p.Secrets = append(p.Secrets, s.Secret)
+			p.Outcomes = append(p.Outcomes, string(s.Outcome))
+			p.Attempts = append(p.Attempts, int32(max(s.Attempt, 1)))
+			p.ElapsedMs = append(p.ElapsedMs, millis(s.Elapsed))
+			p.Ats = append(p.Ats, orNow(s.At))
+		}
 	}
 	return p
 }
