@@ -177,16 +177,12 @@ func (srv *Server) Serve(l net.Listener) error {
 		}
 		backoff = 0
 		if !srv.allowed(nc.RemoteAddr()) {
-			nc.Write(failureLine)
-			nc.Close()
-			srv.refuse(nc.RemoteAddr(), RefusedNetwork)
+			srv.turnAway(nc, RefusedNetwork)
 			continue
 		}
 		s, reason := srv.newSession(nc)
 		if s == nil {
-			nc.Write(failureLine)
-			nc.Close()
-			srv.refuse(nc.RemoteAddr(), reason)
+			srv.turnAway(nc, reason)
 			continue
 		}
 		go s.serve()
@@ -195,6 +191,16 @@ func (srv *Server) Serve(l net.Listener) error {
 
 var failureLine = []byte("FAILURE\n")
 
+// turnAway refuses nc unserved: it logs and reports the refusal first, then
+// answers FAILURE (Asterisk sets AGISTATUS=FAILURE) and closes nc, so that by
+// the time the peer sees the refusal it is counted.
+func (srv *Server) turnAway(nc net.Conn, reason string) {
+	srv.refuse(nc.RemoteAddr(), reason)
+	nc.Write(failureLine)
+	nc.Close()
+}
+
+// refuse logs a refused connection and reports it to OnRefused.
 func (srv *Server) refuse(addr net.Addr, reason string) {
 	srv.logger().LogAttrs(context.Background(), slog.LevelInfo, "agi connection refused",
 		slog.String("remote", addrString(addr)), slog.String("reason", reason))

@@ -402,6 +402,16 @@ func TestRefusals(t *testing.T) {
 		t.Errorf("a peer outside the allowed networks read %q, %v; want FAILURE and EOF", got, err)
 	}
 	c.Close()
+	// A refusal is counted before the peer is told.
+	countedBy := func(when string, want int) {
+		t.Helper()
+		mu.Lock()
+		defer mu.Unlock()
+		if len(refused) != want {
+			t.Errorf("%s: %d refusals reported, want %d", when, len(refused), want)
+		}
+	}
+	countedBy("once the peer outside the allowed networks read FAILURE", 1)
 
 	srv2 := &Server{MaxSessions: 1, Handler: srv.Handler, OnRefused: srv.OnRefused}
 	addr2 := serveOne(t, srv2)
@@ -420,16 +430,9 @@ func TestRefusals(t *testing.T) {
 	if !tr.Failure {
 		t.Errorf("the call over MaxSessions did not get FAILURE")
 	}
+	countedBy("once the call over MaxSessions read FAILURE", 2)
 	close(block)
 	<-first
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		mu.Lock()
-		n := len(refused)
-		mu.Unlock()
-		if n == 2 {
-			break
-		}
-	}
 	mu.Lock()
 	defer mu.Unlock()
 	if strings.Join(refused, ",") != RefusedNetwork+","+RefusedMaxSessions {
