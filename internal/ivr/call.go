@@ -198,11 +198,9 @@ func (c *call) joinSteps(ws []write) []write {
 		}
 		steps = append(steps, *w.step)
 	}
-	if at >= 0 {
-		out[at] = write{op: "append steps", f: func(ctx context.Context) error {
-			return c.app.svc.Journal.AppendSteps(ctx, steps...)
-		}}
-	}
+	out[at] = write{op: "append steps", f: func(ctx context.Context) error {
+		return c.app.svc.Journal.AppendSteps(ctx, steps...)
+	}}
 	return out
 }
 
@@ -214,7 +212,7 @@ func (c *call) step(kind StepKind, key string, out Outcome) Step {
 }
 
 // stepWrite makes a write of one journal step.
-func (c *call) stepWrite(st Step) write { return write{op: "append step", step: &st} }
+func (c *call) stepWrite(st Step) write { return write{step: &st} }
 
 // promptSteps returns the journal writes of the prompts in a "&"-joined prompt.
 func (c *call) promptSteps(prompt string, out Outcome) []write {
