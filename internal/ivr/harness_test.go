@@ -197,8 +197,17 @@ func fromAlice(keys ...string) agiclient.Call {
 	return agiclient.Call{Script: "ivr?menu=main", Env: map[string]string{"agi_callerid": aliceLocal}, Keys: keys}
 }
 
-// prompts returns what the caller heard.
-func (c call) prompts() []string { return c.tr.Prompts() }
+// prompts returns what the caller heard: the GET DATA that collects the
+// keys after one typed during a prompt plays nothing.
+func (c call) prompts() []string {
+	var out []string
+	for _, p := range c.tr.Prompts() {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
 
 // heard reports whether want appears in order (not necessarily adjacent)
 // among the prompts.
