@@ -359,20 +359,7 @@ func TestSurveyWithInvalidAnswer(t *testing.T) {
 		t.Errorf("heard %v\nwant  %v", c.prompts(), want)
 	}
 	w.checkEnd(c, ivr.ResultCompleted, ivr.EndCompleted)
-	rows, err := w.pool.Query(context.Background(), `SELECT question_key, answer FROM responses
-		WHERE call_id = $1 AND survey_version_id = $2 ORDER BY id`, c.row.ID, w.survey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for rows.Next() {
-		var k, a string
-		if err := rows.Scan(&k, &a); err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, k+"="+a)
-	}
-	if !slices.Equal(got, []string{"score=4", "recommend=10"}) {
+	if got := w.responses(t, c); !slices.Equal(got, []string{"score=4", "recommend=10"}) {
 		t.Errorf("survey responses %v, want only the valid answers", got)
 	}
 	if !c.hasStep(ivr.StepSurvey, "survey:sat:score", ivr.OutcomeInvalid) {

@@ -298,6 +298,27 @@ func (c call) hasStep(kind ivr.StepKind, key string, out ivr.Outcome) bool {
 	return false
 }
 
+// responses returns "question=answer" of the survey responses of the call,
+// in the order they were saved.
+func (w *world) responses(t *testing.T, c call) []string {
+	t.Helper()
+	rows, err := w.pool.Query(context.Background(), `SELECT question_key, answer FROM responses
+		WHERE call_id = $1 AND survey_version_id = $2 ORDER BY id`, c.row.ID, w.survey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var k, a string
+		if err := rows.Scan(&k, &a); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, k+"="+a)
+	}
+	return got
+}
+
 func deref[T any](p *T) any {
 	if p == nil {
 		return nil
