@@ -538,15 +538,38 @@ func TestServe(t *testing.T) {
 		seedDemo(t, url)
 		p := startIVR(t, bin, ".", serveEnv(url), "serve", "-drain-timeout", "100ms")
 
-		release, done := holdCall(t, p, ivrCall("1700000000.5"), "GET DATA")
+		// The caller stays silent at the PIN prompt: as in Asterisk, the
+		// GET DATA has no reply until the next command aborts it.
+		c := ivrCall("1700000000.5")
+		waiting := make(chan struct{})
+		var once sync.Once
+		c.Responder = func(cmd agiclient.Command) agiclient.Reply {
+			if cmd.Name == "GET DATA" {
+				once.Do(func() { close(waiting) })
+				return agiclient.Reply{Fault: agiclient.NoReply}
+			}
+			return agiclient.Reply{}
+		}
+		done := make(chan *agiclient.Transcript, 1)
+		go func() {
+			tr, _ := c.Run(t.Context(), p.agiAddr)
+			done <- tr
+		}()
+		waitFor(t, waiting, "the call to reach GET DATA")
 
 		p.signal(syscall.SIGTERM)
 		if err := p.wait(); err != nil {
 			t.Errorf("exit: %v\n%s", err, p.stderr.String())
 		}
-		close(release)
-		waitFor(t, done, "the call to end")
+		tr := waitFor(t, done, "the call to end")
 
+		// The dialplan falls back to a person on IVR_RESULT=error.
+		if got := tr.Variables["IVR_RESULT"]; got != string(ivr.ResultError) {
+			t.Errorf("IVR_RESULT = %q, want %q\n%s\n%s", got, ivr.ResultError, tr, p.stderr.String())
+		}
+		if out := p.stderr.String(); strings.Contains(out, "IVR_RESULT") {
+			t.Errorf("the log reports a failure to set IVR_RESULT:\n%s", out)
+		}
 		if got := callEndReason(t, url, "1700000000.5"); got != string(ivr.EndShutdown) {
 			t.Errorf("end_reason = %q, want %q\n%s", got, ivr.EndShutdown, p.stderr.String())
 		}

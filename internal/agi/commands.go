@@ -111,13 +111,16 @@ func (s *Session) Hangup(ctx context.Context) error {
 	return err
 }
 
-// GetData plays prompt (a sound file, or several joined by '&') and collects
-// up to maxDigits keys; the caller ends early with '#'. timeout is the wait
+// GetData plays prompt (one sound file; "" plays nothing) and collects up to
+// maxDigits keys; the caller ends early with '#'. timeout is the wait
 // for each key: 0 means Asterisk's default (6 s for the first, 2 s between
 // keys), negative means forever; maxDigits 0 means Asterisk's default (1024).
 // A caller who typed nothing gets Input{TimedOut: true} or, after a lone '#',
-// an empty Input. It returns ErrHangup when the channel hung up and a
-// *PromptError when the prompt could not be played.
+// an empty Input. It returns ErrHangup when the channel hung up, a
+// *PromptError when the prompt could not be played, and ErrBadArgument, with
+// nothing sent, for a prompt joining several files with '&' (Asterisk would
+// look for one file of that name): play those with StreamFile first, with the
+// input's keys as escape digits.
 func (s *Session) GetData(ctx context.Context, prompt string, timeout time.Duration, maxDigits int) (Input, error) {
 	return s.getData(ctx, prompt, timeout, maxDigits, 0)
 }
@@ -130,7 +133,7 @@ func (s *Session) GetSecretData(ctx context.Context, prompt string, timeout time
 
 func (s *Session) getData(ctx context.Context, prompt string, timeout time.Duration, maxDigits int, fl cmdFlags) (Input, error) {
 	s.cmd.reset("GET DATA")
-	s.cmd.str(prompt)
+	s.cmd.file(prompt)
 	s.cmd.ms(timeout)
 	if maxDigits > 0 {
 		s.cmd.int(int64(maxDigits))
@@ -154,13 +157,24 @@ func (s *Session) StreamFile(ctx context.Context, file, escapeDigits string) (Pl
 
 // StreamFileAt is StreamFile starting offset samples into the file.
 func (s *Session) StreamFileAt(ctx context.Context, file, escapeDigits string, offset int64) (Playback, error) {
+	return s.streamFile(ctx, file, escapeDigits, offset, 0)
+}
+
+// StreamSecretFile is StreamFile for a prompt played before a secret input
+// such as a PIN: a key that interrupts it is the input's first digit, so it
+// is masked in the protocol debug log.
+func (s *Session) StreamSecretFile(ctx context.Context, file, escapeDigits string) (Playback, error) {
+	return s.streamFile(ctx, file, escapeDigits, 0, secretKey)
+}
+
+func (s *Session) streamFile(ctx context.Context, file, escapeDigits string, offset int64, fl cmdFlags) (Playback, error) {
 	s.cmd.reset("STREAM FILE")
-	s.cmd.str(file)
+	s.cmd.file(file)
 	s.cmd.str(escapeDigits)
 	if offset > 0 {
 		s.cmd.int(offset)
 	}
-	return s.playback(ctx, playsFile, file)
+	return s.playback(ctx, fl|playsFile, file)
 }
 
 // ControlStreamOptions are the arguments of CONTROL STREAM FILE.
@@ -178,7 +192,7 @@ type ControlStreamOptions struct {
 // are those of StreamFile.
 func (s *Session) ControlStreamFile(ctx context.Context, o ControlStreamOptions) (Playback, error) {
 	s.cmd.reset("CONTROL STREAM FILE")
-	s.cmd.str(o.File)
+	s.cmd.file(o.File)
 	s.cmd.str(o.EscapeDigits)
 	if o.Skip > 0 || o.Forward != "" || o.Rewind != "" || o.Pause != "" || o.Offset > 0 {
 		skip := o.Skip
@@ -206,7 +220,7 @@ func (s *Session) ControlStreamFile(ctx context.Context, o ControlStreamOptions)
 // StreamFile.
 func (s *Session) GetOption(ctx context.Context, file, escapeDigits string, timeout time.Duration) (Playback, error) {
 	s.cmd.reset("GET OPTION")
-	s.cmd.str(file)
+	s.cmd.file(file)
 	s.cmd.str(escapeDigits)
 	if timeout != 0 {
 		s.cmd.ms(timeout)
@@ -227,6 +241,9 @@ func (s *Session) playback(ctx context.Context, fl cmdFlags, prompt string) (Pla
 		return pb, err
 	}
 	pb.Key, err = keyResult(s.cmd.name, rep)
+	if err != nil && fl&secretKey != 0 {
+		err = fmt.Errorf("agi: %s: unexpected result %q", s.cmd.name, redactSecret(rep.Result, false))
+	}
 	return pb, err
 }
 
@@ -259,7 +276,7 @@ func (s *Session) WaitForDigit(ctx context.Context, timeout time.Duration) (key 
 func (s *Session) RecordFile(ctx context.Context, o RecordOptions) (Recording, error) {
 	format := cmp.Or(o.Format, "wav")
 	s.cmd.reset("RECORD FILE")
-	s.cmd.str(o.Path)
+	s.cmd.file(o.Path)
 	s.cmd.str(format)
 	s.cmd.str(o.EscapeDigits)
 	if o.MaxDuration > 0 {
@@ -688,7 +705,7 @@ type SpeechMatch struct {
 // starting offset samples into the prompt.
 func (s *Session) SpeechRecognize(ctx context.Context, prompt string, timeout time.Duration, offset int64) (SpeechResult, error) {
 	s.cmd.reset("SPEECH RECOGNIZE")
-	s.cmd.str(prompt)
+	s.cmd.file(prompt)
 	s.cmd.ms(timeout)
 	if offset > 0 {
 		s.cmd.int(offset)
@@ -735,25 +752,37 @@ var commandFlags = map[string]cmdFlags{
 	"SPEECH UNLOAD GRAMMAR": deadOK, "STREAM FILE": 0, "TDD MODE": 0, "VERBOSE": deadOK, "WAIT FOR DIGIT": 0,
 }
 
+// fileCommands are the commands whose first argument is a sound file (a file
+// to write, for RECORD FILE), which Asterisk takes as one file name.
+var fileCommands = map[string]bool{
+	"GET DATA": true, "STREAM FILE": true, "CONTROL STREAM FILE": true, "GET OPTION": true,
+	"RECORD FILE": true, "SPEECH RECOGNIZE": true,
+}
+
+// rawCommand returns the Asterisk command that a line starting with words and
+// args names, found by its leading words in any case as Asterisk finds it
+// ("" when it names none), and the line's arguments after the command words.
+func rawCommand(words string, args []string) (name string, rest []string) {
+	argv := append(strings.Fields(words), args...) // a quoted argument reads back as itself
+	for n := min(len(argv), 3); n > 0; n-- {
+		name := strings.ToUpper(strings.Join(argv[:n], " "))
+		if _, ok := commandFlags[name]; ok {
+			return name, argv[n:]
+		}
+	}
+	return "", nil
+}
+
 // rawFlags returns the flags of a command line that starts with words and
 // args: deadOK unless Asterisk refuses the command with 511 on a dead
-// channel. Asterisk finds the command by its leading words, in any case; a
-// line that names none of its commands is answered 510 on a dead channel
-// too, so it is sent.
+// channel. A line that names none of its commands is answered 510 on a dead
+// channel too, so it is sent.
 func rawFlags(words string, args []string) cmdFlags {
-	argv := strings.Fields(words)
-	for _, a := range args {
-		if len(argv) >= 3 {
-			break
-		}
-		argv = append(argv, a) // a quoted argument reads back as itself
+	name, _ := rawCommand(words, args)
+	if name == "" {
+		return deadOK
 	}
-	for n := min(len(argv), 3); n > 0; n-- {
-		if fl, ok := commandFlags[strings.ToUpper(strings.Join(argv[:n], " "))]; ok {
-			return fl & deadOK
-		}
-	}
-	return deadOK
+	return commandFlags[name] & deadOK
 }
 
 // Raw sends any command: cmd is the command words ("GET VARIABLE"), args are
@@ -763,7 +792,8 @@ func rawFlags(words string, args []string) cmdFlags {
 // commands Asterisk refuses on a dead channel (it would answer 511), and
 // sends the others: those it allows there, and a command it does not know,
 // which it answers 510 on a dead channel as on a live one. A cmd or arg
-// containing CR, LF or NUL gives ErrBadArgument.
+// containing CR, LF or NUL, or a sound file argument joining several files
+// with '&', gives ErrBadArgument.
 func (s *Session) Raw(ctx context.Context, cmd string, args ...string) (Reply, error) {
 	words := strings.Join(strings.Fields(cmd), " ")
 	s.cmd.reset(words)
@@ -774,6 +804,9 @@ func (s *Session) Raw(ctx context.Context, cmd string, args ...string) (Reply, e
 		s.cmd.str(a)
 	}
 	s.cmd.wait = unbounded // but for the commands Asterisk answers at once
+	if name, rest := rawCommand(words, args); fileCommands[name] && len(rest) > 0 && s.cmd.err == nil && strings.IndexByte(rest[0], '&') >= 0 {
+		s.cmd.err = fileListError(name, rest[0])
+	}
 	rep, err := s.do(ctx, rawFlags(words, args), "")
 	if err == nil {
 		rep.fillExtra()

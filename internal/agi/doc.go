@@ -57,11 +57,17 @@
 //   - Arguments are quoted as Asterisk's parse_args reads them: only '"' and
 //     '\' are special, "" is an empty argument. An argument with CR, LF or NUL
 //     is refused with ErrBadArgument before anything is written, so caller
-//     data can never inject a command.
-//   - Secret input (GetSecretData) is masked in the protocol debug log (the
-//     Logger at slog.LevelDebug gets every line in and out) and in Input's
-//     String and LogValue; until the next command, whatever Asterisk sends,
-//     well-formed or not, has its keys masked in logs and errors.
+//     data can never inject a command. So is a sound file argument joining
+//     several files with '&': GET DATA, STREAM FILE and the other commands
+//     taking a file pass it to Asterisk's ast_streamfile whole, which looks
+//     for one file of that name; play a list as one STREAM FILE per file.
+//   - Secret input (GetSecretData, and StreamSecretFile for a prompt a PIN's
+//     first digit may interrupt) is masked in the protocol debug log (the
+//     Logger at slog.LevelDebug gets every line in and out): the keys of a
+//     reply show as "***", a reply without keys (-1, an empty or timed-out
+//     result, no key) as it is. Input's String and LogValue mask them too.
+//     Until the next command, whatever Asterisk sends, well-formed or not,
+//     has its keys masked in logs and errors.
 //   - Every command has a reply timeout (Server.ReplyTimeout for commands
 //     Asterisk answers at once, PromptTimeout plus the command's own wait for
 //     media commands, CommandTimeout for EXEC, GOSUB and unbounded waits): a

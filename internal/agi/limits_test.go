@@ -277,7 +277,7 @@ func TestRedactSecret(t *testing.T) {
 		"HANGUP":                   "HANGUP",
 		"510 Invalid or unknown 4": "510 Invalid or unknown ***",
 	} {
-		if got := redactSecret(line); got != want {
+		if got := redactSecret(line, false); got != want {
 			t.Errorf("redactSecret(%q) = %q, want %q", line, got, want)
 		}
 	}

@@ -2,6 +2,7 @@ package agi
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -9,8 +10,10 @@ import (
 
 // ErrBadArgument reports a command argument that cannot be sent: it contains
 // CR, LF or NUL (which would end or cut the command line and let caller data
-// inject a second command), or the command line would exceed Asterisk's 8192
-// bytes or 128 arguments. Nothing is written when it is returned.
+// inject a second command), a sound file argument joins several files with
+// '&' (Asterisk plays one file per command and answers result=-1 for such a
+// name), or the command line would exceed Asterisk's 8192 bytes or 128
+// arguments. Nothing is written when it is returned.
 var ErrBadArgument = errors.New("agi: argument cannot be sent")
 
 const (
@@ -49,6 +52,23 @@ func (c *cmdBuf) str(s string) {
 	if strings.ContainsAny(s, "\r\n\x00") {
 		c.err = ErrBadArgument
 	}
+}
+
+// file appends a sound file argument: one file name, refused when it holds
+// '&'. Asterisk hands the argument to ast_streamfile whole, so "a&b" would be
+// looked up as one file of that name and fail; only dialplan applications
+// such as Playback split on '&'.
+func (c *cmdBuf) file(s string) {
+	c.str(s)
+	if c.err == nil && strings.IndexByte(s, '&') >= 0 {
+		c.err = fileListError(c.name, s)
+	}
+}
+
+// fileListError is the error of a sound file argument that joins several
+// files with '&'.
+func fileListError(cmd, file string) error {
+	return fmt.Errorf("%w: %s takes one sound file, not the list %q (send one command per file)", ErrBadArgument, cmd, file)
 }
 
 // int appends a decimal argument.

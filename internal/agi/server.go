@@ -417,9 +417,14 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 
 // Close stops the server at once: it closes the listeners and cancels every
 // call in progress with the cause ErrServerClosed. A command waiting for a
-// reply returns, the handlers see their contexts done, and each connection is
-// closed when its handler returns. Close does not wait for the handlers; use
-// Shutdown with a short deadline before Close to let them finish.
+// reply returns ErrServerClosed, the handlers see their contexts done, and
+// each connection is closed when its handler returns. Until then a handler
+// may still send the commands Asterisk allows on a dead channel (SET
+// VARIABLE to tell the dialplan how the call ended, VERBOSE ...), for a short
+// grace; the session first ends the command the close interrupted, which
+// Asterisk then does not answer. Every other command returns ErrServerClosed
+// without being sent. Close does not wait for the handlers; use Shutdown
+// with a short deadline before Close to let them finish.
 func (srv *Server) Close() error {
 	srv.mu.Lock()
 	err := srv.closeListenersLocked()

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -48,7 +49,7 @@ type Session struct {
 	cmd         cmdBuf
 	readErr     error        // why reading ended; nil while the connection is readable
 	hangupLines int          // HANGUP lines read so far; owned by whoever reads
-	inflight    atomic.Int32 // 0: no reply is due; 1: one is; 2: a secret one is
+	inflight    atomic.Int32 // 0: no reply is due; else how to log the one that is (replyPlain ...)
 	hungup      atomic.Bool
 	hupMid      atomic.Bool // HANGUP arrived while a command was in flight
 	broken      error       // the connection can no longer carry commands
@@ -81,6 +82,7 @@ type Session struct {
 	written   int
 	rdl       time.Time // the read deadline the handler set last
 	rdlKnown  bool      // rdl is still the connection's read deadline
+	closeBy   time.Time // the end of closeGrace, once a command was sent after Close
 }
 
 const (
@@ -88,6 +90,14 @@ const (
 	secretIn                       // the reply carries secret digits
 	minusOne                       // result=-1 means the channel hung up
 	playsFile                      // result=-1 may mean the prompt could not be played
+	secretKey                      // the reply carries a secret key as its ASCII code
+)
+
+// What Session.inflight says about the reply that is due.
+const (
+	replyPlain  = 1 + iota // logged as it is
+	replyDigits            // secret digits: a result other than "" and -1 is masked
+	replyKey               // a secret key: a result other than 0 and -1 is masked
 )
 
 type cmdFlags uint8
@@ -286,7 +296,15 @@ func (s *Session) drain(until time.Time, last int) {
 // for is logged and dropped.
 func (s *Session) take(line []byte) (reply string, ok bool, err error) {
 	if s.debug {
-		s.logLine("AGI Rx <<", line, s.secretTail)
+		due := int32(replyPlain)
+		if s.d.multi == nil {
+			due = s.inflight.Load()
+		}
+		if due <= replyPlain && s.secretTail {
+			// A line after a secret command, or inside its 520 block.
+			due = replyDigits
+		}
+		s.logLine("AGI Rx <<", line, due)
 	}
 	kind, rep, err := s.d.feed(line)
 	switch {
@@ -323,7 +341,7 @@ func (s *Session) stray(line []byte) error {
 	if s.strays <= strayLogged {
 		v := string(line)
 		if s.secretTail {
-			v = redactSecret(v)
+			v = redactSecret(v, false)
 		}
 		s.srv.logger().LogAttrs(context.Background(), slog.LevelWarn, "agi line without a command in flight",
 			slog.String("uniqueid", s.req.UniqueID), slog.String("line", v))
@@ -619,21 +637,37 @@ func (d *demux) feed(line []byte) (lineKind, []byte, error) {
 	return lineReply, line, nil
 }
 
-func (s *Session) logLine(dir string, line []byte, secret bool) {
+// logLine logs a line sent or received; due says how to log a reply, so the
+// keys of a secret input are masked.
+func (s *Session) logLine(dir string, line []byte, due int32) {
 	v := string(bytes.TrimSuffix(line, []byte("\n")))
-	if secret {
-		v = redactSecret(v)
+	if due == replyDigits || due == replyKey {
+		v = redactSecret(v, due == replyKey)
 	}
 	s.srv.logger().LogAttrs(context.Background(), slog.LevelDebug, dir,
 		slog.String("uniqueid", s.req.UniqueID), slog.String("line", v))
 }
 
-// maskReply hides the digits of a reply to a secret input.
-func maskReply(line string) string {
-	if len(line) > 3 && line[:3] == "200" {
-		return "200 result=*** (masked)"
+// maskReply hides the keys in the reply to a secret input: the result of a
+// 200 reply becomes "***" unless it holds no key, which is an empty result
+// ("200 result=" or "200 result= (timeout)") or -1 for GET DATA, and 0 or -1
+// for a key's ASCII code (key set). The rest of the reply stays.
+func maskReply(line string, key bool) string {
+	const prefix = "200 result="
+	if !strings.HasPrefix(line, prefix) {
+		return line
 	}
-	return line
+	result, rest, _ := strings.Cut(line[len(prefix):], " ")
+	switch {
+	case result == "" || result == "-1":
+		return line
+	case key && result == "0":
+		return line
+	}
+	if rest != "" {
+		rest = " " + rest
+	}
+	return prefix + "***" + rest
 }
 
 // connErr is the error of a command on a connection whose reader has ended.
@@ -712,6 +746,12 @@ func (s *Session) roundTrip(ctx context.Context, fl cmdFlags) (rep Reply, d time
 	}
 	s.stopIdle()
 	defer s.armIdle()
+	if s.closed.Load() {
+		if fl&deadOK == 0 || s.broken != nil || s.readErr != nil {
+			return Reply{}, 0, false, ErrServerClosed
+		}
+		return s.closingTrip(name, line)
+	}
 	if fl&deadOK == 0 && s.Hungup() {
 		return Reply{}, 0, false, ErrHangup
 	}
@@ -731,16 +771,19 @@ func (s *Session) roundTrip(ctx context.Context, fl cmdFlags) (rep Reply, d time
 		return Reply{}, 0, false, s.ctxErr(ctx)
 	}
 	s.hupMid.Store(false)
-	s.secretTail = fl&secretIn != 0
-	if s.secretTail {
-		s.inflight.Store(2)
-	} else {
-		s.inflight.Store(1)
+	s.secretTail = fl&(secretIn|secretKey) != 0
+	switch {
+	case fl&secretIn != 0:
+		s.inflight.Store(replyDigits)
+	case fl&secretKey != 0:
+		s.inflight.Store(replyKey)
+	default:
+		s.inflight.Store(replyPlain)
 	}
 	s.dueFor = s.replyTimeout()
 	s.due, s.dueCmd = time.Now().Add(s.dueFor), name
 	if s.debug {
-		s.logLine("AGI Tx >>", line, false)
+		s.logLine("AGI Tx >>", line, 0)
 	}
 	start := time.Now()
 	text, werr, err := s.readReply(ctx, line)
@@ -766,6 +809,86 @@ func (s *Session) roundTrip(ctx context.Context, fl cmdFlags) (rep Reply, d time
 	return rep, d, true, err
 }
 
+// closeGrace bounds the commands a handler sends after Server.Close, all of
+// them together, from the first.
+const closeGrace = 2 * time.Second
+
+// syncLine is the command that ends a command still running in Asterisk
+// after Server.Close, and its reply, which no playing, input or recording
+// command can give.
+const (
+	syncLine  = "GET FULL VARIABLE agi-sync\n"
+	syncReply = "200 result=1 (agi-sync)"
+)
+
+// closingTrip sends a command Asterisk allows on a dead channel after
+// Server.Close, so the handler can still tell the dialplan how the call
+// ended (SET VARIABLE) before the connection is closed; all such commands
+// share closeGrace. A command still in flight (a GET DATA the close
+// interrupted) is ended first by syncLine: Asterisk aborts a playing or input
+// command when the next command arrives and sends no reply for it, while a
+// command that had already finished has its reply come before syncLine's.
+func (s *Session) closingTrip(name string, line []byte) (Reply, time.Duration, bool, error) {
+	if s.closeBy.IsZero() {
+		s.closeBy = time.Now().Add(closeGrace)
+	}
+	// abort holds srv.mu until its past deadline is set: taken here, it
+	// cannot come after this deadline.
+	s.srv.mu.Lock()
+	s.conn.SetDeadline(s.closeBy)
+	s.srv.mu.Unlock()
+	s.rdlKnown = false
+	if s.inflight.Load() != 0 {
+		if s.debug {
+			s.logLine("AGI Tx >>", []byte(syncLine), 0)
+		}
+		if _, err := s.closingExchange([]byte(syncLine), syncReply); err != nil {
+			return Reply{}, 0, true, err
+		}
+	}
+	s.inflight.Store(replyPlain)
+	if s.debug {
+		s.logLine("AGI Tx >>", line, 0)
+	}
+	start := time.Now()
+	text, err := s.closingExchange(line, "")
+	if err != nil {
+		return Reply{}, time.Since(start), true, err
+	}
+	rep, err := ParseReply(name, text)
+	return rep, time.Since(start), true, err
+}
+
+// closingExchange writes line and reads up to its reply: the first reply, or
+// the first that is want when want is set (an earlier reply is the late one
+// of the command syncLine ended). A failure breaks the connection.
+func (s *Session) closingExchange(line []byte, want string) (string, error) {
+	if _, err := s.conn.Write(line); err != nil {
+		s.broken = fmt.Errorf("agi: closing: %w", err)
+		return "", s.broken
+	}
+	for {
+		l, err := s.lr.readLine()
+		if err != nil {
+			s.broken = fmt.Errorf("agi: closing: %w", err)
+			s.inflight.Store(0)
+			return "", s.broken
+		}
+		reply, ok, err := s.take(l)
+		switch {
+		case err != nil:
+			s.badStream(err)
+			s.broken = fmt.Errorf("agi: closing: %w", err)
+			return "", s.broken
+		case !ok:
+		case want == "" || reply == want:
+			return reply, nil
+		default:
+			s.inflight.Store(replyPlain) // the reply to line is still due
+		}
+	}
+}
+
 func (s *Session) connErrAfterWrite() error {
 	if s.closed.Load() {
 		return ErrServerClosed
@@ -778,7 +901,7 @@ func (s *Session) connErrAfterWrite() error {
 func (s *Session) fail() {
 	if s.broken == nil && !s.Hungup() {
 		if s.debug {
-			s.logLine("AGI Tx >>", failureLine, false)
+			s.logLine("AGI Tx >>", failureLine, 0)
 		}
 		s.conn.Write(failureLine)
 	}

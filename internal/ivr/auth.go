@@ -66,13 +66,13 @@ func (c *call) authenticate() (Result, error) {
 // stays nil), so the caller cannot tell which of the two was wrong.
 func (c *call) askAccount() (found bool, err error) {
 	cfg := c.app.cfg
-	prompt, in, err := c.getData(cfg.Prompts.Login, cfg.InputTimeout, maxAccountDigits, false)
+	heard, in, err := c.getData(ask{prompt: sounds(cfg.Prompts.Login), keys: digitKeys, timeout: cfg.InputTimeout, maxDigits: maxAccountDigits})
 	if err != nil {
 		return false, err
 	}
 	if in.empty() {
 		c.say(cfg.Prompts.TryAgain)
-		return false, c.journalInput(prompt, StepAccount, keyAccount, in, in.outcome(false), false)
+		return false, c.journalInput(heard, StepAccount, keyAccount, in, in.outcome(false), false)
 	}
 	var caller Caller
 	lookupErr := c.db("caller by account", func(ctx context.Context) (err error) {
@@ -90,7 +90,7 @@ func (c *call) askAccount() (found bool, err error) {
 		c.caller = &caller
 		c.end.CallerID = caller.ID
 	}
-	if err := c.journalInput(prompt, StepAccount, keyAccount, in, out, false); err != nil {
+	if err := c.journalInput(heard, StepAccount, keyAccount, in, out, false); err != nil {
 		return false, err
 	}
 	if c.caller.ID != 0 && c.caller.Language != "" && c.caller.Language != c.r.Language {
@@ -108,14 +108,14 @@ func (c *call) askAccount() (found bool, err error) {
 func (c *call) askPIN() (bool, error) {
 	cfg := c.app.cfg
 	svc := c.app.svc
-	prompt, in, err := c.getData(cfg.Prompts.Password, cfg.InputTimeout, MaxPINLength, true)
+	heard, in, err := c.getData(ask{prompt: sounds(cfg.Prompts.Password), keys: digitKeys, timeout: cfg.InputTimeout, maxDigits: MaxPINLength, secret: true})
 	if err != nil {
 		return false, err
 	}
 	caller := c.caller
 	if in.empty() {
 		c.say(cfg.Prompts.TryAgain)
-		return false, c.journalInput(prompt, StepPIN, keyPIN, in, in.outcome(false), true)
+		return false, c.journalInput(heard, StepPIN, keyPIN, in, in.outcome(false), true)
 	}
 	now := c.app.now()
 	right := svc.Keyring.Verify(in.Digits, caller.PIN)
@@ -148,7 +148,7 @@ func (c *call) askPIN() (bool, error) {
 			return nil
 		}})
 	}
-	if err := c.journalInput(prompt, StepPIN, keyPIN, in, in.outcome(ok), true, audit...); err != nil {
+	if err := c.journalInput(heard, StepPIN, keyPIN, in, in.outcome(ok), true, audit...); err != nil {
 		return false, err
 	}
 	if !ok {

@@ -80,8 +80,8 @@ type call struct {
 	caller   *Caller // identified caller, nil when none
 	locked   bool    // the caller's account was locked during this call
 
-	// queued prompts are played before the next input prompt (joined with "&",
-	// so GET DATA plays them in one command) or flushed at the end.
+	// queued are the sounds played before the next input, one STREAM FILE
+	// each with the input's keys as escape digits, or flushed at the end.
 	queued []string
 	// hungup is set once the hangup step is journaled, so it is written once.
 	hungup bool
@@ -214,30 +214,36 @@ func (c *call) step(kind StepKind, key string, out Outcome) Step {
 // stepWrite makes a write of one journal step.
 func (c *call) stepWrite(st Step) write { return write{step: &st} }
 
-// promptSteps returns the journal writes of the prompts in a "&"-joined prompt.
-func (c *call) promptSteps(prompt string, out Outcome) []write {
-	var ws []write
-	if prompt == "" {
-		return nil
-	}
-	for p := range strings.SplitSeq(prompt, "&") {
-		ws = append(ws, c.stepWrite(c.step(StepPrompt, p, out)))
+// promptSteps returns the journal writes of the prompts played, in order:
+// the last with out, the ones before it valid.
+func (c *call) promptSteps(heard []string, out Outcome) []write {
+	ws := make([]write, 0, len(heard))
+	for i, p := range heard {
+		o := OutcomeValid
+		if i == len(heard)-1 {
+			o = out
+		}
+		ws = append(ws, c.stepWrite(c.step(StepPrompt, p, o)))
 	}
 	return ws
 }
 
-// say queues a prompt for the next input prompt, or for the end of the call.
-func (c *call) say(prompt string) { c.queued = append(c.queued, prompt) }
-
-// withQueued returns prompt preceded by the queued prompts and empties the queue.
-func (c *call) withQueued(prompt string) string {
-	if len(c.queued) == 0 {
-		return prompt
+// sounds returns the sound files of a prompt from the catalog, which lists
+// several joined with "&"; each is played by a command of its own, since
+// Asterisk takes one file per command.
+func sounds(prompt string) []string {
+	var out []string
+	for p := range strings.SplitSeq(prompt, "&") {
+		if p != "" {
+			out = append(out, p)
+		}
 	}
-	p := strings.Join(append(c.queued, prompt), "&")
-	c.queued = c.queued[:0]
-	return p
+	return out
 }
+
+// say queues the sounds of a prompt for the next input, or for the end of
+// the call.
+func (c *call) say(prompt string) { c.queued = append(c.queued, sounds(prompt)...) }
 
 // input is what a caller did at one prompt.
 type input struct {
@@ -271,34 +277,99 @@ func (in input) outcome(valid bool) Outcome {
 	return OutcomeInvalid
 }
 
-// getData plays the queued prompts and prompt and collects up to maxDigits keys
-// (a secret input is masked by the agi package and never journaled). A hangup,
-// an unplayable prompt or a failed command is journaled with the prompt and
-// returned as an error; otherwise the caller of getData journals the input with
-// journalInput once it knows whether the input is valid.
-func (c *call) getData(prompt string, timeout time.Duration, maxDigits int, secret bool) (string, input, error) {
-	prompt = c.withQueued(prompt)
+// The keys inputs accept, as escape digits of the prompts before them. '#'
+// ends any input, so it is always among them.
+const (
+	digitKeys = "0123456789#"  // account numbers, PINs, numbers in a range
+	anyKeys   = "0123456789*#" // free digits, where GET DATA keeps '*'
+)
+
+// ask describes one input: the sounds that ask for it, the keys it accepts
+// and GET DATA's limits.
+type ask struct {
+	prompt    []string      // the input's own sounds; the last one goes with GET DATA
+	keys      string        // the keys the input accepts, '#' included
+	timeout   time.Duration // for each key
+	maxDigits int
+	secret    bool // a PIN: masked by the agi package and never journaled
+}
+
+// getData plays the queued sounds and the input's own, and collects up to
+// maxDigits keys. Every sound but the last is one STREAM FILE with the keys
+// the input accepts as escape digits, and the last goes with GET DATA. A key
+// pressed during a STREAM FILE is the input's first key: the sounds after it
+// are skipped and GET DATA, without a prompt, collects the rest. heard are the
+// sounds played, the interrupted one included. A hangup, an unplayable prompt
+// or a failed command is journaled with the sounds and returned as an error;
+// otherwise the caller of getData journals the input with journalInput once it
+// knows whether the input is valid.
+func (c *call) getData(a ask) (heard []string, in input, err error) {
+	played := append(c.queued, a.prompt...)
+	c.queued = nil
 	start := time.Now()
-	var (
-		in  agi.Input
-		err error
-	)
-	if secret {
-		in, err = c.s.GetSecretData(c.ctx, prompt, timeout, maxDigits)
-	} else {
-		in, err = c.s.GetData(c.ctx, prompt, timeout, maxDigits)
+	last := ""
+	if len(played) > 0 {
+		last = played[len(played)-1]
+		played = played[:len(played)-1]
 	}
-	got := input{Digits: in.Digits, TimedOut: in.TimedOut, Elapsed: time.Since(start)}
+	for _, p := range played {
+		var pb agi.Playback
+		if a.secret {
+			pb, err = c.s.StreamSecretFile(c.ctx, p, a.keys)
+		} else {
+			pb, err = c.s.StreamFile(c.ctx, p, a.keys)
+		}
+		heard = append(heard, p)
+		if err != nil {
+			return heard, in, c.promptsFailed(heard, err)
+		}
+		if pb.Key != 0 {
+			in, err = c.typedOn(pb.Key, a)
+			in.Elapsed = time.Since(start)
+			return heard, in, err
+		}
+	}
+	if last != "" {
+		heard = append(heard, last)
+	}
+	got, err := c.collect(last, a.timeout, a.maxDigits, a.secret)
+	in = input{Digits: got.Digits, TimedOut: got.TimedOut, Elapsed: time.Since(start)}
 	if err != nil {
-		return prompt, got, c.commandFailed(prompt, err)
+		return heard, in, c.promptsFailed(heard, err)
 	}
-	return prompt, got, nil
+	return heard, in, nil
+}
+
+// typedOn completes an input whose first key interrupted a prompt: '#' alone
+// ends it empty, a key that reaches maxDigits ends it, and otherwise GET DATA
+// without a prompt collects the rest under the same rules.
+func (c *call) typedOn(key rune, a ask) (input, error) {
+	switch {
+	case key == '#':
+		return input{}, nil // as GET DATA reports a lone '#'
+	case a.maxDigits == 1:
+		return input{Digits: string(key)}, nil
+	}
+	got, err := c.collect("", a.timeout, a.maxDigits-1, a.secret)
+	in := input{Digits: string(key) + got.Digits, TimedOut: got.TimedOut}
+	if err != nil {
+		return in, c.commandFailed("", err)
+	}
+	return in, nil
+}
+
+// collect runs one GET DATA, secret or not.
+func (c *call) collect(prompt string, timeout time.Duration, maxDigits int, secret bool) (agi.Input, error) {
+	if secret {
+		return c.s.GetSecretData(c.ctx, prompt, timeout, maxDigits)
+	}
+	return c.s.GetData(c.ctx, prompt, timeout, maxDigits)
 }
 
 // journalInput writes the prompt steps and the input step of one getData, plus
 // the extra writes (a response, a PIN audit), in one shared commit.
-func (c *call) journalInput(prompt string, kind StepKind, key string, in input, out Outcome, secret bool, extra ...write) error {
-	ws := c.promptSteps(prompt, OutcomeValid)
+func (c *call) journalInput(heard []string, kind StepKind, key string, in input, out Outcome, secret bool, extra ...write) error {
+	ws := c.promptSteps(heard, OutcomeValid)
 	st := c.step(kind, key, out)
 	st.Elapsed = in.Elapsed
 	st.Secret = secret
@@ -312,23 +383,35 @@ func (c *call) journalInput(prompt string, kind StepKind, key string, in input, 
 // commandFailed journals a prompt whose command failed and classifies the
 // failure: the caller hung up (ErrHangup), Asterisk could not play the prompt
 // (*agi.PromptError), or anything else.
+// prompt "" is none.
 func (c *call) commandFailed(prompt string, err error) error {
-	ws, err := c.failedPrompt(prompt, err)
+	var heard []string
+	if prompt != "" {
+		heard = []string{prompt}
+	}
+	return c.promptsFailed(heard, err)
+}
+
+// promptsFailed is commandFailed for the sounds heard before and at the
+// command that failed, the last of them.
+func (c *call) promptsFailed(heard []string, err error) error {
+	ws, err := c.failedPrompt(heard, err)
 	if werr := c.writeAll(ws...); werr != nil {
 		return errors.Join(err, werr)
 	}
 	return err
 }
 
-// failedPrompt classifies the failure of a prompt's command like commandFailed,
-// and returns the journal writes of the prompt instead of running them.
-func (c *call) failedPrompt(prompt string, err error) ([]write, error) {
+// failedPrompt classifies the failure of the command of the last sound heard
+// like commandFailed, and returns the journal writes of the sounds instead of
+// running them.
+func (c *call) failedPrompt(heard []string, err error) ([]write, error) {
 	var pe *agi.PromptError
 	switch {
 	case c.isHangup(err):
-		return c.promptSteps(prompt, OutcomeHangup), agi.ErrHangup
+		return c.promptSteps(heard, OutcomeHangup), agi.ErrHangup
 	case errors.As(err, &pe):
-		return c.promptSteps(prompt, OutcomeError), err
+		return c.promptSteps(heard, OutcomeError), err
 	case errors.Is(err, agi.ErrServerClosed):
 		return nil, errShutdown
 	}
@@ -366,10 +449,11 @@ func (c *call) flush() error {
 // playOne streams one prompt that takes no input and returns its journal
 // writes, and the failure classified as by commandFailed.
 func (c *call) playOne(prompt string) ([]write, error) {
+	heard := []string{prompt}
 	if _, err := c.s.StreamFile(c.ctx, prompt, ""); err != nil {
-		return c.failedPrompt(prompt, err)
+		return c.failedPrompt(heard, err)
 	}
-	return c.promptSteps(prompt, OutcomeValid), nil
+	return c.promptSteps(heard, OutcomeValid), nil
 }
 
 // setVar sets a channel variable; it works on a dead channel too.

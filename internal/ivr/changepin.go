@@ -33,7 +33,7 @@ func (c *call) changePIN() error {
 // askSecret collects a secret input and journals it (without its digits) as
 // valid or not by valid; the extra writes join the journal commit when valid.
 func (c *call) askSecret(prompt, key string, valid func(string) bool, onValid ...write) (Secret, bool, error) {
-	prompt, in, err := c.getData(prompt, c.app.cfg.InputTimeout, MaxPINLength, true)
+	heard, in, err := c.getData(ask{prompt: sounds(prompt), keys: digitKeys, timeout: c.app.cfg.InputTimeout, maxDigits: MaxPINLength, secret: true})
 	if err != nil {
 		return "", false, err
 	}
@@ -41,7 +41,7 @@ func (c *call) askSecret(prompt, key string, valid func(string) bool, onValid ..
 	if !ok {
 		onValid = nil
 	}
-	return Secret(in.Digits), ok, c.journalInput(prompt, StepPIN, key, in, in.outcome(ok), true, onValid...)
+	return Secret(in.Digits), ok, c.journalInput(heard, StepPIN, key, in, in.outcome(ok), true, onValid...)
 }
 
 // setPINWrite makes the write that stores pin as the caller's new PIN.

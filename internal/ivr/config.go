@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path"
+	"strings"
 	"time"
 )
 
@@ -58,31 +59,31 @@ type Config struct {
 
 // Prompts names the Asterisk sounds the flows play outside menus and surveys
 // (menus and surveys carry their own prompts in the database). A value is a
-// sound name without extension, as STREAM FILE and GET DATA take it; prompts
-// played with GET DATA may join several sounds with "&".
+// sound name without extension, as STREAM FILE and GET DATA take it, one per
+// command; a prompt of several sounds is a list.
 type Prompts struct {
-	Login           string // ask for the account number
-	Password        string // ask for the PIN
-	Incorrect       string // wrong account or PIN, and locked accounts (no oracle)
-	NewPassword     string // ask for a new PIN
-	ReenterPassword string // ask for the new PIN again
-	Mismatch        string // the two new PINs differ
-	WeakPIN         string // the new PIN breaks the policy
-	PassChanged     string // the new PIN is saved
-	RecordIntro     string // before a recording
-	Review          string // listen (1), accept (2), re-record (3)
-	Saved           string // a recording is saved
-	NoMessage       string // an empty recording: offered again
-	YouHave         string // "you have"
-	Messages        string // "messages"
-	MessageMenu     string // replay (1), next (2), delete (3), back (#)
-	Deleted         string // a message is deleted
-	NoMore          string // no more messages
-	Invalid         string // an invalid key
-	TryAgain        string // no key pressed in time
-	SomethingWrong  string // the apology when the service fails
-	Transfer        string // before handing over to the dialplan for a transfer
-	Goodbye         string // the last words
+	Login           string   // ask for the account number
+	Password        string   // ask for the PIN
+	Incorrect       string   // wrong account or PIN, and locked accounts (no oracle)
+	NewPassword     string   // ask for a new PIN
+	ReenterPassword string   // ask for the new PIN again
+	Mismatch        string   // the two new PINs differ
+	WeakPIN         string   // the new PIN breaks the policy
+	PassChanged     string   // the new PIN is saved
+	RecordIntro     string   // before a recording
+	Review          string   // listen (1), accept (2), re-record (3)
+	Saved           string   // a recording is saved
+	NoMessage       string   // an empty recording: offered again
+	YouHave         string   // "you have"
+	Messages        string   // "messages"
+	MessageMenu     []string // replay (1), next (2), delete (3), back (#): played in order
+	Deleted         string   // a message is deleted
+	NoMore          string   // no more messages
+	Invalid         string   // an invalid key
+	TryAgain        string   // no key pressed in time
+	SomethingWrong  string   // the apology when the service fails
+	Transfer        string   // before handing over to the dialplan for a transfer
+	Goodbye         string   // the last words
 }
 
 // DefaultPrompts returns the stock English Asterisk sounds
@@ -103,7 +104,7 @@ func DefaultPrompts() Prompts {
 		NoMessage:       "vm-pls-try-again",
 		YouHave:         "vm-youhave",
 		Messages:        "vm-messages",
-		MessageMenu:     "vm-repeat&vm-next&vm-delete",
+		MessageMenu:     []string{"vm-repeat", "vm-next", "vm-delete"},
 		Deleted:         "vm-deleted",
 		NoMore:          "vm-nomore",
 		Invalid:         "pm-invalid-option",
@@ -125,13 +126,16 @@ func (p Prompts) withDefaults(d Prompts) Prompts {
 		{&p.Mismatch, d.Mismatch}, {&p.WeakPIN, d.WeakPIN}, {&p.PassChanged, d.PassChanged},
 		{&p.RecordIntro, d.RecordIntro}, {&p.Review, d.Review}, {&p.Saved, d.Saved},
 		{&p.NoMessage, d.NoMessage}, {&p.YouHave, d.YouHave}, {&p.Messages, d.Messages},
-		{&p.MessageMenu, d.MessageMenu}, {&p.Deleted, d.Deleted}, {&p.NoMore, d.NoMore},
+		{&p.Deleted, d.Deleted}, {&p.NoMore, d.NoMore},
 		{&p.Invalid, d.Invalid}, {&p.TryAgain, d.TryAgain}, {&p.SomethingWrong, d.SomethingWrong},
 		{&p.Transfer, d.Transfer}, {&p.Goodbye, d.Goodbye},
 	} {
 		if *f.v == "" {
 			*f.v = f.d
 		}
+	}
+	if len(p.MessageMenu) == 0 {
+		p.MessageMenu = d.MessageMenu
 	}
 	return p
 }
@@ -176,6 +180,11 @@ func (c Config) withDefaults() (Config, error) {
 		return c, errors.New("negative duration, or lock max below lock base")
 	case c.MaxAccountTries < 0, c.MaxPINTries < 0, c.LockAfter < 0:
 		return c, errors.New("negative try count")
+	}
+	for _, p := range c.Prompts.MessageMenu {
+		if p == "" || strings.Contains(p, "&") {
+			return c, fmt.Errorf("message menu prompt %q: want one sound per entry of the list", p)
+		}
 	}
 	return c, nil
 }

@@ -91,7 +91,7 @@ func (c *call) apologise(cause error) {
 	}
 	var se *storeError
 	if c.row.ID != 0 && !errors.As(cause, &se) {
-		_ = c.writeAll(c.promptSteps(p, OutcomeValid)...) // the failure is reported already
+		_ = c.writeAll(c.promptSteps([]string{p}, OutcomeValid)...) // the failure is reported already
 	}
 }
 

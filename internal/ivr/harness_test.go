@@ -197,8 +197,17 @@ func fromAlice(keys ...string) agiclient.Call {
 	return agiclient.Call{Script: "ivr?menu=main", Env: map[string]string{"agi_callerid": aliceLocal}, Keys: keys}
 }
 
-// prompts returns what the caller heard.
-func (c call) prompts() []string { return c.tr.Prompts() }
+// prompts returns what the caller heard: the GET DATA that collects the
+// keys after one typed during a prompt plays nothing.
+func (c call) prompts() []string {
+	var out []string
+	for _, p := range c.tr.Prompts() {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
 
 // heard reports whether want appears in order (not necessarily adjacent)
 // among the prompts.
@@ -287,6 +296,27 @@ func (c call) hasStep(kind ivr.StepKind, key string, out ivr.Outcome) bool {
 		}
 	}
 	return false
+}
+
+// responses returns "question=answer" of the survey responses of the call,
+// in the order they were saved.
+func (w *world) responses(t *testing.T, c call) []string {
+	t.Helper()
+	rows, err := w.pool.Query(context.Background(), `SELECT question_key, answer FROM responses
+		WHERE call_id = $1 AND survey_version_id = $2 ORDER BY id`, c.row.ID, w.survey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var k, a string
+		if err := rows.Scan(&k, &a); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, k+"="+a)
+	}
+	return got
 }
 
 func deref[T any](p *T) any {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // maxFailureHops bounds how many menus in a row may end in their failure
@@ -32,6 +33,18 @@ func (m Menu) option(digits string) (MenuOption, bool) {
 		}
 	}
 	return MenuOption{}, false
+}
+
+// keys returns the keys the menu accepts: the first key of each option, and
+// '#', which ends input (and is an option when one is "#").
+func (m Menu) keys() string {
+	keys := "#"
+	for _, o := range m.Options {
+		if o.Digits != "" && !strings.Contains(keys, o.Digits[:1]) {
+			keys += o.Digits[:1]
+		}
+	}
+	return keys
 }
 
 // runMenus runs menu and the menus its options lead to until an action ends the
@@ -83,7 +96,7 @@ func (c *call) chooseOption(m Menu) (act Action, failed bool, err error) {
 	}
 	key := "menu:" + m.Key
 	for attempt := 1; attempt <= attempts; attempt++ {
-		prompt, in, err := c.getData(m.Prompt, timeout, maxDigits, false)
+		heard, in, err := c.getData(ask{prompt: sounds(m.Prompt), keys: m.keys(), timeout: timeout, maxDigits: maxDigits})
 		if err != nil {
 			return Action{}, false, err
 		}
@@ -93,7 +106,7 @@ func (c *call) chooseOption(m Menu) (act Action, failed bool, err error) {
 			resp := Response{CallID: c.row.ID, CallerID: c.callerID(), MenuVersionID: m.VersionID, QuestionKey: m.Key, Answer: in.keys(), At: c.app.now()}
 			extra = append(extra, c.responseWrite(resp))
 		}
-		if err := c.journalInput(prompt, StepMenu, key, in, in.outcome(ok), false, extra...); err != nil {
+		if err := c.journalInput(heard, StepMenu, key, in, in.outcome(ok), false, extra...); err != nil {
 			return Action{}, false, err
 		}
 		if ok {

@@ -11,6 +11,8 @@ const (
 	msgNext   = "2"
 	msgDelete = "3"
 	msgBack   = "#"
+
+	messageKeys = msgReplay + msgNext + msgDelete + msgBack
 )
 
 // playMessages plays the caller's messages, newest first. During or after each
@@ -44,13 +46,13 @@ func (c *call) playMessages() error {
 			return err
 		}
 		if key == "" {
-			prompt, in, err := c.getData(cfg.Prompts.MessageMenu, cfg.InputTimeout, 1, false)
+			heard, in, err := c.getData(ask{prompt: cfg.Prompts.MessageMenu, keys: messageKeys, timeout: cfg.InputTimeout, maxDigits: 1})
 			if err != nil {
 				return err
 			}
 			key = in.keys()
 			valid := key == msgReplay || key == msgNext || key == msgDelete || key == msgBack
-			if err := c.journalInput(prompt, StepInput, "messages", in, in.outcome(valid), false); err != nil {
+			if err := c.journalInput(heard, StepInput, "messages", in, in.outcome(valid), false); err != nil {
 				return err
 			}
 		}
@@ -89,7 +91,7 @@ func (c *call) playMessage(m Recording) (key string, err error) {
 	if err := c.flush(); err != nil {
 		return "", err
 	}
-	pb, err := c.s.StreamFile(c.ctx, m.Path, msgReplay+msgNext+msgDelete+msgBack)
+	pb, err := c.s.StreamFile(c.ctx, m.Path, messageKeys)
 	if err != nil {
 		return "", c.commandFailed(m.Path, err)
 	}

@@ -159,7 +159,7 @@ func (c *call) saveRecording(rec Recording) error {
 func (c *call) review(rec Recording) (accept bool, err error) {
 	cfg := c.app.cfg
 	for attempt := 1; attempt <= maxTakes; {
-		prompt, in, err := c.getData(cfg.Prompts.Review, cfg.InputTimeout, 1, false)
+		heard, in, err := c.getData(ask{prompt: sounds(cfg.Prompts.Review), keys: reviewAccept + reviewListen + reviewRerecord + "#", timeout: cfg.InputTimeout, maxDigits: 1})
 		if err != nil {
 			if c.isHangup(err) {
 				return false, c.saveTakeAndHangup(rec)
@@ -167,7 +167,7 @@ func (c *call) review(rec Recording) (accept bool, err error) {
 			return false, err
 		}
 		valid := in.Digits == reviewListen || in.Digits == reviewAccept || in.Digits == reviewRerecord
-		if err := c.journalInput(prompt, StepInput, "review", in, in.outcome(valid), false); err != nil {
+		if err := c.journalInput(heard, StepInput, "review", in, in.outcome(valid), false); err != nil {
 			return false, err
 		}
 		switch in.Digits {

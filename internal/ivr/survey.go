@@ -37,6 +37,18 @@ func (q Question) maxDigits() int {
 	return 16
 }
 
+// keys returns the keys an answer to q can start with, and '#', which ends
+// input.
+func (q Question) keys() string {
+	switch {
+	case q.AllowedDigits != "":
+		return q.AllowedDigits + "#"
+	case q.Range != nil:
+		return digitKeys
+	}
+	return anyKeys
+}
+
 // runSurvey asks the published survey's questions in order. Each valid answer is
 // saved with the survey version as soon as it is given; an invalid answer is
 // refused and asked again; an optional question left unanswered is skipped, and
@@ -60,7 +72,7 @@ func (c *call) runSurvey(key string) error {
 	for _, q := range sv.Questions {
 		stepKey := "survey:" + sv.Key + ":" + q.Key
 		for attempt := 1; attempt <= maxQuestionAttempts; attempt++ {
-			prompt, in, err := c.getData(q.Prompt, cfg.InputTimeout, q.maxDigits(), false)
+			heard, in, err := c.getData(ask{prompt: sounds(q.Prompt), keys: q.keys(), timeout: cfg.InputTimeout, maxDigits: q.maxDigits()})
 			if err != nil {
 				return err
 			}
@@ -72,7 +84,7 @@ func (c *call) runSurvey(key string) error {
 					QuestionKey: q.Key, Answer: in.Digits, At: c.app.now(),
 				}))
 			}
-			if err := c.journalInput(prompt, StepSurvey, stepKey, in, in.outcome(ok), false, extra...); err != nil {
+			if err := c.journalInput(heard, StepSurvey, stepKey, in, in.outcome(ok), false, extra...); err != nil {
 				return err
 			}
 			if ok || (in.empty() && !q.Required) {

@@ -44,7 +44,11 @@ type Call struct {
 	// FOR DIGIT, GET OPTION, and STREAM FILE, CONTROL STREAM FILE or SAY with
 	// escape digits. "1234#" is four digits then '#', "12" is two digits then
 	// silence (a timeout unless maxdigits is reached), "" is silence, and
-	// Hangup hangs up. When the keys run out the caller is silent.
+	// Hangup hangs up. When the keys run out the caller is silent. A key
+	// that interrupts a playing command (one of its escape digits) is its
+	// result, and the keys typed after it go to the next input, as for a
+	// caller who barges in and types on: "1234" at a STREAM FILE with escape
+	// digits "0123456789#" answers '1' and leaves "234" for the GET DATA.
 	Keys []string
 	// Records are the outcomes of RECORD FILE in order; when they run out a
 	// recording ends by timeout after 2 seconds of audio.
@@ -288,6 +292,7 @@ type player struct {
 	closed      bool
 	hung        chan struct{} // closed when the caller hangs up
 	keyIdx      int
+	typedOn     string // keys typed after the key that interrupted a playback, for the next input
 	recIdx      int
 	vars        map[string]string
 	db          map[string]string
@@ -623,6 +628,10 @@ func (p *player) nextKeys(rep Reply) string {
 	case rep.Silence:
 		return ""
 	}
+	if k := p.typedOn; k != "" {
+		p.typedOn = ""
+		return k
+	}
 	if p.keyIdx < len(p.c.Keys) {
 		k := p.c.Keys[p.keyIdx]
 		p.keyIdx++
@@ -753,6 +762,7 @@ func (p *player) answerLocked(cmd Command, rep Reply, hangup bool) (text, keys s
 			return "200 result=-1 endpos=0\n", keys, false
 		}
 		if keys != "" && strings.IndexByte(a1, keys[0]) >= 0 {
+			p.typedOn = keys[1:]
 			return "200 result=" + strconv.Itoa(int(keys[0])) + " endpos=8000\n", keys, false
 		}
 		if cmd.Name == "CONTROL STREAM FILE" {
@@ -761,6 +771,7 @@ func (p *player) answerLocked(cmd Command, rep Reply, hangup bool) (text, keys s
 		return "200 result=0 endpos=16000\n", keys, false
 	case "SAY ALPHA", "SAY DIGITS", "SAY NUMBER", "SAY PHONETIC", "SAY DATE", "SAY TIME", "SAY DATETIME":
 		if keys != "" && strings.IndexByte(a1, keys[0]) >= 0 {
+			p.typedOn = keys[1:]
 			return "200 result=" + strconv.Itoa(int(keys[0])) + "\n", keys, false
 		}
 		return "200 result=0\n", keys, false

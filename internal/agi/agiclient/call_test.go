@@ -465,3 +465,26 @@ func TestEndOfCall(t *testing.T) {
 		})
 	}
 }
+
+// TestKeysTypedOnAfterAnInterrupt checks that the keys after the one that
+// interrupts a playback go to the next input, as a caller who barges in
+// types on, and that a key that is not an escape digit interrupts nothing.
+func TestKeysTypedOnAfterAnInterrupt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := dial(t, agiclient.Call{Keys: []string{"1234#", "#", "9", "56"}})
+		for _, step := range []struct{ cmd, reply string }{
+			{"STREAM FILE vm-incorrect 0123456789#", "200 result=49 endpos=8000\n"},
+			{`GET DATA "" 3000 5`, "200 result=234\n"},
+			{"STREAM FILE pm-invalid-option 12#", "200 result=35 endpos=8000\n"},
+			{"STREAM FILE pm-invalid-option 12#", "200 result=0 endpos=16000\n"}, // 9 is dropped
+			{"SAY DIGITS 12 0123456789", "200 result=53\n"},
+			{"WAIT FOR DIGIT 3000", "200 result=54\n"},
+			{"GET DATA beep 3000 4", "200 result= (timeout)\n"},
+		} {
+			if got := strings.Join(s.do(step.cmd), ""); got != step.reply {
+				t.Errorf("%s: got %q, want %q", step.cmd, got, step.reply)
+			}
+		}
+		s.end()
+	})
+}
