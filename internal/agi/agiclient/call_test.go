@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ivrhq/ivr/internal/agi/agiclient"
+	"github.com/ivrhq/ivr/internal/agi/agitest"
 )
 
 // A fakeServer plays the FastAGI server against a Call over net.Pipe, which
@@ -547,72 +548,33 @@ func TestSoundSet(t *testing.T) {
 // sessions carry the channel's uniqueid and name, a variable the first set is
 // there for the second, and the caller's keys go on where they stopped.
 func TestRunScripts(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	type session struct{ env, replies []string }
-	got := make(chan session, 3)
-	go func() {
-		scripts := [][]string{
-			{"SET VARIABLE IVR_CALLER_FOUND 1", "GET DATA beep 3000 2"},
-			{"GET VARIABLE IVR_CALLER_FOUND", "GET DATA beep 3000 2", "HANGUP"},
-			{"NOOP"},
-		}
-		for _, cmds := range scripts {
-			conn, err := l.Accept()
-			if err != nil {
-				return
-			}
-			var s session
-			br := bufio.NewReader(conn)
-			for {
-				line, err := br.ReadString('\n')
-				if err != nil || line == "\n" {
-					break
-				}
-				s.env = append(s.env, strings.TrimSuffix(line, "\n"))
-			}
-			for _, c := range cmds {
-				io.WriteString(conn, c+"\n")
-				r, _ := br.ReadString('\n')
-				s.replies = append(s.replies, strings.TrimSuffix(r, "\n"))
-			}
-			conn.Close()
-			got <- s
-		}
-	}()
+	addr, seen := agitest.ScriptServer(t,
+		[]string{"SET VARIABLE IVR_CALLER_FOUND 1", "GET DATA beep 3000 2"},
+		[]string{"GET VARIABLE IVR_CALLER_FOUND", "GET DATA beep 3000 2", "HANGUP"},
+		[]string{"NOOP"},
+	)
 	call := agiclient.Call{Keys: []string{"12", "34"}, Env: map[string]string{"agi_callerid": "+15555550100"}}
-	trs, err := call.RunScripts(context.Background(), l.Addr().String(), "lookup", "ivr?menu=main", "never")
+	trs, err := call.RunScripts(context.Background(), addr, "lookup", "ivr?menu=main", "never")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(trs) != 2 {
 		t.Fatalf("%d sessions played, want 2: the server hung the channel up in the second", len(trs))
 	}
-	first, second := <-got, <-got
-	value := func(env []string, key string) string {
-		for _, l := range env {
-			if v, ok := strings.CutPrefix(l, key+": "); ok {
-				return v
-			}
-		}
-		return ""
-	}
+	first, second := <-seen, <-seen
 	for _, key := range []string{"agi_uniqueid", "agi_channel", "agi_callerid"} {
-		if a, b := value(first.env, key), value(second.env, key); a == "" || a != b {
+		if a, b := first.Env[key], second.Env[key]; a == "" || a != b {
 			t.Errorf("%s: %q in the first session, %q in the second", key, a, b)
 		}
 	}
-	if a, b := value(first.env, "agi_network_script"), value(second.env, "agi_network_script"); a != "lookup" || b != "ivr?menu=main" {
+	if a, b := first.Env["agi_network_script"], second.Env["agi_network_script"]; a != "lookup" || b != "ivr?menu=main" {
 		t.Errorf("scripts %q then %q", a, b)
 	}
-	if want := []string{"200 result=1", "200 result=12"}; strings.Join(first.replies, "|") != strings.Join(want, "|") {
-		t.Errorf("first session: %q, want %q", first.replies, want)
+	if want := []string{"200 result=1", "200 result=12"}; strings.Join(first.Replies, "|") != strings.Join(want, "|") {
+		t.Errorf("first session: %q, want %q", first.Replies, want)
 	}
-	if want := []string{"200 result=1 (1)", "200 result=34", "200 result=1"}; strings.Join(second.replies, "|") != strings.Join(want, "|") {
-		t.Errorf("second session: %q, want %q", second.replies, want)
+	if want := []string{"200 result=1 (1)", "200 result=34", "200 result=1"}; strings.Join(second.Replies, "|") != strings.Join(want, "|") {
+		t.Errorf("second session: %q, want %q", second.Replies, want)
 	}
 	if trs[0].EnvValue("agi_uniqueid") != trs[1].EnvValue("agi_uniqueid") || !trs[1].ServerHungUp {
 		t.Errorf("transcripts: uniqueids %q and %q, the second hung up by the server: %v",

@@ -14,10 +14,13 @@
 package agitest
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -132,4 +135,53 @@ func (w tWriter) Write(p []byte) (int, error) {
 	w.t.Helper()
 	w.t.Log(string(p))
 	return len(p), nil
+}
+
+// A Session is what a ScriptServer saw of one AGI session: the environment
+// sent and the reply to each command line, without their "\n".
+type Session struct {
+	Env     map[string]string
+	Replies []string
+}
+
+// ScriptServer plays a FastAGI server that knows nothing of package agi: it
+// accepts one connection per entry of sessions, sends that entry's command
+// lines verbatim one at a time, reads each reply (one line), and closes. It
+// lets a test send what the agi server itself would refuse. It returns the
+// address to dial and a channel that gets each Session as it ends; the
+// listener is closed when the test ends.
+func ScriptServer(t testing.TB, sessions ...[]string) (addr string, seen <-chan Session) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("agitest: listen: %v", err)
+	}
+	t.Cleanup(func() { l.Close() })
+	out := make(chan Session, len(sessions))
+	go func() {
+		for _, cmds := range sessions {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			s := Session{Env: map[string]string{}}
+			br := bufio.NewReader(conn)
+			for {
+				line, err := br.ReadString('\n')
+				if err != nil || line == "\n" {
+					break
+				}
+				k, v, _ := strings.Cut(strings.TrimSuffix(line, "\n"), ": ")
+				s.Env[k] = v
+			}
+			for _, c := range cmds {
+				io.WriteString(conn, c+"\n")
+				r, _ := br.ReadString('\n')
+				s.Replies = append(s.Replies, strings.TrimSuffix(r, "\n"))
+			}
+			conn.Close()
+			out <- s
+		}
+	}()
+	return l.Addr().String(), out
 }
