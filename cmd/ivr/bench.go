@@ -59,6 +59,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if *count == 0 && *duration == 0 {
 		*count = 1000
 	}
+	if len(cf.scripts()) > 1 {
+		return usageError{"bench: give one --route; each call is one AGI session"}
+	}
 	base, err := cf.call()
 	if err != nil {
 		return err

@@ -13,7 +13,7 @@ func TestBenchAgainstTheIVR(t *testing.T) {
 	addr, dbURL := startCallTarget(t)
 
 	var out, errOut bytes.Buffer
-	args := []string{"bench", "--addr", addr, "--caller", "+15555550100", "--press", "7391", "--press", "5", "--press", "1",
+	args := []string{"bench", "--addr", addr, "--sounds-dir", "none", "--caller", "+15555550100", "--press", "7391", "--press", "5", "--press", "1",
 		"--calls", "40", "--concurrency", "8", "--database-url", dbURL}
 	if err := run(context.Background(), args, func(string) string { return "" }, strings.NewReader(""), &out, &errOut); err != nil {
 		t.Fatalf("ivr bench: %v\n%s%s", err, out.String(), errOut.String())

@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,7 +21,7 @@ import (
 // ivr bench.
 type callFlags struct {
 	addr        string
-	route       string
+	routes      multiFlag
 	caller      string
 	callerName  string
 	language    string
@@ -29,7 +31,13 @@ type callFlags struct {
 	records     multiFlag
 	args        multiFlag
 	hangupAfter time.Duration
+	soundsDirs  multiFlag
+	soundsEnv   string // IVR_CALL_SOUNDS_DIR
 }
+
+// stockSoundsDirs are where Asterisk's sounds directory usually is: its own
+// default (astdatadir /var/lib/asterisk) and Debian's packages.
+var stockSoundsDirs = []string{"/var/lib/asterisk/sounds", "/usr/share/asterisk/sounds"}
 
 // multiFlag is a flag that may be given many times.
 type multiFlag []string
@@ -39,7 +47,7 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 func (c *callFlags) register(fs *flag.FlagSet, e *env) {
 	fs.StringVar(&c.addr, "addr", envOr(e, "IVR_CALL_ADDR", "127.0.0.1:4573"), "host:port of the FastAGI server (IVR_CALL_ADDR)")
-	fs.StringVar(&c.route, "route", "ivr", "the script after agi://host/, with its query: ivr, ivr?menu=main, lookup")
+	fs.Var(&c.routes, "route", "the script after agi://host/, with its query: ivr, ivr?menu=main, lookup (default ivr); given again, the next AGI() on the same channel")
 	fs.StringVar(&c.caller, "caller", "", "the caller ID number (agi_callerid); empty is a withheld number")
 	fs.StringVar(&c.callerName, "caller-name", "", "the caller ID name (agi_calleridname)")
 	fs.StringVar(&c.language, "language", "en", "the channel language (agi_language)")
@@ -49,8 +57,10 @@ func (c *callFlags) register(fs *flag.FlagSet, e *env) {
 	fs.Var(&c.records, "record-result", `outcome of the next RECORD FILE: REASON[:DURATION[:KEY]], e.g. dtmf:4s:#, timeout:0s, hangup:2s, writefile (repeatable)`)
 	fs.Var(&c.args, "arg", "an AGI() argument after the URL (agi_arg_N, repeatable)")
 	fs.DurationVar(&c.hangupAfter, "hangup-after", 0, "hang up this long after the call starts (0: never)")
+	fs.Var(&c.soundsDirs, "sounds-dir", `an Asterisk sounds directory (<dir>/<lang>/<name>.<ext>, <dir>/<name>.<ext>) holding the prompts that exist, repeatable; "none" lets every prompt exist (IVR_CALL_SOUNDS_DIR, a list separated by `+"`"+string(filepath.ListSeparator)+"`"+`; default Asterisk's own sounds directory when one is found)`)
+	c.soundsEnv = e.getenv("IVR_CALL_SOUNDS_DIR")
 	// The names other pages of the project use for the same settings.
-	fs.StringVar(&c.route, "script", "ivr", "the same as --route")
+	fs.Var(&c.routes, "script", "the same as --route")
 	fs.StringVar(&c.caller, "callerid", "", "the same as --caller")
 	fs.Var(&c.keys, "keys", "the same as --press")
 }
@@ -63,18 +73,65 @@ func envOr(e *env, name, def string) string {
 	return def
 }
 
-// call builds the agiclient.Call the flags describe.
+// scripts returns the routes given, "ivr" when none was.
+func (c *callFlags) scripts() []string {
+	if len(c.routes) == 0 {
+		return []string{"ivr"}
+	}
+	out := make([]string, len(c.routes))
+	for i, r := range c.routes {
+		out[i] = strings.TrimPrefix(r, "/")
+	}
+	return out
+}
+
+// sounds returns the sounds the flags name: the --sounds-dir directories, or
+// else those of IVR_CALL_SOUNDS_DIR, or else the first stock sounds directory
+// that exists; nil (every prompt exists) for "none" or when none is found.
+// The directories it scanned are returned too.
+func (c *callFlags) sounds() (*agiclient.Sounds, []string, error) {
+	dirs := []string(c.soundsDirs)
+	if len(dirs) == 0 && c.soundsEnv != "" {
+		dirs = filepath.SplitList(c.soundsEnv)
+	}
+	if len(dirs) == 0 {
+		for _, d := range stockSoundsDirs {
+			if fi, err := os.Stat(filepath.Join(d, "en")); err == nil && fi.IsDir() {
+				dirs = []string{d}
+				break
+			}
+		}
+	}
+	if len(dirs) == 0 || slices.Contains(dirs, "none") {
+		if len(dirs) > 1 {
+			return nil, nil, usageError{`--sounds-dir none cannot be given with a directory`}
+		}
+		return nil, nil, nil
+	}
+	s, err := agiclient.ScanSounds(dirs...)
+	if err != nil {
+		return nil, nil, usageError{"--sounds-dir: " + err.Error()}
+	}
+	return s, dirs, nil
+}
+
+// call builds the agiclient.Call the flags describe, for the first route.
 func (c *callFlags) call() (agiclient.Call, error) {
+	sounds, _, err := c.sounds()
+	if err != nil {
+		return agiclient.Call{}, err
+	}
 	call := agiclient.Call{
-		Script:      strings.TrimPrefix(c.route, "/"),
+		Script:      c.scripts()[0],
+		Sounds:      sounds,
 		Args:        c.args,
 		Keys:        c.keys,
 		HangupAfter: c.hangupAfter,
 		Env:         map[string]string{"agi_language": c.language},
 		Variables:   map[string]string{},
 	}
-	// Like Asterisk's "<epoch>.<sequence>"; the server refuses a second call
-	// with the same uniqueid.
+	// Like Asterisk's "<epoch>.<sequence>"; every route of the call runs on
+	// this one channel, with this uniqueid.
 	now := time.Now()
 	call.Env["agi_uniqueid"] = fmt.Sprintf("%d.%d", now.Unix(), now.Nanosecond()/1000)
 	if c.uniqueid != "" {
@@ -152,24 +209,44 @@ func runCall(ctx context.Context, e *env, args []string) error {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 
-	fmt.Fprintf(e.stdout, "☎ calling agi://%s/%s", cf.addr, call.Script)
+	scripts := cf.scripts()
+	fmt.Fprintf(e.stdout, "☎ calling agi://%s/%s", cf.addr, scripts[0])
 	if cf.caller != "" {
 		fmt.Fprintf(e.stdout, " from %s", cf.caller)
 	}
 	fmt.Fprintln(e.stdout)
+	// Each route after the first runs on the same channel; it is announced
+	// as it starts when the dialogue is printed as it happens.
+	next := func(session int) {
+		fmt.Fprintf(e.stdout, "↪ agi://%s/%s on the same channel (uniqueid %s)\n", cf.addr, scripts[session], call.Env["agi_uniqueid"])
+	}
 	if *interactive {
-		call.Responder = interactiveResponder(e, bufio.NewScanner(e.stdin))
+		session := -1
+		call.Responder = interactiveResponder(e, bufio.NewScanner(e.stdin), func() {
+			if session++; session > 0 && session < len(scripts) {
+				next(session)
+			}
+		})
 	}
-	tr, err := call.Run(ctx, cf.addr)
-	if !*interactive {
-		writeDialogue(e.stdout, tr)
+	trs, err := call.RunScripts(ctx, cf.addr, scripts...)
+	for i, tr := range trs {
+		if *interactive {
+			writeWarnings(e.stdout, tr)
+		} else {
+			if i > 0 {
+				next(i)
+			}
+			writeDialogue(e.stdout, tr)
+		}
+		writeEnding(e.stdout, tr)
 	}
-	writeEnding(e.stdout, tr)
 	if err != nil {
 		return fmt.Errorf("call %s: %w", cf.addr, err)
 	}
-	if tr.Failure {
-		return errors.New("call: the server ended with FAILURE (the dialplan would see AGISTATUS=FAILURE)")
+	for _, tr := range trs {
+		if tr.Failure {
+			return errors.New("call: the server ended with FAILURE (the dialplan would see AGISTATUS=FAILURE)")
+		}
 	}
 	return nil
 }
@@ -185,9 +262,13 @@ func isInput(cmd agiclient.Command) bool {
 
 // interactiveResponder prints each command as it arrives and asks the person
 // at the terminal for the keys of every input. An empty line is silence, "!"
-// or the end of input hangs up.
-func interactiveResponder(e *env, in *bufio.Scanner) func(agiclient.Command) agiclient.Reply {
+// or the end of input hangs up. newSession is called before the first command
+// of each AGI session.
+func interactiveResponder(e *env, in *bufio.Scanner, newSession func()) func(agiclient.Command) agiclient.Reply {
 	return func(cmd agiclient.Command) agiclient.Reply {
+		if cmd.Step == 1 {
+			newSession()
+		}
 		if cmd.Dead {
 			return agiclient.Reply{}
 		}
@@ -220,9 +301,14 @@ func describe(cmd agiclient.Command) string {
 	case "ANSWER":
 		return "☎ answered"
 	case "GET DATA":
-		return "▶ " + strings.ReplaceAll(cmd.Arg(0), "&", " ▶ ") + "  (waits for keys)"
+		if cmd.Arg(0) == "" {
+			return "… waits for keys"
+		}
+		return "▶ " + cmd.Arg(0) + "  (waits for keys)"
 	case "STREAM FILE", "CONTROL STREAM FILE", "GET OPTION":
-		return "▶ " + strings.ReplaceAll(cmd.Arg(0), "&", " ▶ ")
+		// The name as sent: Asterisk plays one file per command, and a
+		// name such as "a&b" is a file of that name.
+		return "▶ " + cmd.Arg(0)
 	case "SAY NUMBER", "SAY DIGITS", "SAY ALPHA", "SAY PHONETIC", "SAY DATE", "SAY TIME", "SAY DATETIME":
 		return "▶ " + strings.ToLower(strings.TrimPrefix(cmd.Name, "SAY ")) + " " + cmd.Arg(0)
 	case "WAIT FOR DIGIT":
@@ -280,13 +366,29 @@ func writeDialogue(w io.Writer, tr *agiclient.Transcript) {
 			line += "  [" + strings.SplitN(reply, "\n", 2)[0] + "]"
 		}
 		fmt.Fprintln(w, line)
+		if s.Warning != "" {
+			fmt.Fprintln(w, "⚠ WARNING file.c: "+s.Warning)
+		}
 		switch {
+		case s.Warning != "":
+			// Asterisk gave up before the caller could press anything.
 		case s.Hangup:
 			fmt.Fprintln(w, "✆ caller hangs up")
 		case s.Keys != "":
 			fmt.Fprintln(w, "☎ pressed "+s.Keys)
 		case isInput(cmd) && !cmd.Dead && strings.HasPrefix(reply, "200 "):
 			fmt.Fprintln(w, "☎ pressed nothing")
+		}
+	}
+}
+
+// writeWarnings prints what Asterisk would have logged for the commands of a
+// call, with the command; the interactive dialogue, printed as the commands
+// arrive, cannot show it in place.
+func writeWarnings(w io.Writer, tr *agiclient.Transcript) {
+	for _, s := range tr.Steps {
+		if s.Warning != "" {
+			fmt.Fprintf(w, "⚠ WARNING file.c: %s (%s)\n", s.Warning, s.Command.Line)
 		}
 	}
 }

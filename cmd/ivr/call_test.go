@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -145,20 +148,15 @@ func TestCallPrintsTheDialogue(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var out, errOut bytes.Buffer
-			args := append([]string{"call", "--addr", addr}, tt.args...)
+			// Every prompt exists here, whatever sounds this machine has;
+			// TestCallSoundsDir checks the prompts against a sounds directory.
+			args := append([]string{"call", "--addr", addr, "--sounds-dir", "none"}, tt.args...)
 			err := run(context.Background(), args, func(string) string { return "" }, strings.NewReader(tt.stdin), &out, &errOut)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("ivr call: %v\n%s%s", err, out.String(), errOut.String())
 			}
 			got := out.String()
-			rest := got
-			for _, w := range tt.want {
-				i := strings.Index(rest, w)
-				if i < 0 {
-					t.Fatalf("output lacks %q (in order):\n%s", w, got)
-				}
-				rest = rest[i+len(w):]
-			}
+			wantInOrder(t, got, tt.want...)
 			if strings.Count(got, "7391") > strings.Count(got, "pressed 7391") {
 				t.Errorf("the PIN shows up elsewhere than as what the caller typed:\n%s", got)
 			}
@@ -173,6 +171,9 @@ func TestCallRefusesBadFlags(t *testing.T) {
 		{"call", "--record-result", "explode"},
 		{"call", "--record-result", "dtmf:soon"},
 		{"call", "extra"},
+		{"call", "--sounds-dir", "/nonexistent/sounds"},
+		{"call", "--sounds-dir", "none", "--sounds-dir", "."},
+		{"bench", "--route", "lookup", "--route", "ivr"},
 	} {
 		var out bytes.Buffer
 		err := run(context.Background(), args, func(string) string { return "" }, strings.NewReader(""), &out, &out)
@@ -180,4 +181,142 @@ func TestCallRefusesBadFlags(t *testing.T) {
 			t.Errorf("ivr %s: %v, want a usage error", strings.Join(args, " "), err)
 		}
 	}
+}
+
+// callOutput runs ivr call with args and returns what it printed; it fails the
+// test when the command fails.
+func callOutput(t *testing.T, args ...string) string {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), append([]string{"call"}, args...), func(string) string { return "" }, strings.NewReader(""), &out, &errOut)
+	if err != nil {
+		t.Fatalf("ivr call: %v\n%s%s", err, out.String(), errOut.String())
+	}
+	return out.String()
+}
+
+// wantInOrder fails the test unless every line of want appears in got, in order.
+func wantInOrder(t *testing.T, got string, want ...string) {
+	t.Helper()
+	rest := got
+	for _, w := range want {
+		i := strings.Index(rest, w)
+		if i < 0 {
+			t.Fatalf("output lacks %q (in order):\n%s", w, got)
+		}
+		rest = rest[i+len(w):]
+	}
+}
+
+// soundsDir writes an Asterisk sounds directory holding the named sounds
+// ("en/vm-password.gsm") and returns it.
+func soundsDir(t *testing.T, files ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, f := range files {
+		p := filepath.Join(dir, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("audio"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestCallSoundsDir: with --sounds-dir, a prompt that is not there is not
+// played, as on an Asterisk without that file: GET DATA answers -1, the
+// warning Asterisk logs is printed, and the IVR ends the call in error.
+func TestCallSoundsDir(t *testing.T) {
+	t.Parallel()
+	addr, _ := startCallTarget(t)
+	dir := soundsDir(t, "en/vm-password.gsm", "en/vm-password.wav", "beep.gsm")
+	got := callOutput(t, "--addr", addr, "--sounds-dir", dir, "--caller", "+15555550100", "--press", "7391", "--press", "5")
+	wantInOrder(t, got,
+		"▶ vm-password  (waits for keys)",
+		"☎ pressed 7391",
+		"▶ ivr/main-menu  (waits for keys)",
+		"⚠ WARNING file.c: File ivr/main-menu does not exist in any format",
+		"IVR_RESULT=error",
+	)
+	if strings.Contains(got, "pressed 5") {
+		t.Errorf("the caller pressed a key at a prompt that never played:\n%s", got)
+	}
+}
+
+// TestCallIsAsStrictAsAsterisk: ivr call answers a file name holding "&" as
+// Asterisk does (one file of that name, which does not exist), and takes
+// GET DATA "" as digits read without a prompt.
+func TestCallIsAsStrictAsAsterisk(t *testing.T) {
+	t.Parallel()
+	addr, seen := agitest.ScriptServer(t, []string{
+		"GET DATA vm-incorrect&vm-password 3000 4",
+		`STREAM FILE vm-incorrect&vm-password "12"`,
+		`GET DATA "" 3000 4`,
+		`STREAM FILE beep ""`,
+		`GET OPTION tt-weasels "1"`,
+	})
+	dir := soundsDir(t, "en/beep.gsm")
+	got := callOutput(t, "--addr", addr, "--sounds-dir", dir, "--press", "12", "--press", "1")
+	s := <-seen
+	if want := []string{"200 result=-1", "200 result=-1 endpos=0", "200 result=12 (timeout)",
+		"200 result=0 endpos=16000", "200 result=-1 endpos=0"}; !slices.Equal(s.Replies, want) {
+		t.Errorf("replies %q, want %q", s.Replies, want)
+	}
+	wantInOrder(t, got,
+		"▶ vm-incorrect&vm-password  (waits for keys)",
+		"⚠ WARNING file.c: File vm-incorrect&vm-password does not exist in any format",
+		"▶ vm-incorrect&vm-password\n",
+		"⚠ WARNING file.c: File vm-incorrect&vm-password does not exist in any format",
+		"… waits for keys",
+		"☎ pressed 12",
+		"▶ beep\n",
+		"▶ tt-weasels\n",
+		"⚠ WARNING file.c: File tt-weasels does not exist in any format",
+	)
+}
+
+// TestCallRoutesOnOneChannel: several --route run one after the other on one
+// channel, with the same uniqueid and channel name, as AGI() twice in a
+// dialplan does.
+func TestCallRoutesOnOneChannel(t *testing.T) {
+	t.Parallel()
+	addr, seen := agitest.ScriptServer(t, []string{"SET VARIABLE IVR_CALLER_FOUND 1"}, []string{"GET VARIABLE IVR_CALLER_FOUND"})
+	got := callOutput(t, "--addr", addr, "--route", "lookup", "--route", "ivr?menu=main", "--uniqueid", "1764107572.42", "--sounds-dir", "none")
+	first, second := <-seen, <-seen
+	for _, k := range []string{"agi_uniqueid", "agi_channel"} {
+		if first.Env[k] == "" || first.Env[k] != second.Env[k] {
+			t.Errorf("%s: %q then %q", k, first.Env[k], second.Env[k])
+		}
+	}
+	if first.Env["agi_network_script"] != "lookup" || second.Env["agi_network_script"] != "ivr?menu=main" {
+		t.Errorf("scripts %q then %q", first.Env["agi_network_script"], second.Env["agi_network_script"])
+	}
+	if !slices.Equal(second.Replies, []string{"200 result=1 (1)"}) {
+		t.Errorf("the second session read %q, want the variable the first set", second.Replies)
+	}
+	wantInOrder(t, got,
+		"☎ calling agi://"+addr+"/lookup",
+		"= IVR_CALLER_FOUND=1",
+		"↪ agi://"+addr+"/ivr?menu=main on the same channel (uniqueid 1764107572.42)",
+		"? IVR_CALLER_FOUND → 1",
+	)
+}
+
+// TestCallLookupThenIVR plays the documented dialplan against the real
+// application: the lookup, then the IVR on the same channel.
+func TestCallLookupThenIVR(t *testing.T) {
+	t.Parallel()
+	addr, _ := startCallTarget(t)
+	got := callOutput(t, "--addr", addr, "--sounds-dir", "none", "--route", "lookup", "--route", "ivr",
+		"--caller", "+15555550100", "--press", "7391", "--press", "5", "--press", "1")
+	wantInOrder(t, got,
+		"= IVR_CALLER_FOUND=1",
+		"↪ agi://"+addr+"/ivr on the same channel",
+		"▶ vm-password  (waits for keys)",
+		"☎ pressed 7391",
+		"IVR_RESULT=transfer",
+		"IVR_TRANSFER_TO=sales",
+	)
 }

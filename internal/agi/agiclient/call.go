@@ -16,7 +16,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -56,6 +58,11 @@ type Call struct {
 	// Variables are the channel variables GET VARIABLE finds before any SET
 	// VARIABLE; CHANNEL(linkedid) defaults to the uniqueid.
 	Variables map[string]string
+	// Sounds, when set, are the sound files that exist: playing any other
+	// answers result=-1, as Asterisk does for a file it cannot find in any
+	// format. Nil means every file exists but MissingFiles. Either way a file
+	// name holding "&" is missing: Asterisk plays one file per command.
+	Sounds *Sounds
 	// MissingFiles are sound files that do not exist: playing one answers
 	// result=-1 on a live channel, as Asterisk does.
 	MissingFiles []string
@@ -216,23 +223,93 @@ func (c *Call) Run(ctx context.Context, addr string) (*Transcript, error) {
 // RunConn plays the call on an open connection, which it closes; host is
 // used in agi_request.
 func (c *Call) RunConn(ctx context.Context, conn net.Conn, host string) (*Transcript, error) {
-	p := &player{c: c, conn: conn, t: &Transcript{Start: time.Now(), Variables: map[string]string{}},
-		vars: map[string]string{}, db: map[string]string{}, hung: make(chan struct{})}
+	env := c.Environment(host)
+	return c.runConn(ctx, conn, env, newChannel(c, env))
+}
+
+// RunScripts plays one channel that runs an AGI session for each script in
+// turn, as a dialplan with several AGI() on one extension does (a lookup, then
+// the IVR) or a route entered again after a Goto. Every session sends the
+// same agi_uniqueid and agi_channel, and the channel keeps its variables, the
+// caller's keys and records, and the files it recorded from one session to
+// the next; c.Script is not used. The channel ends, and no further script
+// runs, when the caller or the server hangs up or a session fails to play.
+// It returns a transcript per session played, with the first error.
+func (c *Call) RunScripts(ctx context.Context, addr string, scripts ...string) ([]*Transcript, error) {
+	var (
+		out []*Transcript
+		ch  *channel
+	)
+	for _, script := range scripts {
+		sc := *c
+		sc.Script = script
+		if ch != nil {
+			sc.Env = maps.Clone(c.Env)
+			if sc.Env == nil {
+				sc.Env = map[string]string{}
+			}
+			sc.Env["agi_uniqueid"], sc.Env["agi_channel"] = ch.uniqueid, ch.name
+			if c.HangupAfter > 0 {
+				left := c.HangupAfter - time.Since(ch.start)
+				if left <= 0 {
+					break // the caller hung up between two sessions
+				}
+				sc.HangupAfter = left
+			}
+		}
+		var d net.Dialer
+		conn, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return out, err
+		}
+		env := sc.Environment(addr)
+		if ch == nil {
+			ch = newChannel(c, env)
+		}
+		tr, err := sc.runConn(ctx, conn, env, ch)
+		out = append(out, tr)
+		if err != nil || tr.CallerHungUp || tr.ServerHungUp {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// channel is what a simulated channel keeps across its AGI sessions.
+type channel struct {
+	uniqueid, name string
+	start          time.Time
+	vars           map[string]string // channel variables
+	db             map[string]string // the Asterisk database
+	keyIdx, recIdx int               // the next of Call.Keys and Call.Records
+	typedOn        string            // keys typed after the key that interrupted a playback, for the next input
+	recorded       map[string]bool   // files RECORD FILE wrote, by name without extension
+}
+
+func newChannel(c *Call, env []EnvVar) *channel {
+	ch := &channel{start: time.Now(), vars: map[string]string{}, db: map[string]string{}, recorded: map[string]bool{}}
+	for _, e := range env {
+		switch e.Key {
+		case "agi_uniqueid":
+			ch.uniqueid = e.Value
+		case "agi_channel":
+			ch.name = e.Value
+		}
+	}
+	maps.Copy(ch.vars, c.Variables)
+	if _, ok := ch.vars["CHANNEL(linkedid)"]; !ok {
+		ch.vars["CHANNEL(linkedid)"] = ch.uniqueid
+	}
+	return ch
+}
+
+func (c *Call) runConn(ctx context.Context, conn net.Conn, env []EnvVar, ch *channel) (*Transcript, error) {
+	p := &player{c: c, conn: conn, t: &Transcript{Start: time.Now(), Variables: map[string]string{}, Env: env},
+		ch: ch, hung: make(chan struct{})}
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 
-	p.t.Env = c.Environment(host)
-	for k, v := range c.Variables {
-		p.vars[k] = v
-	}
-	if _, ok := p.vars["CHANNEL(linkedid)"]; !ok {
-		for _, e := range p.t.Env {
-			if e.Key == "agi_uniqueid" {
-				p.vars["CHANNEL(linkedid)"] = e.Value
-			}
-		}
-	}
 	var b strings.Builder
 	for _, e := range p.t.Env {
 		b.WriteString(e.Key + ": " + e.Value + "\n")
@@ -291,13 +368,10 @@ type player struct {
 	hangupOwed  bool       // a HANGUP line is due before the next reply
 	closed      bool
 	hung        chan struct{} // closed when the caller hangs up
-	keyIdx      int
-	typedOn     string // keys typed after the key that interrupted a playback, for the next input
-	recIdx      int
-	vars        map[string]string
-	db          map[string]string
+	ch          *channel
 	lastReply   time.Time
 	inFlightCmd bool
+	warning     string // what Asterisk logs for the command being answered
 }
 
 func (p *player) isClosed() bool {
@@ -497,6 +571,7 @@ func (p *player) step(line string) bool {
 	}
 	st.Keys = keys
 	st.Hangup = hangupNow || hungDuring
+	st.Warning, p.warning = p.warning, ""
 	if override != "" {
 		text = override
 	}
@@ -628,27 +703,69 @@ func (p *player) nextKeys(rep Reply) string {
 	case rep.Silence:
 		return ""
 	}
-	if k := p.typedOn; k != "" {
-		p.typedOn = ""
+	if k := p.ch.typedOn; k != "" {
+		p.ch.typedOn = ""
 		return k
 	}
-	if p.keyIdx < len(p.c.Keys) {
-		k := p.c.Keys[p.keyIdx]
-		p.keyIdx++
+	if p.ch.keyIdx < len(p.c.Keys) {
+		k := p.c.Keys[p.ch.keyIdx]
+		p.ch.keyIdx++
 		return k
 	}
 	return ""
 }
 
-func (p *player) missing(file string) bool {
-	for _, f := range strings.Split(file, "&") {
-		for _, m := range p.c.MissingFiles {
-			if f == m {
-				return true
-			}
+// missingFileLocked returns the reply of a command that plays a file Asterisk
+// cannot find, and notes the warning Asterisk logs; ok is false when the
+// command plays no file or its file exists.
+func (p *player) missingFileLocked(cmd Command) (reply string, ok bool) {
+	file := cmd.Arg(0)
+	switch cmd.Name {
+	case "GET DATA":
+		if file == "" {
+			return "", false // ast_app_getdata_full plays no prompt and reads the digits
 		}
+		reply = "200 result=-1\n"
+	case "STREAM FILE":
+		reply = "200 result=-1 endpos=" + offsetArg(cmd.Arg(2)) + "\n"
+	case "GET OPTION":
+		reply = "200 result=-1 endpos=0\n"
+	case "CONTROL STREAM FILE":
+		reply = "200 result=-1 endpos=" + offsetArg(cmd.Arg(7)) + "\n"
+	default:
+		return "", false
 	}
-	return false
+	if p.existsLocked(file) {
+		return "", false
+	}
+	p.warning = missingWarning(file)
+	return reply, true
+}
+
+// offsetArg is the offset argument of a playback as Asterisk echoes it in
+// endpos when the file cannot be opened.
+func offsetArg(s string) string {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return strconv.FormatInt(n, 10)
+	}
+	return "0"
+}
+
+// existsLocked reports whether the channel can play file: a file it recorded,
+// or one of Call.Sounds (any file when that is nil) not in MissingFiles. A
+// name holding "&" never exists.
+func (p *player) existsLocked(file string) bool {
+	switch {
+	case file == "" || strings.Contains(file, "&") || slices.Contains(p.c.MissingFiles, file):
+		return false
+	case p.ch.recorded[file] || p.c.Sounds == nil:
+		return true
+	}
+	lang, ok := p.ch.vars["CHANNEL(language)"]
+	if !ok {
+		lang = p.t.EnvValue("agi_language")
+	}
+	return p.c.Sounds.Has(file, lang)
 }
 
 // answerLocked computes the reply of a live or dead channel. hangup is true
@@ -663,6 +780,12 @@ func (p *player) answerLocked(cmd Command, rep Reply, hangup bool) (text, keys s
 	}
 	if len(cmd.Args) < minArgs[cmd.Name] {
 		return usage520(cmd.Name), "", false
+	}
+	if !hangup {
+		if text, ok := p.missingFileLocked(cmd); ok {
+			// Asterisk gives up before it plays or listens: no key is taken.
+			return text, "", false
+		}
 	}
 	input := false
 	switch cmd.Name {
@@ -680,7 +803,7 @@ func (p *player) answerLocked(cmd Command, rep Reply, hangup bool) (text, keys s
 	}
 	if hangup {
 		switch cmd.Name {
-		case "STREAM FILE", "GET OPTION":
+		case "STREAM FILE", "GET OPTION", "CONTROL STREAM FILE":
 			return "200 result=-1 endpos=0\n", keys, true
 		case "RECORD FILE":
 			return "200 result=-1 (hangup) endpos=0\n", keys, true
@@ -712,34 +835,34 @@ func (p *player) answerLocked(cmd Command, rep Reply, hangup bool) (text, keys s
 	case "SEND TEXT", "SEND IMAGE":
 		return "200 result=0\n", "", false
 	case "SET VARIABLE":
-		p.vars[a0] = a1
+		p.ch.vars[a0] = a1
 		p.t.Variables[a0] = a1
 		return "200 result=1\n", "", false
 	case "GET VARIABLE":
-		if v, ok := p.vars[a0]; ok {
+		if v, ok := p.ch.vars[a0]; ok {
 			return "200 result=1 (" + v + ")\n", "", false
 		}
 		return "200 result=0\n", "", false
 	case "GET FULL VARIABLE":
 		return "200 result=1 (" + p.expand(a0) + ")\n", "", false
 	case "DATABASE GET":
-		if v, ok := p.db[a0+"/"+a1]; ok {
+		if v, ok := p.ch.db[a0+"/"+a1]; ok {
 			return "200 result=1 (" + v + ")\n", "", false
 		}
 		return "200 result=0\n", "", false
 	case "DATABASE PUT":
-		p.db[a0+"/"+a1] = cmd.Arg(2)
+		p.ch.db[a0+"/"+a1] = cmd.Arg(2)
 		return "200 result=1\n", "", false
 	case "DATABASE DEL":
-		if _, ok := p.db[a0+"/"+a1]; ok {
-			delete(p.db, a0+"/"+a1)
+		if _, ok := p.ch.db[a0+"/"+a1]; ok {
+			delete(p.ch.db, a0+"/"+a1)
 			return "200 result=1\n", "", false
 		}
 		return "200 result=0\n", "", false
 	case "DATABASE DELTREE":
-		for k := range p.db {
+		for k := range p.ch.db {
 			if strings.HasPrefix(k, a0+"/"+a1) {
-				delete(p.db, k)
+				delete(p.ch.db, k)
 			}
 		}
 		return "200 result=1\n", "", false
@@ -748,38 +871,38 @@ func (p *player) answerLocked(cmd Command, rep Reply, hangup bool) (text, keys s
 	case "GOSUB":
 		return "100 result=0 Trying...\n200 result=0 Gosub complete\n", "", false
 	case "GET DATA":
-		if p.missing(a0) {
-			return "200 result=-1\n", keys, false
-		}
 		return getDataReply(keys, cmd.Arg(2)), keys, false
 	case "WAIT FOR DIGIT", "RECEIVE CHAR":
 		if keys == "" {
 			return "200 result=0\n", keys, false
 		}
 		return "200 result=" + strconv.Itoa(int(keys[0])) + "\n", keys, false
-	case "STREAM FILE", "GET OPTION", "CONTROL STREAM FILE":
-		if p.missing(a0) {
-			return "200 result=-1 endpos=0\n", keys, false
-		}
+	case "STREAM FILE", "GET OPTION":
 		if keys != "" && strings.IndexByte(a1, keys[0]) >= 0 {
-			p.typedOn = keys[1:]
+			p.ch.typedOn = keys[1:]
 			return "200 result=" + strconv.Itoa(int(keys[0])) + " endpos=8000\n", keys, false
 		}
-		if cmd.Name == "CONTROL STREAM FILE" {
-			return "200 result=0\n", keys, false
-		}
 		return "200 result=0 endpos=16000\n", keys, false
+	case "CONTROL STREAM FILE":
+		// endpos is in milliseconds here, and -1 when the file played to its end.
+		if keys != "" && strings.IndexByte(a1, keys[0]) >= 0 {
+			return "200 result=" + strconv.Itoa(int(keys[0])) + " endpos=1000\n", keys, false
+		}
+		return "200 result=0 endpos=-1\n", keys, false
 	case "SAY ALPHA", "SAY DIGITS", "SAY NUMBER", "SAY PHONETIC", "SAY DATE", "SAY TIME", "SAY DATETIME":
 		if keys != "" && strings.IndexByte(a1, keys[0]) >= 0 {
-			p.typedOn = keys[1:]
+			p.ch.typedOn = keys[1:]
 			return "200 result=" + strconv.Itoa(int(keys[0])) + "\n", keys, false
 		}
 		return "200 result=0\n", keys, false
 	case "RECORD FILE":
 		r := Record{Reason: "timeout", EndPos: 16000}
-		if p.recIdx < len(p.c.Records) {
-			r = p.c.Records[p.recIdx]
-			p.recIdx++
+		if p.ch.recIdx < len(p.c.Records) {
+			r = p.c.Records[p.ch.recIdx]
+			p.ch.recIdx++
+		}
+		if r.Reason != "writefile" {
+			p.ch.recorded[a0] = true
 		}
 		switch r.Reason {
 		case "writefile":
@@ -841,7 +964,7 @@ func (p *player) expand(expr string) string {
 			return b.String()
 		}
 		b.WriteString(expr[:i])
-		b.WriteString(p.vars[expr[i+2:i+j]])
+		b.WriteString(p.ch.vars[expr[i+2:i+j]])
 		expr = expr[i+j+1:]
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ivrhq/ivr/internal/agi/agiclient"
+	"github.com/ivrhq/ivr/internal/agi/agitest"
 )
 
 // A fakeServer plays the FastAGI server against a Call over net.Pipe, which
@@ -487,4 +488,119 @@ func TestKeysTypedOnAfterAnInterrupt(t *testing.T) {
 		}
 		s.end()
 	})
+}
+
+// TestOneFilePerCommand: Asterisk passes the file argument of a playing
+// command to ast_streamfile whole, so "a&b" names one file that does not
+// exist. The reply is the command's failure form, no key is taken, and the
+// warning Asterisk logs is kept.
+func TestOneFilePerCommand(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := dial(t, agiclient.Call{Keys: []string{"42", "7"}})
+		for _, step := range []struct{ cmd, reply string }{
+			{"GET DATA vm-incorrect&vm-password 3000 4", "200 result=-1\n"},
+			{`STREAM FILE vm-incorrect&vm-password "12"`, "200 result=-1 endpos=0\n"},
+			{`STREAM FILE a&b "" 800`, "200 result=-1 endpos=800\n"},
+			{`GET OPTION a&b "12" 1000`, "200 result=-1 endpos=0\n"},
+			{`CONTROL STREAM FILE a&b ""`, "200 result=-1 endpos=0\n"},
+			// The keys were not taken by the failed commands.
+			{"GET DATA vm-password 3000 4", "200 result=42 (timeout)\n"},
+			{`CONTROL STREAM FILE vm-password "7"`, "200 result=55 endpos=1000\n"},
+			{`CONTROL STREAM FILE vm-password ""`, "200 result=0 endpos=-1\n"},
+		} {
+			if got := strings.Join(s.do(step.cmd), ""); got != step.reply {
+				t.Errorf("%s: got %q, want %q", step.cmd, got, step.reply)
+			}
+		}
+		tr := s.end()
+		for i, want := range []string{
+			"File vm-incorrect&vm-password does not exist in any format",
+			"File vm-incorrect&vm-password does not exist in any format",
+			"File a&b does not exist in any format",
+			"File a&b does not exist in any format",
+			"File a&b does not exist in any format",
+			"", "", "",
+		} {
+			if got := tr.Steps[i].Warning; got != want {
+				t.Errorf("step %d (%s): warning %q, want %q", i+1, tr.Steps[i].Command.Line, got, want)
+			}
+		}
+		if got := strings.Join(tr.Prompts(), " "); got != "vm-password vm-password vm-password" {
+			t.Errorf("Prompts() = %q, want only the files that played", got)
+		}
+	})
+}
+
+// TestSoundSet: with Sounds given, only those files play, looked up in
+// Asterisk's order of language folders; a file the call recorded plays too,
+// and GET DATA "" reads digits without a prompt.
+func TestSoundSet(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sounds := agiclient.NewSounds("beep", "es/vm-password", "en/vm-login", "ivr/main-menu")
+		s := dial(t, agiclient.Call{Sounds: sounds, Keys: []string{"5", "1234#"},
+			Env: map[string]string{"agi_language": "es_MX"}})
+		for _, step := range []struct{ cmd, reply string }{
+			{`STREAM FILE beep ""`, "200 result=0 endpos=16000\n"},          // no language folder
+			{`STREAM FILE vm-password ""`, "200 result=0 endpos=16000\n"},   // es_MX, then es
+			{`STREAM FILE vm-login ""`, "200 result=0 endpos=16000\n"},      // the default en last
+			{`STREAM FILE ivr/main-menu ""`, "200 result=0 endpos=16000\n"}, // a folder of its own
+			{`STREAM FILE es/beep ""`, "200 result=-1 endpos=0\n"},
+			{"GET DATA ivr/other-menu 3000 1", "200 result=-1\n"},
+			{`GET OPTION nosuch "5"`, "200 result=-1 endpos=0\n"},
+			{`CONTROL STREAM FILE nosuch "" 3000 # * 0 0 500`, "200 result=-1 endpos=500\n"},
+			{`SET VARIABLE CHANNEL(language) fr`, "200 result=1\n"},
+			{`STREAM FILE vm-password ""`, "200 result=-1 endpos=0\n"}, // only in es/
+			{`GET DATA "" 3000 1`, "200 result=5\n"},
+			{`RECORD FILE /var/spool/asterisk/ivr/m1 wav "#" 3000`, "200 result=0 (timeout) endpos=16000\n"},
+			{`STREAM FILE /var/spool/asterisk/ivr/m1 ""`, "200 result=0 endpos=16000\n"},
+			{`STREAM FILE /var/spool/asterisk/ivr/m2 ""`, "200 result=-1 endpos=0\n"},
+			{"GET DATA beep 3000 4", "200 result=1234\n"},
+		} {
+			if got := strings.Join(s.do(step.cmd), ""); got != step.reply {
+				t.Errorf("%s: got %q, want %q", step.cmd, got, step.reply)
+			}
+		}
+		tr := s.end()
+		if w := tr.Steps[5].Warning; w != "File ivr/other-menu does not exist in any format" {
+			t.Errorf("warning of a missing prompt: %q", w)
+		}
+	})
+}
+
+// TestRunScripts plays a lookup and then the IVR on one channel: both
+// sessions carry the channel's uniqueid and name, a variable the first set is
+// there for the second, and the caller's keys go on where they stopped.
+func TestRunScripts(t *testing.T) {
+	addr, seen := agitest.ScriptServer(t,
+		[]string{"SET VARIABLE IVR_CALLER_FOUND 1", "GET DATA beep 3000 2"},
+		[]string{"GET VARIABLE IVR_CALLER_FOUND", "GET DATA beep 3000 2", "HANGUP"},
+		[]string{"NOOP"},
+	)
+	call := agiclient.Call{Keys: []string{"12", "34"}, Env: map[string]string{"agi_callerid": "+15555550100"}}
+	trs, err := call.RunScripts(context.Background(), addr, "lookup", "ivr?menu=main", "never")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(trs) != 2 {
+		t.Fatalf("%d sessions played, want 2: the server hung the channel up in the second", len(trs))
+	}
+	first, second := <-seen, <-seen
+	for _, key := range []string{"agi_uniqueid", "agi_channel", "agi_callerid"} {
+		if a, b := first.Env[key], second.Env[key]; a == "" || a != b {
+			t.Errorf("%s: %q in the first session, %q in the second", key, a, b)
+		}
+	}
+	if a, b := first.Env["agi_network_script"], second.Env["agi_network_script"]; a != "lookup" || b != "ivr?menu=main" {
+		t.Errorf("scripts %q then %q", a, b)
+	}
+	if want := []string{"200 result=1", "200 result=12"}; strings.Join(first.Replies, "|") != strings.Join(want, "|") {
+		t.Errorf("first session: %q, want %q", first.Replies, want)
+	}
+	if want := []string{"200 result=1 (1)", "200 result=34", "200 result=1"}; strings.Join(second.Replies, "|") != strings.Join(want, "|") {
+		t.Errorf("second session: %q, want %q", second.Replies, want)
+	}
+	if trs[0].EnvValue("agi_uniqueid") != trs[1].EnvValue("agi_uniqueid") || !trs[1].ServerHungUp {
+		t.Errorf("transcripts: uniqueids %q and %q, the second hung up by the server: %v",
+			trs[0].EnvValue("agi_uniqueid"), trs[1].EnvValue("agi_uniqueid"), trs[1].ServerHungUp)
+	}
 }

@@ -25,6 +25,7 @@ type Step struct {
 	Reply    string        // the lines sent back, "" when none
 	Keys     string        // the keys the caller typed for it
 	Hangup   bool          // the caller hung up during it
+	Warning  string        // what Asterisk logs for it, such as "File x does not exist in any format"; "" when nothing
 	Received time.Time     // when the command arrived
 	Replied  time.Time     // when the reply was written; zero when none was
 	Wait     time.Duration // from the previous reply (or the environment) to this command: the server's time
@@ -49,14 +50,18 @@ func (t *Transcript) Lines() []string {
 }
 
 // Prompts returns the sound files and texts played, in order: the file of
-// GET DATA, STREAM FILE, GET OPTION and CONTROL STREAM FILE (each file of a
-// "a&b" list), and the text of the SAY commands as "SAY DIGITS 123".
+// GET DATA, STREAM FILE, GET OPTION and CONTROL STREAM FILE as the command
+// named it, and the text of the SAY commands as "SAY DIGITS 123". A file that
+// could not be played (Step.Warning) and the empty prompt of a GET DATA that
+// only reads digits are left out.
 func (t *Transcript) Prompts() []string {
 	var out []string
 	for _, s := range t.Steps {
 		switch n := s.Command.Name; n {
 		case "GET DATA", "STREAM FILE", "GET OPTION", "CONTROL STREAM FILE":
-			out = append(out, strings.Split(s.Command.Arg(0), "&")...)
+			if f := s.Command.Arg(0); f != "" && s.Warning == "" {
+				out = append(out, f)
+			}
 		case "SAY ALPHA", "SAY DIGITS", "SAY NUMBER", "SAY PHONETIC", "SAY DATE", "SAY TIME", "SAY DATETIME":
 			out = append(out, n+" "+s.Command.Arg(0))
 		}
@@ -113,6 +118,9 @@ func (t *Transcript) String() string {
 			fmt.Fprintf(&b, "  [%s]", strings.SplitN(r, "\n", 2)[0])
 		}
 		b.WriteString("\n")
+		if s.Warning != "" {
+			fmt.Fprintf(&b, "          WARNING: %s\n", s.Warning)
+		}
 	}
 	switch {
 	case t.Failure:

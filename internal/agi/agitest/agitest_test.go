@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"slices"
 	"strings"
@@ -166,5 +167,97 @@ func TestRunReturnsTheTranscriptOfAHangup(t *testing.T) {
 	}
 	if !tr.CallerHungUp || tr.HangupLines != 2 {
 		t.Errorf("caller hung up %v, HANGUP lines %d; want true, 2", tr.CallerHungUp, tr.HangupLines)
+	}
+}
+
+// TestStrictAsAsterisk: a prompt that is not among the server's sounds is not
+// played; the handler gets GET DATA's failure (-1, which reads as a hangup)
+// and the step carries the warning Asterisk logs. "a&b" is one file name,
+// which does not exist, whether the server refuses it itself or Asterisk's
+// answer tells it. An empty GET DATA prompt only reads digits, as in Asterisk.
+func TestStrictAsAsterisk(t *testing.T) {
+	var errs []string
+	srv := agitest.NewServer(agi.HandlerFunc(func(s *agi.Session, r *agi.Request) {
+		ctx := r.Context()
+		for _, p := range []string{"beep&thank-you", "no-such-prompt"} {
+			if _, err := s.GetData(ctx, p, time.Second, 4); err != nil {
+				errs = append(errs, p+": "+err.Error())
+			}
+		}
+		if _, err := s.StreamFile(ctx, "ivr/also-missing", "1"); err != nil {
+			errs = append(errs, "ivr/also-missing: "+err.Error())
+		}
+		in, err := s.GetData(ctx, "", time.Second, 4)
+		if err != nil {
+			errs = append(errs, `"": `+err.Error())
+			return
+		}
+		s.SetVariable(ctx, "ACCOUNT", in.Digits)
+		s.StreamFile(ctx, "thank-you", "")
+	}))
+	srv.Sounds = agiclient.NewSounds("en/thank-you", "beep")
+	defer srv.Close()
+
+	tr := srv.Run(t, agiclient.Call{Keys: []string{"0042#"}})
+	if len(errs) != 3 {
+		t.Errorf("the handler saw %q, want an error for each missing prompt and none for the empty one", errs)
+	}
+	if tr.Variables["ACCOUNT"] != "0042" {
+		t.Errorf("ACCOUNT = %q, want 0042: GET DATA \"\" reads the digits", tr.Variables["ACCOUNT"])
+	}
+	if want := []string{"thank-you"}; !slices.Equal(tr.Prompts(), want) {
+		t.Errorf("the caller heard %q, want %q", tr.Prompts(), want)
+	}
+	replies := map[string]string{}
+	for _, st := range tr.Steps {
+		if st.Warning != "" {
+			replies[st.Command.Name+" "+st.Command.Arg(0)] = strings.TrimSuffix(st.Reply, "\n") + " | " + st.Warning
+		}
+	}
+	want := map[string]string{
+		"GET DATA no-such-prompt":      "200 result=-1 | File no-such-prompt does not exist in any format",
+		"STREAM FILE ivr/also-missing": "200 result=-1 endpos=0 | File ivr/also-missing does not exist in any format",
+	}
+	if slices.Contains(tr.Lines(), "GET DATA beep&thank-you 1000 4") {
+		want["GET DATA beep&thank-you"] = "200 result=-1 | File beep&thank-you does not exist in any format"
+	}
+	if !maps.Equal(replies, want) {
+		t.Errorf("the steps with a warning: %q, want %q", replies, want)
+	}
+	if !strings.Contains(tr.String(), "WARNING: File no-such-prompt does not exist in any format") {
+		t.Errorf("the transcript does not show Asterisk's warning:\n%s", tr)
+	}
+}
+
+// TestRunScripts plays a lookup and then the IVR on one channel: the second
+// session sees the uniqueid of the first and the variable it set.
+func TestRunScripts(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	mux := agi.NewServeMux()
+	mux.HandleFunc("lookup", func(s *agi.Session, r *agi.Request) {
+		mu.Lock()
+		seen = append(seen, "lookup "+r.UniqueID)
+		mu.Unlock()
+		s.SetVariable(r.Context(), "IVR_CALLER_FOUND", "1")
+	})
+	mux.HandleFunc("ivr", func(s *agi.Session, r *agi.Request) {
+		found, _, _ := s.GetVariable(r.Context(), "IVR_CALLER_FOUND")
+		mu.Lock()
+		seen = append(seen, "ivr "+r.UniqueID+" found="+found)
+		mu.Unlock()
+	})
+	srv := agitest.NewServer(mux)
+	defer srv.Close()
+
+	trs := srv.RunScripts(t, agiclient.Call{}, "lookup", "ivr?menu=main")
+	if len(trs) != 2 {
+		t.Fatalf("%d sessions, want 2", len(trs))
+	}
+	id := trs[0].EnvValue("agi_uniqueid")
+	mu.Lock() // the server closes a session after its handler returned
+	defer mu.Unlock()
+	if want := []string{"lookup " + id, "ivr " + id + " found=1"}; !slices.Equal(seen, want) {
+		t.Errorf("the handlers saw %q, want %q", seen, want)
 	}
 }
