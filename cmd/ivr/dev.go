@@ -227,6 +227,8 @@ func printWelcome(w io.Writer, agiAddr net.Addr, httpLn net.Listener, demo []dem
 	}
 	fmt.Fprintf(w, ".\n\nPaste this into Asterisk's extensions.conf (docs/asterisk.md explains it):\n\n")
 	fmt.Fprint(w, dialplanFor(hostPort))
+	fmt.Fprintf(w, "\nThe sample menus' own prompts are in deploy/asterisk/sounds/en/ivr/: copy them to\n"+
+		"<astdatadir>/sounds/en/ivr/ (/var/lib/asterisk/sounds/en/ivr/) on the Asterisk host.\n")
 	if len(demo) > 0 {
 		fmt.Fprintf(w, "\nDemo callers (account, name, number, PIN):\n\n")
 		for _, d := range demo {
