@@ -3,7 +3,7 @@
 
 SQLC := go run github.com/sqlc-dev/sqlc/cmd/sqlc@v1.31.1
 
-.PHONY: run test generate build
+.PHONY: run test generate build prompts
 
 # run starts ivr on a private local PostgreSQL (see `ivr dev -h`).
 run:
@@ -21,3 +21,9 @@ generate:
 
 build:
 	go build -o bin/ivr ./cmd/ivr
+
+# prompts makes the sample prompts (deploy/asterisk/sounds/en/ivr/*.wav) from
+# their words in deploy/asterisk/sounds/prompts.txt with espeak-ng and sox.
+# Commit the result together with the text.
+prompts:
+	bash deploy/asterisk/sounds/make-prompts.sh

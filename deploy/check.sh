@@ -26,6 +26,20 @@ for f in deploy/asterisk/extensions.conf deploy/asterisk/pjsip.conf deploy/aster
   [ -f "$f" ] || { echo "deploy/check: $f is missing" >&2; exit 1; }
 done
 
+# Every sample prompt of prompts.txt must be there as the WAV Asterisk plays:
+# 8 kHz, mono, 16-bit PCM (RIFF header fields read with od, no sox needed).
+while IFS= read -r line; do
+  case "$line" in ''|';'*) continue ;; esac
+  f="deploy/asterisk/sounds/en/${line%%:*}.wav"
+  [ -f "$f" ] || { echo "deploy/check: $f is missing: run make prompts" >&2; exit 1; }
+  hdr=$(od -An -v -tu2 -j20 -N4 "$f" | tr -s ' ')
+  rate=$(od -An -v -tu4 -j24 -N4 "$f" | tr -d ' ')
+  bits=$(od -An -v -tu2 -j34 -N2 "$f" | tr -d ' ')
+  [ "$(head -c4 "$f")" = RIFF ] && [ "$hdr" = " 1 1" ] && [ "$rate" = 8000 ] && [ "$bits" = 16 ] ||
+    { echo "deploy/check: $f is not 8 kHz mono 16-bit PCM WAV: run make prompts" >&2; exit 1; }
+done < deploy/asterisk/sounds/prompts.txt
+echo "deploy/check: the sample prompts are 8 kHz mono 16-bit WAV"
+
 if command -v systemd-analyze >/dev/null 2>&1; then
   # verify wants the ExecStart binary to exist; check a copy that runs /bin/true.
   tmp=$(mktemp -d)

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/term"
@@ -209,6 +210,37 @@ func (k *keySource) keyring() (*ivr.Keyring, error) {
 // region adds --region.
 func (f *cmdFlags) region() *string {
 	return f.String("region", f.envOr("IVR_REGION", "US"), "ISO 3166 region for phone numbers without a country code ($IVR_REGION)")
+}
+
+// dirList is the value of a repeatable directory flag. Its default comes from
+// an environment variable holding a list (dir1:dir2); the first directory
+// given on the command line replaces that list.
+type dirList struct {
+	dirs  []string
+	given bool
+}
+
+func (l *dirList) Set(s string) error {
+	if !l.given {
+		l.dirs, l.given = nil, true
+	}
+	l.dirs = append(l.dirs, s)
+	return nil
+}
+
+func (l *dirList) String() string { return strings.Join(l.dirs, string(os.PathListSeparator)) }
+
+// soundsDirs adds --sounds-dir, repeatable, with $IVR_SOUNDS_DIR behind it.
+func (f *cmdFlags) soundsDirs() *dirList {
+	l := &dirList{}
+	for _, d := range filepath.SplitList(f.envOr("IVR_SOUNDS_DIR", "")) {
+		if d != "" {
+			l.dirs = append(l.dirs, d)
+		}
+	}
+	f.Var(l, "sounds-dir", "a local copy of an Asterisk sounds directory (repeat for several): warn about prompts with no file "+
+		"there, directly or in a language folder ($IVR_SOUNDS_DIR, several separated by "+string(os.PathListSeparator)+")")
+	return l
 }
 
 // database adds --database-url (dbflags.go).

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,7 +44,14 @@ func newCLI(t *testing.T) *cli {
 // run runs ivr with args and stdin and returns what it wrote.
 func (c *cli) run(stdin string, args ...string) (stdout, stderr string, err error) {
 	c.t.Helper()
+	return c.runEnv(nil, stdin, args...)
+}
+
+// runEnv is run with more environment variables.
+func (c *cli) runEnv(more map[string]string, stdin string, args ...string) (stdout, stderr string, err error) {
+	c.t.Helper()
 	env := map[string]string{"DATABASE_URL": c.url, "IVR_PIN_KEY": testPINKey}
+	maps.Copy(env, more)
 	var out, errOut bytes.Buffer
 	err = run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(stdin), &out, &errOut)
 	return out.String(), errOut.String(), err

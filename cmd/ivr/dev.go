@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	_ "embed"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -225,11 +226,9 @@ func printWelcome(w io.Writer, agiAddr net.Addr, httpLn net.Listener, allowed pr
 		fmt.Fprintf(w, " and metrics on http://%s/metrics", httpLn.Addr())
 	}
 	fmt.Fprintf(w, ".\n\nPaste this into Asterisk's extensions.conf (docs/asterisk.md explains it):\n\n")
-	fmt.Fprintf(w, "exten => 500,1,AGI(agi://%s/lookup)\n", hostPort)
-	fmt.Fprintf(w, " same => n,Set(CALLERID(name)=${IVR_CALLER_NAME})\n")
-	fmt.Fprintf(w, " same => n,Answer()\n")
-	fmt.Fprintf(w, " same => n,AGI(agi://%s/ivr?menu=main)\n", hostPort)
-	fmt.Fprintf(w, " same => n,Hangup()\n")
+	fmt.Fprint(w, dialplanFor(hostPort))
+	fmt.Fprintf(w, "\nThe sample menus' own prompts are in deploy/asterisk/sounds/en/ivr/: copy them to\n"+
+		"<astdatadir>/sounds/en/ivr/ (/var/lib/asterisk/sounds/en/ivr/) on the Asterisk host.\n")
 	fmt.Fprintf(w, "\nOnly %s may call (-allow); for an Asterisk on another machine, run again with -allow and its address.\n", allowed.String())
 	if len(demo) > 0 {
 		fmt.Fprintf(w, "\nDemo callers (account, name, number, PIN):\n\n")
@@ -245,6 +244,18 @@ func printWelcome(w io.Writer, agiAddr net.Addr, httpLn net.Listener, allowed pr
 		fmt.Fprintf(w, "  go run ./cmd/ivr call -addr %s -route 'ivr?menu=main' -caller %s -press '%s#' -press '!'\n", callAddr, d.phone, d.pin)
 	}
 	fmt.Fprintf(w, "\nStop with Ctrl-C; the data stays in the data directory for the next run.\n\n")
+}
+
+// dialplan is the dialplan of the README and docs/asterisk.md, word for word,
+// with ivr-host where ivr's address goes.
+//
+//go:embed dialplan.conf
+var dialplan string
+
+// dialplanFor returns the dialplan with hostPort (a host, or host:port when the
+// port is not 4573) in place of ivr-host.
+func dialplanFor(hostPort string) string {
+	return strings.ReplaceAll(dialplan, "ivr-host", hostPort)
 }
 
 // dialHost returns an address Asterisk on another machine can dial for addr:

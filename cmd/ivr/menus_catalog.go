@@ -80,7 +80,7 @@ func (k *catalogKind[T]) apply(ctx context.Context, e *env, args []string) error
 	db := f.database()
 	file := f.String("f", "", "the YAML file (required)")
 	publish := f.Bool("publish", false, "make the stored versions live")
-	prompts := f.String("prompts-dir", "", "a local copy of the Asterisk sounds directory: every prompt must have a file there")
+	sounds := f.soundsDirs()
 	dry := f.Bool("dry-run", false, "validate and show what would change, store nothing")
 	format := f.format()
 	if _, err := f.parse(args, 0, 0); err != nil {
@@ -93,9 +93,9 @@ func (k *catalogKind[T]) apply(ctx context.Context, e *env, args []string) error
 	if err != nil {
 		return err
 	}
-	if *prompts != "" {
-		if fi, err := os.Stat(*prompts); err != nil || !fi.IsDir() {
-			return fmt.Errorf("--prompts-dir %s is not a directory", *prompts)
+	for _, d := range sounds.dirs {
+		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
+			return fmt.Errorf("--sounds-dir %s is not a directory", d)
 		}
 	}
 	s, err := db.Store(ctx)
@@ -103,7 +103,7 @@ func (k *catalogKind[T]) apply(ctx context.Context, e *env, args []string) error
 		return err
 	}
 	defer s.Close()
-	opts := catalog.Options{PromptsDir: *prompts}
+	opts := catalog.Options{SoundsDirs: sounds.dirs, Warn: func(p catalog.Problem) { fmt.Fprintln(e.stderr, p) }}
 	if opts.PublishedMenus, err = s.PublishedMenuKeys(ctx); err != nil {
 		return err
 	}

@@ -119,16 +119,16 @@ func TestMenusApplyReportsMistakes(t *testing.T) {
 	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	prompts := filepath.Join(dir, "sounds")
-	if err := os.MkdirAll(prompts, 0o755); err != nil {
+	sounds := filepath.Join(dir, "sounds")
+	if err := os.MkdirAll(sounds, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	_, stderr, err := c.run("", "menus", "apply", "-f", file, "--prompts-dir", prompts)
-	if err == nil || !strings.Contains(err.Error(), "4 mistakes; nothing stored") {
+	_, stderr, err := c.run("", "menus", "apply", "-f", file, "--sounds-dir", sounds)
+	if err == nil || !strings.Contains(err.Error(), "3 mistakes; nothing stored") {
 		t.Fatalf("apply: %v\n%s", err, stderr)
 	}
 	for _, want := range []string{
-		file + `:3: menu "main": sound "hello" is not in`,
+		file + `:3: warning: menu "main": sound "hello" has no file in ` + sounds,
 		file + `:5: menu "main": unknown action "recrod"`,
 		file + `:6: menu "main": digits "1" are used twice (first on line 5)`,
 		file + `:6: menu "main": submenu "nowhere" is neither in this file nor published`,
@@ -139,5 +139,62 @@ func TestMenusApplyReportsMistakes(t *testing.T) {
 	}
 	if n := c.count(`SELECT count(*) FROM menus`); n != 0 {
 		t.Errorf("%d menus stored", n)
+	}
+}
+
+// A prompt that no sounds directory has is worth a warning naming its file and
+// line, and is applied all the same: the sound may be installed later.
+func TestMenusApplyWarnsAboutMissingSounds(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	dir := t.TempDir()
+	stock, own := filepath.Join(dir, "stock"), filepath.Join(dir, "own")
+	for _, f := range []string{
+		filepath.Join(stock, "en", "pm-invalid-option.gsm"),
+		filepath.Join(stock, "fr", "vm-goodbye.wav"),
+		filepath.Join(own, "ivr", "main-menu.sln16"),
+	} {
+		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	file := filepath.Join(dir, "menus.yaml")
+	src := "menus:\n  - key: main\n    prompt: ivr/main-menu\n    invalid_prompt: pm-invalid-option\n" +
+		"    timeout_prompt: ivr/not-recorded\n    options:\n      - {digits: \"1\", action: hangup}\n" +
+		"  - key: other\n    prompt: vm-goodbye&ivr/other-menu\n    options:\n      - {digits: \"1\", action: hangup}\n"
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	out, stderr, err := c.run("", "menus", "apply", "-f", file, "--publish", "--format", "csv", "--sounds-dir", stock, "--sounds-dir", own)
+	if err != nil {
+		t.Fatalf("apply: %v\n%s", err, stderr)
+	}
+	if out != "key,version,status,changes,live\nmain,1,new,,yes\nother,1,new,,yes\n" {
+		t.Errorf("apply stored:\n%s", out)
+	}
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	if len(lines) != 2 ||
+		!strings.HasPrefix(lines[0], file+`:5: warning: menu "main" timeout_prompt: sound "ivr/not-recorded" has no file in `+stock+" or "+own) ||
+		!strings.HasPrefix(lines[1], file+`:9: warning: menu "other": sound "ivr/other-menu" has no file in`) {
+		t.Errorf("want warnings for ivr/not-recorded (line 5) and ivr/other-menu (line 9), got:\n%s", stderr)
+	}
+
+	// The same two directories from $IVR_SOUNDS_DIR; a flag replaces them.
+	env := map[string]string{"IVR_SOUNDS_DIR": stock + string(os.PathListSeparator) + own}
+	_, stderr, err = c.runEnv(env, "", "menus", "apply", "-f", file)
+	if err != nil || strings.Count(stderr, "warning:") != 2 {
+		t.Errorf("IVR_SOUNDS_DIR: %v\n%s", err, stderr)
+	}
+	_, stderr, err = c.runEnv(env, "", "menus", "apply", "-f", file, "--sounds-dir", own)
+	if err != nil || strings.Count(stderr, "warning:") != 4 || !strings.Contains(stderr, `sound "pm-invalid-option" has no file in `+own+" (") {
+		t.Errorf("--sounds-dir over IVR_SOUNDS_DIR: %v\n%s", err, stderr)
+	}
+	_, stderr, err = c.run("", "menus", "apply", "-f", file, "--sounds-dir", filepath.Join(dir, "nowhere"))
+	if err == nil || !strings.Contains(err.Error(), "is not a directory") {
+		t.Errorf("a sounds dir that does not exist: %v\n%s", err, stderr)
 	}
 }

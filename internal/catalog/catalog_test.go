@@ -172,9 +172,10 @@ func TestPublishedTargetsResolve(t *testing.T) {
 	}
 }
 
-func TestPromptsDir(t *testing.T) {
-	dir := t.TempDir()
-	for _, f := range []string{"hello.gsm", "en/bye.ulaw", "ivr/main.sln16", "empty-dir.wav/x"} {
+// writeFiles creates each file (with its folders) under dir.
+func writeFiles(t *testing.T, dir string, files ...string) {
+	t.Helper()
+	for _, f := range files {
 		p := filepath.Join(dir, f)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
@@ -183,13 +184,93 @@ func TestPromptsDir(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	src := "menus:\n  - key: main\n    prompt: hello&bye&ivr/main\n    invalid_prompt: empty-dir\n    timeout_prompt: nowhere\n" +
+}
+
+func TestSoundsDirsWarnAboutMissingPrompts(t *testing.T) {
+	stock, own := t.TempDir(), t.TempDir()
+	writeFiles(t, stock, "hello.gsm", "en/bye.ulaw", "es_MX/hola.opus", "empty-dir.wav/x", "en/tt-weasels.gsm.bak")
+	writeFiles(t, own, "ivr/main.sln16", "fr/ivr/bonjour.xyz")
+	// A language folder that is a link, as Debian's sounds/en is.
+	if err := os.Symlink(filepath.Join(stock, "es_MX"), filepath.Join(own, "es")); err != nil {
+		t.Fatal(err)
+	}
+	abs := filepath.Join(t.TempDir(), "custom", "welcome")
+	writeFiles(t, filepath.Dir(abs), "en/welcome.wav")
+
+	src := "menus:\n  - key: main\n    prompt: hello&bye&ivr/main&hola&ivr/bonjour&" + abs + "\n" +
+		"    invalid_prompt: empty-dir\n    timeout_prompt: tt-weasels&nowhere\n" +
 		"    options:\n      - {digits: \"1\", action: record}\n"
-	_, err := catalog.ParseMenus("menus.yaml", []byte(src), catalog.Options{PromptsDir: dir})
-	ps, _ := err.(catalog.Problems)
-	if len(ps) != 2 || !strings.Contains(ps[0].Message, `sound "empty-dir" is not in`) || ps[0].Line != 4 ||
-		!strings.Contains(ps[1].Message, `sound "nowhere"`) || ps[1].Line != 5 {
-		t.Fatalf("want empty-dir and nowhere missing, got:\n%v", err)
+	var warns []catalog.Problem
+	opts := catalog.Options{SoundsDirs: []string{stock, own}, Warn: func(p catalog.Problem) { warns = append(warns, p) }}
+	menus, err := catalog.ParseMenus("menus.yaml", []byte(src), opts)
+	if err != nil || len(menus) != 1 {
+		t.Fatalf("a missing sound must not make the file invalid: %v", err)
+	}
+	var got []string
+	for _, w := range warns {
+		got = append(got, w.String())
+	}
+	want := []string{
+		`menus.yaml:4: warning: menu "main" invalid_prompt: sound "empty-dir" has no file in ` + stock + " or " + own,
+		`menus.yaml:5: warning: menu "main" timeout_prompt: sound "tt-weasels" has no file in`,
+		`menus.yaml:5: warning: menu "main" timeout_prompt: sound "nowhere" has no file in`,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got warnings:\n%s\nwant %d", strings.Join(got, "\n"), len(want))
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("warning %d:\n got %s\nwant %s...", i, got[i], want[i])
+		}
+	}
+
+	// Without sounds directories nothing is looked up.
+	warns = nil
+	if _, err := catalog.ParseMenus("menus.yaml", []byte(src), catalog.Options{Warn: opts.Warn}); err != nil || len(warns) != 0 {
+		t.Errorf("no sounds dirs: err %v, warnings %v", err, warns)
+	}
+
+	// Warnings come with the mistakes of an invalid file too.
+	warns = nil
+	surveys := "surveys:\n  - key: s\n    intro_prompt: nowhere\n    questions:\n      - {key: q, prompt: hello}\n"
+	_, err = catalog.ParseSurveys("surveys.yaml", []byte(surveys), opts)
+	if err == nil || len(warns) != 1 || warns[0].Line != 3 || !strings.Contains(warns[0].Message, `sound "nowhere"`) {
+		t.Errorf("surveys: err %v, warnings %v", err, warns)
+	}
+}
+
+// The sample menus and survey play on a stock Asterisk with its core English
+// sounds and the project's own prompts: every sound they name is in one of
+// the two.
+func TestSamplePromptsExist(t *testing.T) {
+	stock := "/usr/share/asterisk/sounds"
+	if _, err := os.Stat(filepath.Join(stock, "en", "vm-goodbye.gsm")); err != nil {
+		t.Fatalf("Asterisk's core English sounds are not installed (%v): apt-get install asterisk-core-sounds-en", err)
+	}
+	var warns []string
+	opts := catalog.Options{
+		PublishedSurveys: map[string]bool{"satisfaction": true},
+		SoundsDirs:       []string{"../../deploy/asterisk/sounds", stock},
+		Warn:             func(p catalog.Problem) { warns = append(warns, p.String()) },
+	}
+	for file, parse := range map[string]func(string, []byte, catalog.Options) error{
+		"menus.yaml": func(n string, b []byte, o catalog.Options) error { _, err := catalog.ParseMenus(n, b, o); return err },
+		"surveys.yaml": func(n string, b []byte, o catalog.Options) error {
+			_, err := catalog.ParseSurveys(n, b, o)
+			return err
+		},
+	} {
+		data, err := os.ReadFile("../../" + file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := parse(file, data, opts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(warns) > 0 {
+		t.Errorf("the samples name prompts that neither deploy/asterisk/sounds nor %s has (run make prompts):\n%s",
+			stock, strings.Join(warns, "\n"))
 	}
 }
 

@@ -30,16 +30,23 @@ type Options struct {
 	PublishedMenus map[string]bool
 	// PublishedSurveys holds the keys of the surveys that have a published version.
 	PublishedSurveys map[string]bool
-	// PromptsDir, when set, is a local copy of the Asterisk sounds directory;
-	// every prompt must then have a file there.
-	PromptsDir string
+	// SoundsDirs, when not empty, are local copies of Asterisk sounds
+	// directories (such as /var/lib/asterisk/sounds). Every sound a prompt
+	// names is looked up in each of them as Asterisk would look it up for a
+	// caller of some language: DIR/<name>.* and DIR/<language>/<name>.* (en/,
+	// es_MX/ ...), in any format. A sound found in none of them is a warning,
+	// not a mistake.
+	SoundsDirs []string
+	// Warn, when set, receives the warnings, in the order of their lines,
+	// once the whole file has been read. Warnings never make a file invalid.
+	Warn func(Problem)
 }
 
 // validator collects the problems of one file.
 type validator struct {
 	report
 	opts   Options
-	sounds map[string]bool // sound name → found in PromptsDir
+	sounds map[string]bool // sound name → found in SoundsDirs
 }
 
 // actionTargets says, for every action, whether it needs a target.
@@ -69,8 +76,8 @@ func actionNames() string {
 // (VersionID, Version, Published and CreatedAt are left zero), or a Problems
 // error listing every mistake: YAML syntax, unknown fields, unknown actions,
 // duplicate digits, submenus and surveys that exist neither in the file nor as
-// published in opts, loops of menus with no way out, and prompts that are
-// malformed or missing from opts.PromptsDir.
+// published in opts, loops of menus with no way out, and malformed prompts.
+// Prompts missing from opts.SoundsDirs go to opts.Warn.
 func ParseMenus(name string, data []byte, opts Options) ([]ivr.Menu, error) {
 	var f menusFile
 	if err := decode(name, data, &f); err != nil {
@@ -89,7 +96,7 @@ func ParseMenus(name string, data []byte, opts Options) ([]ivr.Menu, error) {
 		menus = append(menus, v.menu(d, lines))
 	}
 	v.checkLoops(f.Menus, menus, lines)
-	if err := v.err(); err != nil {
+	if err := v.finish(v.opts.Warn); err != nil {
 		return nil, err
 	}
 	return menus, nil

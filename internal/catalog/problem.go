@@ -7,20 +7,27 @@ import (
 	"strings"
 )
 
-// Problem is one mistake in a catalog file. Line is 1-based; 0 means the
-// mistake is about the file as a whole.
+// Problem is one mistake in a catalog file, or with Warning set something that
+// may go wrong on a call without making the file invalid. Line is 1-based; 0
+// means the problem is about the file as a whole.
 type Problem struct {
 	File    string
 	Line    int
 	Message string
+	Warning bool
 }
 
-// String formats p as "file:line: message", the way compilers do.
+// String formats p as "file:line: message", or "file:line: warning: message",
+// the way compilers do.
 func (p Problem) String() string {
-	if p.Line == 0 {
-		return fmt.Sprintf("%s: %s", p.File, p.Message)
+	msg := p.Message
+	if p.Warning {
+		msg = "warning: " + msg
 	}
-	return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Message)
+	if p.Line == 0 {
+		return fmt.Sprintf("%s: %s", p.File, msg)
+	}
+	return fmt.Sprintf("%s:%d: %s", p.File, p.Line, msg)
 }
 
 // Problems is the error the Parse functions return when a file has mistakes:
@@ -36,21 +43,34 @@ func (ps Problems) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-// report collects problems for one file.
+// report collects problems and warnings for one file.
 type report struct {
-	file string
-	ps   Problems
+	file  string
+	ps    Problems
+	warns Problems
 }
 
 func (r *report) add(line int, format string, args ...any) {
 	r.ps = append(r.ps, Problem{File: r.file, Line: line, Message: fmt.Sprintf(format, args...)})
 }
 
-// err returns the problems sorted by line, or nil when there are none.
-func (r *report) err() error {
+func (r *report) warn(line int, format string, args ...any) {
+	r.warns = append(r.warns, Problem{File: r.file, Line: line, Message: fmt.Sprintf(format, args...), Warning: true})
+}
+
+// finish hands the warnings, sorted by line, to warn when it is set, and
+// returns the problems sorted by line, or nil when there are none.
+func (r *report) finish(warn func(Problem)) error {
+	byLine := func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) }
+	if warn != nil {
+		slices.SortStableFunc(r.warns, byLine)
+		for _, w := range r.warns {
+			warn(w)
+		}
+	}
 	if len(r.ps) == 0 {
 		return nil
 	}
-	slices.SortStableFunc(r.ps, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
+	slices.SortStableFunc(r.ps, byLine)
 	return r.ps
 }

@@ -19,8 +19,8 @@ var soundExtensions = []string{
 var keyPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
 // checkPrompt reports the mistakes in a prompt value: one or more Asterisk sound
-// names joined with "&", each without extension, and each present in the prompts
-// directory when one is named.
+// names joined with "&", each without extension. A sound that the sounds
+// directories, when there are any, do not hold is a warning.
 func (v *validator) checkPrompt(what string, p scalar, required bool, line int) {
 	if p.s == "" {
 		if required {
@@ -36,9 +36,9 @@ func (v *validator) checkPrompt(what string, p scalar, required bool, line int) 
 			v.add(p.line, "%s: sound name %q contains a space, comma, quote or bar", what, name)
 		case hasSoundExtension(name):
 			v.add(p.line, "%s: sound name %q has a file extension; name the sound without it (Asterisk picks the format)", what, name)
-		case v.opts.PromptsDir != "" && !v.soundExists(name):
-			v.add(p.line, "%s: sound %q is not in %s (looked for %s.wav, .gsm, .ulaw, .sln ... there and in its language folders)",
-				what, name, v.opts.PromptsDir, name)
+		case len(v.opts.SoundsDirs) > 0 && !v.soundFound(name):
+			v.warn(p.line, "%s: sound %q has no file in %s (looked for %s.* there and in every language folder such as en/): Asterisk will not find it",
+				what, name, strings.Join(v.opts.SoundsDirs, " or "), name)
 		}
 	}
 }
@@ -56,35 +56,67 @@ func hasSoundExtension(name string) bool {
 	return false
 }
 
-// soundExists reports whether the prompts directory holds the sound in any
-// format, directly or in a language folder (en/, es/ ...). Absolute sound names
-// are looked up where they point.
-func (v *validator) soundExists(name string) bool {
+// soundFound reports, remembering the answer, whether findSound finds name in
+// the validator's sounds directories.
+func (v *validator) soundFound(name string) bool {
 	if known, ok := v.sounds[name]; ok {
 		return known
-	}
-	bases := []string{filepath.Join(v.opts.PromptsDir, name)}
-	if filepath.IsAbs(name) {
-		bases = []string{name}
-	} else if langs, err := os.ReadDir(v.opts.PromptsDir); err == nil {
-		for _, l := range langs {
-			if l.IsDir() {
-				bases = append(bases, filepath.Join(v.opts.PromptsDir, l.Name(), name))
-			}
-		}
-	}
-	found := false
-	for _, base := range bases {
-		for _, ext := range soundExtensions {
-			if fi, err := os.Stat(base + "." + ext); err == nil && fi.Mode().IsRegular() {
-				found = true
-				break
-			}
-		}
 	}
 	if v.sounds == nil {
 		v.sounds = make(map[string]bool)
 	}
+	found := findSound(name, v.opts.SoundsDirs)
 	v.sounds[name] = found
 	return found
+}
+
+// findSound reports whether one of the sounds directories dirs holds the
+// sound name (such as "ivr/main-menu") in a form Asterisk plays for a caller of
+// some language: a file name.<format>, of any format, in a directory itself or
+// in one of its language folders (DIR/en/ivr/main-menu.wav, DIR/es_MX/...,
+// DIR/ivr/main-menu.gsm). Asterisk tries the channel's language, that
+// language without its _suffix, no language folder, then en (main/file.c). An
+// absolute name is looked up where it points, and in the language folders
+// beside it, whatever dirs says.
+func findSound(name string, dirs []string) bool {
+	if filepath.IsAbs(name) {
+		dirs, name = []string{filepath.Dir(name)}, filepath.Base(name)
+	}
+	for _, dir := range dirs {
+		if hasSoundFile(filepath.Join(dir, name)) {
+			return true
+		}
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			// A language folder may be a link (Debian's en is one).
+			lang := filepath.Join(dir, e.Name())
+			if fi, err := os.Stat(lang); err == nil && fi.IsDir() && hasSoundFile(filepath.Join(lang, name)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hasSoundFile reports whether base.<extension> is a file (or a link to one)
+// for some extension without a dot.
+func hasSoundFile(base string) bool {
+	entries, err := os.ReadDir(filepath.Dir(base))
+	if err != nil {
+		return false
+	}
+	prefix := filepath.Base(base) + "."
+	for _, e := range entries {
+		ext, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok || ext == "" || strings.Contains(ext, ".") {
+			continue
+		}
+		if fi, err := os.Stat(filepath.Join(filepath.Dir(base), e.Name())); err == nil && fi.Mode().IsRegular() {
+			return true
+		}
+	}
+	return false
 }

@@ -15,7 +15,8 @@ const MaxRange = 999999
 // Version, Published and CreatedAt are left zero), or a Problems error listing
 // every mistake: YAML syntax, unknown fields, duplicate keys, questions with
 // neither or both of allowed_digits and range, repeated or invalid digits, empty
-// ranges, and prompts that are malformed or missing from opts.PromptsDir.
+// ranges, and malformed prompts. Prompts missing from opts.SoundsDirs go to
+// opts.Warn.
 func ParseSurveys(name string, data []byte, opts Options) ([]ivr.Survey, error) {
 	var f surveysFile
 	if err := decode(name, data, &f); err != nil {
@@ -42,7 +43,7 @@ func ParseSurveys(name string, data []byte, opts Options) ([]ivr.Survey, error) 
 		}
 		surveys = append(surveys, s)
 	}
-	if err := v.err(); err != nil {
+	if err := v.finish(v.opts.Warn); err != nil {
 		return nil, err
 	}
 	return surveys, nil
