@@ -92,14 +92,17 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		problems = append(problems, fmt.Sprintf("%d of %d calls failed", res.errors, res.calls))
 	}
 	if checkDB {
-		missing, open, err := checkCallRows(ctx, dbf, res.uniqueids)
+		chk, err := checkCallRows(ctx, dbf, res.uniqueids)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(summary, "call rows: %d of %d closed, %d still open, %d missing\n",
-			len(res.uniqueids)-missing-open, len(res.uniqueids), open, missing)
-		if missing+open > 0 {
-			problems = append(problems, fmt.Sprintf("%d calls have no closed call row", missing+open))
+		fmt.Fprintf(summary, "call rows: %d of %d closed, %d still open, %d missing, %d stored more than once\n",
+			len(res.uniqueids)-chk.missing-chk.open, len(res.uniqueids), chk.open, chk.missing, chk.repeated)
+		if chk.missing+chk.open > 0 {
+			problems = append(problems, fmt.Sprintf("%d calls have no closed call row", chk.missing+chk.open))
+		}
+		if chk.repeated > 0 {
+			problems = append(problems, fmt.Sprintf("%d calls have more than one call row", chk.repeated))
 		}
 	}
 	if ctx.Err() != nil {
@@ -236,26 +239,34 @@ func fmtLatency(d time.Duration) string {
 	return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
 }
 
-// checkCallRows counts the uniqueids with no call row and with a row still
-// open.
-func checkCallRows(ctx context.Context, dbf *dbFlags, uniqueids []string) (missing, open int, err error) {
+// callRowCheck counts the simulated calls whose channel has no call row,
+// has a row still open, or has more than one row (each simulated call is one
+// session on a channel of its own).
+type callRowCheck struct{ missing, open, repeated int }
+
+// checkCallRows checks the call rows of the uniqueids.
+func checkCallRows(ctx context.Context, dbf *dbFlags, uniqueids []string) (callRowCheck, error) {
+	var chk callRowCheck
 	db, err := dbf.Store(ctx)
 	if err != nil {
-		return 0, 0, err
+		return chk, err
 	}
 	defer db.Close()
-	closed, err := db.CallRowsClosed(ctx, uniqueids)
+	rows, err := db.CallRowsClosed(ctx, uniqueids)
 	if err != nil {
-		return 0, 0, err
+		return chk, err
 	}
 	for _, u := range uniqueids {
-		c, ok := closed[u]
+		c, ok := rows[u]
 		switch {
 		case !ok:
-			missing++
-		case !c:
-			open++
+			chk.missing++
+		case !c.Closed:
+			chk.open++
+		}
+		if c.Sessions > 1 {
+			chk.repeated++
 		}
 	}
-	return missing, open, nil
+	return chk, nil
 }

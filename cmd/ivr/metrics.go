@@ -87,12 +87,23 @@ type timedPorts struct {
 func timed[T any](m *metrics.Metrics, op string, f func() (T, error)) (T, error) {
 	start := time.Now()
 	v, err := f()
-	failed := err
-	if errors.Is(err, ivr.ErrNotFound) || errors.Is(err, context.Canceled) {
-		failed = nil
-	}
-	m.DBOperation(op, time.Since(start), failed)
+	m.DBOperation(op, time.Since(start), dbFailure(err))
 	return v, err
+}
+
+// dbFailure is the kind of failure of a database operation that returned
+// err: "" when it did not fail (a not-found answer and a caller who hung up
+// are no failures), a conflict, a refused value, or else unavailable.
+func dbFailure(err error) string {
+	switch {
+	case err == nil, errors.Is(err, ivr.ErrNotFound), errors.Is(err, context.Canceled):
+		return ""
+	case errors.Is(err, ivr.ErrConflict):
+		return metrics.DBConflict
+	case errors.Is(err, ivr.ErrInvalidValue):
+		return metrics.DBInvalid
+	}
+	return metrics.DBUnavailable
 }
 
 // timedErr is timed for operations that return only an error.

@@ -26,6 +26,8 @@ import (
 //	E 03-03 14:30 ivr  Alice: PIN ok, menu 7 (invalid), menu 3, a 12.5s recording, completed, 45s
 //	F 03-03 14:50 ivr  Bob: PIN ok, still open
 //	G 03-05 09:00 ivr  Alice: PIN ok, menu 2, completed (outside the range the tests ask for)
+//	H 03-03 14:30 lookup on E's channel: Alice found, 0s (one phone call with E)
+//	I 03-02 10:06 ivr  on C's channel again (a Goto): Bob still locked out, 10s
 func reportFixture(t *testing.T) string {
 	t.Helper()
 	ctx := context.Background()
@@ -152,7 +154,12 @@ func reportFixture(t *testing.T) string {
 	g.Responses = []ivr.Response{{CallID: g.Call.ID, CallerID: alice, MenuVersionID: menuV, QuestionKey: "main", Answer: "2", At: at("2026-03-05 09:00:04")}}
 	g.PINAttempts = []ivr.PINAttempt{{CallerID: alice, CallID: g.Call.ID, Success: true, At: at("2026-03-05 09:00:01")}}
 
-	if err := datagen.WriteCalls(ctx, pool, []datagen.CallRecord{a, b, c, d, e, f, g}); err != nil {
+	h := call("lookup", "2026-03-03 14:30:00", alice, ivr.EndCompleted, 0, st{"lookup", "lookup", "valid", ""})
+	h.Call.UniqueID, h.Call.LinkedID = e.Call.UniqueID, e.Call.LinkedID
+	i := call("ivr", "2026-03-02 10:06:00", bob, ivr.EndLockedOut, 10, st{"prompt", "vm-goodbye", "valid", ""})
+	i.Call.UniqueID, i.Call.LinkedID = c.Call.UniqueID, c.Call.LinkedID
+
+	if err := datagen.WriteCalls(ctx, pool, []datagen.CallRecord{a, b, c, d, e, f, g, h, i}); err != nil {
 		t.Fatal(err)
 	}
 	return url
@@ -183,11 +190,12 @@ func TestReports(t *testing.T) {
 		want string
 	}{
 		{"calls", `
-DAY         HOUR   ROUTE   CALLS  ANSWERED  COMPLETED  TRANSFERRED  HUNG_UP  AUTH_FAILED  LOCKED_OUT  FAILED  OPEN  AVG_DURATION
-2026-03-02  09:00  ivr     2      2         1          0            1        0            0           0       0     0:00:40
-2026-03-02  10:00  ivr     1      1         0          0            0        0            1           0       0     0:00:30
-2026-03-03  08:00  lookup  1      0         1          0            0        0            0           0       0     0:00:00
-2026-03-03  14:00  ivr     2      2         1          0            0        0            0           0       1     0:00:45
+DAY         HOUR   ROUTE   CALLS  CHANNELS  ANSWERED  COMPLETED  TRANSFERRED  HUNG_UP  AUTH_FAILED  LOCKED_OUT  FAILED  OPEN  AVG_DURATION
+2026-03-02  09:00  ivr     2      2         2         1          0            1        0            0           0       0     0:00:40
+2026-03-02  10:00  ivr     2      1         2         0          0            0        0            2           0       0     0:00:20
+2026-03-03  08:00  lookup  1      1         0         1          0            0        0            0           0       0     0:00:00
+2026-03-03  14:00  ivr     2      2         2         1          0            0        0            0           0       1     0:00:45
+2026-03-03  14:00  lookup  1      1         0         1          0            0        0            0           0       0     0:00:00
 `},
 		{"funnel", `
 STAGE            CALLS  OF_ALL  OF_PREVIOUS

@@ -1,22 +1,39 @@
+-- StartCall opens the call row of a session and returns its ID. A session
+-- already written keeps its row, and its ID is returned.
 -- name: StartCall :one
-INSERT INTO calls (uniqueid, linkedid, channel, route, callerid_raw, callerid_e164, dnid, caller_id, started_at)
-VALUES (@uniqueid, @linkedid, @channel, @route, @callerid_raw, @callerid_e164, @dnid,
-        nullif(@caller_id::bigint, 0), @started_at)
-RETURNING id;
+WITH ins AS (
+    INSERT INTO calls (session_id, uniqueid, linkedid, channel, route, callerid_raw, callerid_e164, dnid, caller_id, started_at)
+    VALUES (@session_id::uuid, @uniqueid, @linkedid, @channel, @route, @callerid_raw, @callerid_e164, @dnid,
+            nullif(@caller_id::bigint, 0), @started_at)
+    ON CONFLICT (session_id) DO NOTHING
+    RETURNING id
+)
+SELECT ins.id FROM ins
+UNION ALL
+SELECT calls.id FROM calls WHERE calls.session_id = @session_id::uuid;
 
 -- StartCalls opens many call rows in one statement, like StartCall for each,
--- and returns each call's uniqueid with its ID. The arrays are parallel, one
--- element per call.
+-- and returns each session's key with its call's ID (a session written
+-- before, or twice in the arrays, is stored once). The arrays are parallel,
+-- one element per call.
 -- name: StartCalls :many
-INSERT INTO calls (uniqueid, linkedid, channel, route, callerid_raw, callerid_e164, dnid, caller_id, started_at)
-SELECT c.uniqueid, c.linkedid, c.channel, c.route, c.callerid_raw, c.callerid_e164, c.dnid,
-       nullif(c.caller_id, 0), c.started_at
-FROM (SELECT unnest(@uniqueids::text[]) AS uniqueid, unnest(@linkedids::text[]) AS linkedid,
-             unnest(@channels::text[]) AS channel, unnest(@routes::text[]) AS route,
-             unnest(@callerid_raws::text[]) AS callerid_raw, unnest(@callerid_e164s::text[]) AS callerid_e164,
-             unnest(@dnids::text[]) AS dnid, unnest(@caller_ids::bigint[]) AS caller_id,
-             unnest(@started_ats::timestamptz[]) AS started_at) AS c
-RETURNING calls.uniqueid, calls.id;
+WITH c AS (
+    SELECT unnest(@session_ids::uuid[]) AS session_id, unnest(@uniqueids::text[]) AS uniqueid,
+           unnest(@linkedids::text[]) AS linkedid, unnest(@channels::text[]) AS channel,
+           unnest(@routes::text[]) AS route, unnest(@callerid_raws::text[]) AS callerid_raw,
+           unnest(@callerid_e164s::text[]) AS callerid_e164, unnest(@dnids::text[]) AS dnid,
+           unnest(@caller_ids::bigint[]) AS caller_id, unnest(@started_ats::timestamptz[]) AS started_at
+), ins AS (
+    INSERT INTO calls (session_id, uniqueid, linkedid, channel, route, callerid_raw, callerid_e164, dnid, caller_id, started_at)
+    SELECT c.session_id, c.uniqueid, c.linkedid, c.channel, c.route, c.callerid_raw, c.callerid_e164, c.dnid,
+           nullif(c.caller_id, 0), c.started_at
+    FROM c
+    ON CONFLICT (session_id) DO NOTHING
+    RETURNING calls.session_id, calls.id
+)
+SELECT ins.session_id, ins.id FROM ins
+UNION ALL
+SELECT calls.session_id, calls.id FROM calls WHERE calls.session_id = ANY(@session_ids::uuid[]);
 
 -- EndCall closes an open call and returns 1, or returns 0 when no call has
 -- the id. A call already closed stays as it was.
@@ -65,15 +82,21 @@ SELECT calls.id FROM calls JOIN e ON e.id = calls.id;
 
 -- RecordCall writes a whole call, opened, with its steps, and closed, in one
 -- statement. The step arrays are parallel, one element per step; digits of
--- secret steps are not stored.
+-- secret steps are not stored. A session already written keeps its row (its
+-- missing steps are added), and its ID is returned.
 -- name: RecordCall :one
-WITH call AS (
-    INSERT INTO calls (uniqueid, linkedid, channel, route, callerid_raw, callerid_e164, dnid, caller_id,
+WITH ins AS (
+    INSERT INTO calls (session_id, uniqueid, linkedid, channel, route, callerid_raw, callerid_e164, dnid, caller_id,
                        started_at, answered_at, ended_at, end_reason, authenticated, menu_version_id)
-    VALUES (@uniqueid, @linkedid, @channel, @route, @callerid_raw, @callerid_e164, @dnid,
+    VALUES (@session_id::uuid, @uniqueid, @linkedid, @channel, @route, @callerid_raw, @callerid_e164, @dnid,
             nullif(@caller_id::bigint, 0), @started_at, sqlc.narg('answered_at'), @ended_at::timestamptz, @end_reason::text,
             @authenticated, nullif(@menu_version_id::bigint, 0))
+    ON CONFLICT (session_id) DO NOTHING
     RETURNING id
+), call AS (
+    SELECT ins.id FROM ins
+    UNION ALL
+    SELECT calls.id FROM calls WHERE calls.session_id = @session_id::uuid
 ), steps AS (
     INSERT INTO call_steps (call_id, seq, key, kind, digits, secret, outcome, attempt, elapsed_ms, at)
     SELECT call.id, s.seq, s.key, s.kind, CASE WHEN s.secret THEN NULL ELSE s.digits END,
@@ -88,13 +111,14 @@ WITH call AS (
 SELECT id FROM call;
 
 -- RecordCalls writes many whole calls in one statement, like RecordCall for
--- each, and returns each call's uniqueid with its ID. The call arrays are
--- parallel, one element per call (answered_at is stored only where answered
--- is true); the step arrays are parallel, one element per step, each step
--- naming its call by step_uniqueids.
+-- each, and returns each session's key with its call's ID. The call arrays
+-- are parallel, one element per call (answered_at is stored only where
+-- answered is true); the step arrays are parallel, one element per step, each
+-- step naming its session by step_session_ids.
 -- name: RecordCalls :many
 WITH c AS (
-    SELECT unnest(@uniqueids::text[]) AS uniqueid, unnest(@linkedids::text[]) AS linkedid,
+    SELECT unnest(@session_ids::uuid[]) AS session_id, unnest(@uniqueids::text[]) AS uniqueid,
+           unnest(@linkedids::text[]) AS linkedid,
            unnest(@channels::text[]) AS channel, unnest(@routes::text[]) AS route,
            unnest(@callerid_raws::text[]) AS callerid_raw, unnest(@callerid_e164s::text[]) AS callerid_e164,
            unnest(@dnids::text[]) AS dnid, unnest(@caller_ids::bigint[]) AS caller_id,
@@ -102,33 +126,39 @@ WITH c AS (
            unnest(@answered_ats::timestamptz[]) AS answered_at, unnest(@ended_ats::timestamptz[]) AS ended_at,
            unnest(@end_reasons::text[]) AS end_reason, unnest(@authenticated::boolean[]) AS authenticated,
            unnest(@menu_version_ids::bigint[]) AS menu_version_id
-), call AS (
-    INSERT INTO calls (uniqueid, linkedid, channel, route, callerid_raw, callerid_e164, dnid, caller_id,
+), ins AS (
+    INSERT INTO calls (session_id, uniqueid, linkedid, channel, route, callerid_raw, callerid_e164, dnid, caller_id,
                        started_at, answered_at, ended_at, end_reason, authenticated, menu_version_id)
-    SELECT c.uniqueid, c.linkedid, c.channel, c.route, c.callerid_raw, c.callerid_e164, c.dnid,
+    SELECT c.session_id, c.uniqueid, c.linkedid, c.channel, c.route, c.callerid_raw, c.callerid_e164, c.dnid,
            nullif(c.caller_id, 0), c.started_at, CASE WHEN c.answered THEN c.answered_at END, c.ended_at,
            c.end_reason, c.authenticated, nullif(c.menu_version_id, 0)
     FROM c
-    RETURNING calls.id, calls.uniqueid
+    ON CONFLICT (session_id) DO NOTHING
+    RETURNING calls.id, calls.session_id
+), call AS (
+    SELECT ins.id, ins.session_id FROM ins
+    UNION ALL
+    SELECT calls.id, calls.session_id FROM calls WHERE calls.session_id = ANY(@session_ids::uuid[])
 ), steps AS (
     INSERT INTO call_steps (call_id, seq, key, kind, digits, secret, outcome, attempt, elapsed_ms, at)
     SELECT call.id, s.seq, s.key, s.kind, CASE WHEN s.secret THEN NULL ELSE s.digits END,
            s.secret, s.outcome, s.attempt, s.elapsed_ms, s.at
-    FROM call JOIN (SELECT unnest(@step_uniqueids::text[]) AS uniqueid, unnest(@seqs::integer[]) AS seq,
+    FROM call JOIN (SELECT unnest(@step_session_ids::uuid[]) AS session_id, unnest(@seqs::integer[]) AS seq,
                            unnest(@keys::text[]) AS key, unnest(@kinds::text[]) AS kind,
                            unnest(@digits::text[]) AS digits, unnest(@secrets::boolean[]) AS secret,
                            unnest(@outcomes::text[]) AS outcome, unnest(@attempts::integer[]) AS attempt,
                            unnest(@elapsed_ms::integer[]) AS elapsed_ms, unnest(@ats::timestamptz[]) AS at) AS s
-      ON s.uniqueid = call.uniqueid
+      ON s.session_id = call.session_id
     ON CONFLICT (call_id, seq) DO NOTHING
 )
-SELECT call.uniqueid, call.id FROM call;
+SELECT call.session_id, call.id FROM call;
 
 -- name: CallByID :one
 SELECT * FROM calls WHERE id = @id;
 
--- name: CallByUniqueID :one
-SELECT * FROM calls WHERE uniqueid = @uniqueid;
+-- CallsByUniqueID lists the sessions of a channel, oldest first.
+-- name: CallsByUniqueID :many
+SELECT * FROM calls WHERE uniqueid = @uniqueid ORDER BY started_at, id;
 
 -- CallsSince lists the calls started at or after a time, oldest first.
 -- name: CallsSince :many

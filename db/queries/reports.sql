@@ -4,7 +4,7 @@
 -- counts.
 
 -- name: ReportCallsByHour :many
-SELECT to_char(day, 'YYYY-MM-DD')::text AS day, hour, route, calls, answered, completed, transferred,
+SELECT to_char(day, 'YYYY-MM-DD')::text AS day, hour, route, calls, channels, answered, completed, transferred,
        hung_up, auth_failed, locked_out, failed, still_open, total_seconds
 FROM report_calls_by_hour
 WHERE day BETWEEN @from_day::date AND @to_day::date
@@ -72,9 +72,11 @@ GROUP BY caller_id, account, name
 ORDER BY calls DESC, account
 LIMIT @max_rows;
 
--- ReportCallRows finds the call rows of the given uniqueids, for `ivr bench`
--- to check that every simulated call was recorded and closed.
+-- ReportCallRows finds the channels of the given uniqueids that have call
+-- rows, with how many sessions each has and whether all of them are closed,
+-- for `ivr bench` to check that every simulated call was recorded and closed.
 -- name: ReportCallRows :many
-SELECT uniqueid, (ended_at IS NOT NULL)::boolean AS closed
+SELECT uniqueid, count(*)::bigint AS sessions, bool_and(ended_at IS NOT NULL)::boolean AS closed
 FROM calls
-WHERE uniqueid = ANY(@uniqueids::text[]);
+WHERE uniqueid = ANY(@uniqueids::text[])
+GROUP BY uniqueid;

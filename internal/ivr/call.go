@@ -51,6 +51,18 @@ type storeError struct {
 func (e *storeError) Error() string { return e.op + ": " + e.err.Error() }
 func (e *storeError) Unwrap() error { return e.err }
 
+// message is the log message of the failure: the database refused a
+// duplicate, refused a value, or was unavailable (anything else).
+func (e *storeError) message() string {
+	switch {
+	case errors.Is(e.err, ErrConflict):
+		return "database refused a duplicate"
+	case errors.Is(e.err, ErrInvalidValue):
+		return "database refused a value"
+	}
+	return "database unavailable"
+}
+
 // errUnknownMenu reports a menu or survey key with no published version: an
 // error for the dialplan, not for the database.
 type errUnknownMenu struct{ kind, key string }
@@ -98,10 +110,10 @@ func (a *App) newCall(s *agi.Session, r *agi.Request, route string) *call {
 		r:        r,
 		ctx:      ctx,
 		dctx:     context.WithoutCancel(ctx),
-		log:      a.log.With("uniqueid", r.UniqueID, "route", route),
 		attempts: make(map[string]int),
 	}
 	c.row = Call{
+		SessionID:   NewSessionID(),
 		UniqueID:    r.UniqueID,
 		Channel:     r.Channel,
 		Route:       route,
@@ -112,6 +124,7 @@ func (a *App) newCall(s *agi.Session, r *agi.Request, route string) *call {
 	if e164, ok := a.normalize(raw); ok {
 		c.row.CallerIDE164 = e164
 	}
+	c.log = a.log.With("uniqueid", r.UniqueID, "session_id", c.row.SessionID, "route", route)
 	return c
 }
 

@@ -14,6 +14,9 @@ var ErrNotFound = errors.New("not found")
 // ErrConflict matches every *ConflictError with errors.Is.
 var ErrConflict = errors.New("conflict")
 
+// ErrInvalidValue matches every *InvalidValueError with errors.Is.
+var ErrInvalidValue = errors.New("invalid value")
+
 // ErrPublished is returned when a change would alter a published, and therefore
 // immutable, menu or survey version.
 var ErrPublished = errors.New("published version is immutable")
@@ -30,6 +33,27 @@ func (e *ConflictError) Error() string { return fmt.Sprintf("conflict: %s", e.Co
 
 // Is reports whether target is ErrConflict.
 func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+// InvalidValueError reports a write the database refused for one of its
+// values: a check or not-null rule broken, text that is not valid UTF-8, a
+// number out of range, a malformed key. Constraint names the rule when there
+// is one (for example "call_steps_kind_format") and Code is the SQLSTATE;
+// neither echoes the value, which may be a secret.
+type InvalidValueError struct {
+	Constraint string
+	Code       string
+}
+
+// Error implements error.
+func (e *InvalidValueError) Error() string {
+	if e.Constraint != "" {
+		return "invalid value: " + e.Constraint
+	}
+	return "invalid value: SQLSTATE " + e.Code
+}
+
+// Is reports whether target is ErrInvalidValue.
+func (e *InvalidValueError) Is(target error) bool { return target == ErrInvalidValue }
 
 // CallerStatus says whether a caller may use the IVR.
 type CallerStatus string
@@ -94,10 +118,16 @@ const (
 	EndShutdown    EndReason = "shutdown" // the server closed the call while stopping
 )
 
-// Call is one AGI session: one row per connection from Asterisk.
+// Call is one AGI session: one row per connection from Asterisk. A channel
+// may run several sessions (the lookup route, then the ivr route, or a route
+// entered again), which share its UniqueID; SessionID tells them apart.
 type Call struct {
-	ID           int64
-	UniqueID     string // Asterisk's agi_uniqueid, unique
+	ID int64
+	// SessionID is the key of the session, made by the server when the
+	// session starts (NewSessionID): writing a call with the same SessionID
+	// again stores it once. Empty means a new session.
+	SessionID    string
+	UniqueID     string // Asterisk's agi_uniqueid: the channel's, shared by its sessions
 	LinkedID     string // CHANNEL(linkedid), joins Asterisk's CDRs; "" until known
 	Channel      string
 	Route        string // the mux pattern, e.g. "lookup" or "ivr"

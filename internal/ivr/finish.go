@@ -105,7 +105,9 @@ func (c *call) hangupStep() []write {
 }
 
 // report writes the one log line of a call that went wrong, naming its uniqueid
-// (in the logger), what failed and, for an unplayable prompt, the prompt.
+// (in the logger), what failed and, for an unplayable prompt, the prompt. A
+// failure of the database says which of three it was: a write refused as a
+// duplicate, a value refused, or the database unavailable.
 func (c *call) report(res Result, err error) {
 	if err == nil {
 		return
@@ -122,7 +124,7 @@ func (c *call) report(res Result, err error) {
 	case errors.As(err, &um):
 		msg = "menu not published"
 	case errors.As(err, &se):
-		msg = "database unavailable"
+		msg = se.message()
 	}
 	c.log.LogAttrs(c.dctx, slog.LevelError, msg, attrs...)
 }

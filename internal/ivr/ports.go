@@ -36,13 +36,15 @@ func (l directoryLookup) LookupCaller(ctx context.Context, e164 string) (Caller,
 // write is committed, so a flow never moves on before its step is durable; the
 // implementation may share one commit among many concurrent calls.
 type Journal interface {
-	// StartCall opens the call row and returns its ID. A second StartCall with the
-	// same UniqueID returns a *ConflictError.
+	// StartCall opens the call row of a session and returns its ID. A second
+	// StartCall with the same SessionID stores nothing and returns the same ID;
+	// sessions with the same UniqueID (one channel) get rows of their own.
 	StartCall(ctx context.Context, c Call) (int64, error)
 	// EndCall closes the call row. Closing an already closed call changes nothing.
 	EndCall(ctx context.Context, callID int64, end CallEnd) error
 	// RecordCall writes a whole short call (open, steps, closed) in one go; the
-	// caller-lookup route uses it.
+	// caller-lookup route uses it. Like StartCall, writing a SessionID again
+	// stores it once and returns the same ID.
 	RecordCall(ctx context.Context, c Call, end CallEnd, steps []Step) (int64, error)
 	// AppendSteps writes journal steps in one write; writing the same (CallID,
 	// Seq) twice stores it once.

@@ -125,12 +125,14 @@ type callRow struct {
 	MenuVersionID *int64
 }
 
+// callByUniqueID reads the newest session of the channel uniqueID: the one
+// that ran last, when the channel ran several.
 func callByUniqueID(t testing.TB, pool *pgxpool.Pool, uniqueID string) callRow {
 	t.Helper()
 	var r callRow
 	err := pool.QueryRow(context.Background(), `SELECT id, route, linkedid, caller_id, callerid_e164,
 			answered_at IS NOT NULL, ended_at IS NOT NULL, end_reason, authenticated, menu_version_id
-		FROM calls WHERE uniqueid = $1`, uniqueID).Scan(&r.ID, &r.Route, &r.LinkedID, &r.CallerID, &r.CallerIDE164,
+		FROM calls WHERE uniqueid = $1 ORDER BY id DESC LIMIT 1`, uniqueID).Scan(&r.ID, &r.Route, &r.LinkedID, &r.CallerID, &r.CallerIDE164,
 		&r.Answered, &r.Ended, &r.EndReason, &r.Authenticated, &r.MenuVersionID)
 	if err != nil {
 		t.Fatalf("call %s: %v", uniqueID, err)

@@ -68,8 +68,8 @@ func New(reg prometheus.Registerer) *Metrics {
 		}, []string{"op"}),
 		dbErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Subsystem: "db", Name: "operation_errors_total",
-			Help: "Database operations that failed, by operation.",
-		}, []string{"op"}),
+			Help: "Database operations that failed, by operation and kind (conflict, invalid, unavailable).",
+		}, []string{"op", "kind"}),
 	}
 	reg.MustRegister(m.sessionsActive, m.sessionsTotal, m.commandDuration, m.hangupsMid, m.refused, m.dbDuration, m.dbErrors)
 	return m
@@ -117,14 +117,23 @@ func (m *Metrics) Refused(reason string) {
 	m.refused.WithLabelValues(reason).Inc()
 }
 
-// DBOperation observes one database operation that took d and failed when err
-// is not nil.
-func (m *Metrics) DBOperation(op string, d time.Duration, err error) {
+// Kinds of failed database operations: the kind label of
+// ivr_db_operation_errors_total.
+const (
+	DBConflict    = "conflict"    // the database refused a duplicate (a unique rule)
+	DBInvalid     = "invalid"     // the database refused a value (a check rule, bad text or number)
+	DBUnavailable = "unavailable" // the database was unreachable, timed out or failed otherwise
+)
+
+// DBOperation observes one database operation that took d; failure is ""
+// when it succeeded, else the kind of its failure (DBConflict, DBInvalid or
+// DBUnavailable).
+func (m *Metrics) DBOperation(op string, d time.Duration, failure string) {
 	if m == nil {
 		return
 	}
 	m.dbDuration.WithLabelValues(op).Observe(d.Seconds())
-	if err != nil {
-		m.dbErrors.WithLabelValues(op).Inc()
+	if failure != "" {
+		m.dbErrors.WithLabelValues(op, failure).Inc()
 	}
 }

@@ -1,7 +1,6 @@
 package metrics_test
 
 import (
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -22,8 +21,11 @@ func TestSessionsAndCommands(t *testing.T) {
 	m.Command("STREAM FILE", 10*time.Millisecond, true)
 	m.SessionEnded("ivr/", "hangup")
 	m.Refused("max_calls")
-	m.DBOperation("start_call", time.Millisecond, nil)
-	m.DBOperation("start_call", time.Millisecond, errors.New("boom"))
+	m.DBOperation("start_call", time.Millisecond, "")
+	m.DBOperation("start_call", time.Millisecond, metrics.DBUnavailable)
+	m.DBOperation("start_call", time.Millisecond, metrics.DBUnavailable)
+	m.DBOperation("record_call", time.Millisecond, metrics.DBConflict)
+	m.DBOperation("append_steps", time.Millisecond, metrics.DBInvalid)
 
 	want := `
 # HELP ivr_agi_sessions_active FastAGI sessions (calls) in progress.
@@ -38,9 +40,11 @@ ivr_agi_hangups_mid_command_total{command="STREAM FILE"} 1
 # HELP ivr_agi_refused_total FastAGI connections closed before serving them, by reason (max_calls, network, shutdown, environment).
 # TYPE ivr_agi_refused_total counter
 ivr_agi_refused_total{reason="max_calls"} 1
-# HELP ivr_db_operation_errors_total Database operations that failed, by operation.
+# HELP ivr_db_operation_errors_total Database operations that failed, by operation and kind (conflict, invalid, unavailable).
 # TYPE ivr_db_operation_errors_total counter
-ivr_db_operation_errors_total{op="start_call"} 1
+ivr_db_operation_errors_total{kind="invalid",op="append_steps"} 1
+ivr_db_operation_errors_total{kind="conflict",op="record_call"} 1
+ivr_db_operation_errors_total{kind="unavailable",op="start_call"} 2
 `
 	err := testutil.GatherAndCompare(reg, strings.NewReader(want),
 		"ivr_agi_sessions_active", "ivr_agi_sessions_total", "ivr_agi_hangups_mid_command_total",
@@ -59,7 +63,7 @@ func TestNilMetricsIgnoresCalls(t *testing.T) {
 	m.SessionEnded("lookup", "completed")
 	m.Command("ANSWER", time.Millisecond, false)
 	m.Refused("network")
-	m.DBOperation("x", 0, nil)
+	m.DBOperation("x", 0, "")
 }
 
 func TestDBStatsAreReadOnScrape(t *testing.T) {

@@ -66,6 +66,7 @@ func coalesceStartCalls(ops []*op) func(q *sqlcdb.Queries) error {
 	var p sqlcdb.StartCallsParams
 	for _, o := range ops {
 		c := o.params.(sqlcdb.StartCallParams)
+		p.SessionIds = append(p.SessionIds, c.SessionID)
 		p.Uniqueids = append(p.Uniqueids, c.Uniqueid)
 		p.Linkedids = append(p.Linkedids, c.Linkedid)
 		p.Channels = append(p.Channels, c.Channel)
@@ -83,9 +84,9 @@ func coalesceStartCalls(ops []*op) func(q *sqlcdb.Queries) error {
 		}
 		got := make(map[string]int64, len(rows))
 		for _, r := range rows {
-			got[r.Uniqueid] = r.ID
+			got[r.SessionID] = r.ID
 		}
-		handOut(ops, func(o *op) string { return o.params.(sqlcdb.StartCallParams).Uniqueid }, got)
+		handOut(ops, func(o *op) string { return o.params.(sqlcdb.StartCallParams).SessionID }, got)
 		return nil
 	}
 }
@@ -129,6 +130,7 @@ func coalesceRecordCalls(ops []*op) func(q *sqlcdb.Queries) error {
 	var p sqlcdb.RecordCallsParams
 	for _, o := range ops {
 		c := o.params.(sqlcdb.RecordCallParams)
+		p.SessionIds = append(p.SessionIds, c.SessionID)
 		p.Uniqueids = append(p.Uniqueids, c.Uniqueid)
 		p.Linkedids = append(p.Linkedids, c.Linkedid)
 		p.Channels = append(p.Channels, c.Channel)
@@ -145,7 +147,7 @@ func coalesceRecordCalls(ops []*op) func(q *sqlcdb.Queries) error {
 		p.Authenticated = append(p.Authenticated, c.Authenticated)
 		p.MenuVersionIds = append(p.MenuVersionIds, c.MenuVersionID)
 		for range c.Seqs {
-			p.StepUniqueids = append(p.StepUniqueids, c.Uniqueid)
+			p.StepSessionIds = append(p.StepSessionIds, c.SessionID)
 		}
 		p.Seqs = append(p.Seqs, c.Seqs...)
 		p.Keys = append(p.Keys, c.Keys...)
@@ -164,9 +166,9 @@ func coalesceRecordCalls(ops []*op) func(q *sqlcdb.Queries) error {
 		}
 		got := make(map[string]int64, len(rows))
 		for _, r := range rows {
-			got[r.Uniqueid] = r.ID
+			got[r.SessionID] = r.ID
 		}
-		handOut(ops, func(o *op) string { return o.params.(sqlcdb.RecordCallParams).Uniqueid }, got)
+		handOut(ops, func(o *op) string { return o.params.(sqlcdb.RecordCallParams).SessionID }, got)
 		return nil
 	}
 }

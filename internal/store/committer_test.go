@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -45,9 +46,9 @@ func TestGroupCommitConcurrent(t *testing.T) {
 					if err := db.AppendStep(ctx, bad); !errors.Is(err, ivr.ErrNotFound) {
 						errs <- fmt.Errorf("bad step: got %v, want not found", err)
 					}
-					// And a duplicate call, a conflict.
-					if _, err := db.StartCall(ctx, ivr.Call{UniqueID: fmt.Sprintf("1700000100.%d", i)}); !errors.Is(err, ivr.ErrConflict) {
-						errs <- fmt.Errorf("duplicate call: got %v, want a conflict", err)
+					// And a call whose session key the database refuses.
+					if _, err := db.StartCall(ctx, ivr.Call{SessionID: "no-uuid", UniqueID: fmt.Sprintf("1700000100.%d", i)}); !errors.Is(err, ivr.ErrInvalidValue) {
+						errs <- fmt.Errorf("call with a bad session key: got %v, want an invalid value", err)
 					}
 				}
 			}
@@ -109,19 +110,25 @@ func TestGroupCommitCoalesces(t *testing.T) {
 	for i := range calls {
 		wg.Go(func() {
 			callerID := callers[i].ID
-			// A lookup call, written whole, and a duplicate of it.
+			// A lookup call, written whole, written again (stored once), and
+			// one whose step the database refuses.
 			uid := fmt.Sprintf("1700000200.%d", i)
+			lookup := ivr.Call{SessionID: ivr.NewSessionID(), UniqueID: uid, Route: "lookup", CallerID: callerID}
 			steps := []ivr.Step{{Seq: 1, Key: "lookup", Kind: ivr.StepLookup, Outcome: ivr.OutcomeValid}}
-			id, err := db.RecordCall(ctx, ivr.Call{UniqueID: uid, Route: "lookup", CallerID: callerID},
-				ivr.CallEnd{Reason: ivr.EndCompleted}, steps)
+			id, err := db.RecordCall(ctx, lookup, ivr.CallEnd{Reason: ivr.EndCompleted}, steps)
 			check("record call", err)
 			looked[i] = id
-			if _, err := db.RecordCall(ctx, ivr.Call{UniqueID: uid}, ivr.CallEnd{Reason: ivr.EndCompleted}, steps); !errors.Is(err, ivr.ErrConflict) {
-				errs <- fmt.Errorf("duplicate record call: got %v, want a conflict", err)
+			if again, err := db.RecordCall(ctx, lookup, ivr.CallEnd{Reason: ivr.EndCompleted}, steps); err != nil || again != id {
+				errs <- fmt.Errorf("record call again: got %d, %v, want %d", again, err, id)
+			}
+			bad := []ivr.Step{{Seq: 1, Key: "lookup", Kind: "Not a kind", Outcome: ivr.OutcomeValid}}
+			if _, err := db.RecordCall(ctx, ivr.Call{UniqueID: uid}, ivr.CallEnd{Reason: ivr.EndCompleted}, bad); !errors.Is(err, ivr.ErrInvalidValue) {
+				errs <- fmt.Errorf("record call with a bad step: got %v, want an invalid value", err)
 			}
 
-			// An IVR call: its writes of one input at once, as the flows make them.
-			id, err = db.StartCall(ctx, ivr.Call{UniqueID: fmt.Sprintf("1700000300.%d", i), Route: "ivr", CallerID: callerID})
+			// The IVR call on the same channel: its writes of one input at
+			// once, as the flows make them.
+			id, err = db.StartCall(ctx, ivr.Call{SessionID: ivr.NewSessionID(), UniqueID: uid, Route: "ivr", CallerID: callerID})
 			check("start call", err)
 			started[i] = id
 			var in sync.WaitGroup
@@ -180,8 +187,14 @@ func TestGroupCommitCoalesces(t *testing.T) {
 			t.Errorf("lookup call %d: %d steps, %v", i, len(got), err)
 		}
 		rec, err = db.CallByID(ctx, started[i])
-		if err != nil || rec.Call.UniqueID != fmt.Sprintf("1700000300.%d", i) || rec.End.Reason != ivr.EndHangup || !rec.End.Authenticated {
+		if err != nil || rec.Call.UniqueID != fmt.Sprintf("1700000200.%d", i) || rec.End.Reason != ivr.EndHangup || !rec.End.Authenticated {
 			t.Errorf("ivr call %d: ID %d is %+v, %v", i, started[i], rec, err)
+		}
+		sessions, err := db.CallsByUniqueID(ctx, fmt.Sprintf("1700000200.%d", i))
+		if err != nil || len(sessions) != 2 || sessions[0].Call.ID == sessions[1].Call.ID ||
+			!slices.ContainsFunc(sessions, func(r store.CallRecord) bool { return r.Call.ID == looked[i] && r.Call.Route == "lookup" }) ||
+			!slices.ContainsFunc(sessions, func(r store.CallRecord) bool { return r.Call.ID == started[i] && r.Call.Route == "ivr" }) {
+			t.Errorf("channel %d: sessions %+v, %v; want the lookup %d and the ivr call %d", i, sessions, err, looked[i], started[i])
 		}
 		if got, err := db.Steps(ctx, started[i]); err != nil || len(got) != 3 {
 			t.Errorf("ivr call %d: %d steps, %v", i, len(got), err)

@@ -5,17 +5,20 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ivrhq/ivr/internal/ivr"
 	"github.com/ivrhq/ivr/internal/store/internal/sqlcdb"
 )
 
-// StartCall opens the call row and returns its ID, once committed. A zero
-// StartedAt means now. A second call with the same UniqueID is an
-// *ivr.ConflictError naming calls_uniqueid_key.
+// StartCall opens the call row of a session and returns its ID, once
+// committed. A zero StartedAt means now and an empty SessionID a new session.
+// Sessions of one channel (one UniqueID) get a row each; a session already
+// written keeps its row, and its ID is returned.
 func (db *DB) StartCall(ctx context.Context, c ivr.Call) (int64, error) {
 	p := sqlcdb.StartCallParams{
+		SessionID:    sessionKey(c.SessionID),
 		Uniqueid:     c.UniqueID,
 		Linkedid:     c.LinkedID,
 		Channel:      c.Channel,
@@ -67,8 +70,11 @@ func (db *DB) EndCall(ctx context.Context, callID int64, end ivr.CallEnd) error 
 
 // RecordCall writes a whole call, opened, with its steps, and closed, in one
 // statement and returns its ID once committed. The steps' CallID is ignored.
+// Like StartCall, a session already written keeps its row (only its missing
+// steps are added) and its ID is returned.
 func (db *DB) RecordCall(ctx context.Context, c ivr.Call, end ivr.CallEnd, steps []ivr.Step) (int64, error) {
 	p := sqlcdb.RecordCallParams{
+		SessionID:     sessionKey(c.SessionID),
 		Uniqueid:      c.UniqueID,
 		Linkedid:      c.LinkedID,
 		Channel:       c.Channel,
@@ -209,14 +215,15 @@ func (db *DB) CallByID(ctx context.Context, id int64) (CallRecord, error) {
 	return callFromRow(c), nil
 }
 
-// CallByUniqueID returns the call with Asterisk's uniqueid; ivr.ErrNotFound
-// when there is none.
-func (db *DB) CallByUniqueID(ctx context.Context, uniqueid string) (CallRecord, error) {
-	c, err := db.q.CallByUniqueID(ctx, uniqueid)
+// CallsByUniqueID returns the sessions of the channel with Asterisk's
+// uniqueid (a lookup and an ivr session, say), oldest first; none when the
+// channel has no session.
+func (db *DB) CallsByUniqueID(ctx context.Context, uniqueid string) ([]CallRecord, error) {
+	rows, err := db.q.CallsByUniqueID(ctx, uniqueid)
 	if err != nil {
-		return CallRecord{}, fmt.Errorf("call by uniqueid: %w", mapErr(err))
+		return nil, fmt.Errorf("calls by uniqueid: %w", mapErr(err))
 	}
-	return callFromRow(c), nil
+	return callsFromRows(rows), nil
 }
 
 // CallsSince returns up to limit calls started at or after since, oldest
@@ -226,11 +233,29 @@ func (db *DB) CallsSince(ctx context.Context, since time.Time, limit int) ([]Cal
 	if err != nil {
 		return nil, fmt.Errorf("calls since: %w", mapErr(err))
 	}
+	return callsFromRows(rows), nil
+}
+
+func callsFromRows(rows []sqlcdb.Call) []CallRecord {
 	out := make([]CallRecord, len(rows))
 	for i, c := range rows {
 		out[i] = callFromRow(c)
 	}
-	return out, nil
+	return out
+}
+
+// sessionKey is the key of a session as the database writes it (a UUID in
+// canonical lowercase form), so that results handed back by key match: a new
+// one when id is empty, id itself when it is no UUID (the database refuses it).
+func sessionKey(id string) string {
+	if id == "" {
+		return ivr.NewSessionID()
+	}
+	h := strings.ToLower(strings.NewReplacer("-", "", "{", "", "}", "").Replace(id))
+	if len(h) != 32 || strings.Trim(h, "0123456789abcdef") != "" {
+		return id
+	}
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
 // Steps returns the journal of a call in order (empty for an unknown call).
@@ -294,6 +319,7 @@ func callFromRow(c sqlcdb.Call) CallRecord {
 	r := CallRecord{
 		Call: ivr.Call{
 			ID:           c.ID,
+			SessionID:    c.SessionID,
 			UniqueID:     c.Uniqueid,
 			LinkedID:     c.Linkedid,
 			Channel:      c.Channel,

@@ -18,13 +18,16 @@ import (
 // read-only transaction with JIT compilation off (on these queries it costs more
 // than it saves) and a work_mem large enough to aggregate in memory.
 
-// CallsByHour is one row of the calls report: the calls of one route that
-// started in one UTC hour, by how they ended.
+// CallsByHour is one row of the calls report: the calls (AGI sessions) of
+// one route that started in one UTC hour, by how they ended.
 type CallsByHour struct {
-	Day          string
-	Hour         int32
-	Route        string
-	Calls        int64
+	Day   string
+	Hour  int32
+	Route string
+	Calls int64
+	// Channels counts the distinct channels (uniqueids) among the calls: fewer
+	// than Calls when the route ran more than once on a channel.
+	Channels     int64
 	Answered     int64
 	Completed    int64
 	Transferred  int64
@@ -36,7 +39,9 @@ type CallsByHour struct {
 	TotalSeconds int64 // summed duration of the ended calls
 }
 
-// Funnel counts the ivr route's calls at each stage.
+// Funnel counts the ivr route's calls at each stage. A call is a channel on
+// one UTC day: when the route ran more than once on it, the call got as far
+// as its furthest session.
 type Funnel struct {
 	Calls         int64
 	Answered      int64
@@ -241,17 +246,24 @@ func (db *DB) ReportCallerActivity(ctx context.Context, from, to time.Time, limi
 		})
 }
 
-// CallRowsClosed reports, for each of the uniqueids that has a call row,
-// whether the row is closed (its end recorded). Uniqueids without a row are
+// ChannelRows is what the call rows of one channel say: how many sessions
+// it has, and whether every one of them is closed (its end recorded).
+type ChannelRows struct {
+	Sessions int64
+	Closed   bool
+}
+
+// CallRowsClosed returns, for each of the uniqueids that has call rows, its
+// sessions and whether they are all closed. Uniqueids without a row are
 // absent from the map.
-func (db *DB) CallRowsClosed(ctx context.Context, uniqueids []string) (map[string]bool, error) {
+func (db *DB) CallRowsClosed(ctx context.Context, uniqueids []string) (map[string]ChannelRows, error) {
 	rows, err := db.q.ReportCallRows(ctx, uniqueids)
 	if err != nil {
 		return nil, fmt.Errorf("call rows: %w", err)
 	}
-	out := make(map[string]bool, len(rows))
+	out := make(map[string]ChannelRows, len(rows))
 	for _, r := range rows {
-		out[r.Uniqueid] = r.Closed
+		out[r.Uniqueid] = ChannelRows{Sessions: r.Sessions, Closed: r.Closed}
 	}
 	return out, nil
 }

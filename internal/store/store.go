@@ -173,8 +173,12 @@ func (db *DB) tx(ctx context.Context, fn func(q *sqlcdb.Queries) error) error {
 // mapErr translates a database error into the errors of package ivr: no rows
 // is ivr.ErrNotFound, a unique or exclusion violation an *ivr.ConflictError
 // naming the constraint, a reference to a missing row ivr.ErrNotFound naming
-// the constraint, a row still referenced a conflict, and a change to a
-// published version ivr.ErrPublished. Other errors pass unchanged.
+// the constraint, a row still referenced a conflict, a change to a published
+// version ivr.ErrPublished, and a value the database refuses (a check or
+// not-null violation, or any data exception of SQLSTATE class 22: invalid
+// UTF-8, a malformed UUID, a number out of range) an *ivr.InvalidValueError.
+// Other errors (the database unreachable, timed out or failing) pass
+// unchanged.
 func mapErr(err error) error {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return ivr.ErrNotFound
@@ -193,6 +197,11 @@ func mapErr(err error) error {
 		return fmt.Errorf("%w: %s", ivr.ErrNotFound, pgErr.ConstraintName)
 	case sqlstatePublished:
 		return ivr.ErrPublished
+	case pgerrcode.CheckViolation, pgerrcode.NotNullViolation:
+		return &ivr.InvalidValueError{Constraint: pgErr.ConstraintName, Code: pgErr.Code}
+	}
+	if pgerrcode.IsDataException(pgErr.Code) {
+		return &ivr.InvalidValueError{Constraint: pgErr.ConstraintName, Code: pgErr.Code}
 	}
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -182,8 +183,6 @@ func TestJournal(t *testing.T) {
 	start := time.Now().Add(-time.Minute).Truncate(time.Millisecond)
 
 	id := startCall(t, db, "1700000000.1", 0)
-	_, err := db.StartCall(ctx, ivr.Call{UniqueID: "1700000000.1"})
-	wantConflict(t, err, "calls_uniqueid_key")
 
 	steps := []ivr.Step{
 		{CallID: id, Seq: 1, Key: "welcome", Kind: ivr.StepPrompt, Outcome: ivr.OutcomeValid, At: start},
@@ -245,10 +244,14 @@ func TestJournal(t *testing.T) {
 	}
 	wantIs(t, db.EndCall(ctx, 987654, end), ivr.ErrNotFound)
 
-	rec, err := db.CallByUniqueID(ctx, "1700000000.1")
+	recs0, err := db.CallsByUniqueID(ctx, "1700000000.1")
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(recs0) != 1 {
+		t.Fatalf("channel has %d sessions, want 1", len(recs0))
+	}
+	rec := recs0[0]
 	if rec.Call.ID != id || rec.Call.Route != "ivr" || rec.Call.CallerIDE164 != "+14155550123" || rec.Call.DNID != "100" ||
 		rec.Call.LinkedID != "1700000000.0" || rec.Call.CallerID != caller.ID {
 		t.Errorf("call = %+v", rec.Call)
@@ -315,8 +318,6 @@ func TestRecordCall(t *testing.T) {
 	if len(got) != 2 || got[0].Digits != "+14155550301" || got[1].Digits != "" || got[0].CallID != id {
 		t.Errorf("steps = %+v", got)
 	}
-	_, err = db.RecordCall(ctx, ivr.Call{UniqueID: "1700000001.7"}, ivr.CallEnd{Reason: ivr.EndCompleted}, nil)
-	wantConflict(t, err, "calls_uniqueid_key")
 }
 
 func TestPINLedger(t *testing.T) {
@@ -411,5 +412,54 @@ func TestMessages(t *testing.T) {
 	recs, _ := db.Recordings(ctx, callID)
 	if len(recs) != 4 || recs[2].DeletedAt.IsZero() {
 		t.Errorf("recordings of the call = %+v", recs)
+	}
+}
+
+// TestErrorClasses shows the three ways a write fails, told apart at the
+// store's boundary: refused as a duplicate, a value refused, and anything else
+// (here, a closed store). A refused value never shows in the error.
+func TestErrorClasses(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := open(t)
+	createCaller(t, db, "6001", "+14155550601")
+	_, err := db.CreateCaller(ctx, ivr.Caller{Account: "6001", Name: "Again"})
+	wantConflict(t, err, "callers_account_key")
+	if errors.Is(err, ivr.ErrInvalidValue) {
+		t.Errorf("a conflict is also an invalid value: %v", err)
+	}
+
+	id := startCall(t, db, "1700000700.1", 0)
+	for _, tc := range []struct {
+		name       string
+		err        error
+		constraint string
+		code       string
+	}{
+		{"a step of no kind", db.AppendStep(ctx, ivr.Step{CallID: id, Seq: 1, Key: "x", Kind: "Not a kind", Outcome: ivr.OutcomeValid}),
+			"call_steps_kind_format", "23514"},
+		{"an answer that is not UTF-8", db.SaveResponse(ctx, ivr.Response{CallID: id, Answer: "1\xff\xfe"}), "", "22021"},
+		{"a session key that is no UUID", func() error {
+			_, err := db.StartCall(ctx, ivr.Call{SessionID: "secret-123", UniqueID: "1700000700.2"})
+			return err
+		}(), "", "22P02"},
+	} {
+		var iv *ivr.InvalidValueError
+		if !errors.As(tc.err, &iv) || !errors.Is(tc.err, ivr.ErrInvalidValue) || errors.Is(tc.err, ivr.ErrConflict) {
+			t.Errorf("%s: %v, want only an invalid value", tc.name, tc.err)
+			continue
+		}
+		if iv.Constraint != tc.constraint || iv.Code != tc.code {
+			t.Errorf("%s: constraint %q code %s, want %q %s", tc.name, iv.Constraint, iv.Code, tc.constraint, tc.code)
+		}
+		if msg := tc.err.Error(); strings.Contains(msg, "\xff") || strings.Contains(msg, "0xff") || strings.Contains(msg, "secret-123") {
+			t.Errorf("%s: the value shows in the error %q", tc.name, msg)
+		}
+	}
+
+	db.Close()
+	_, err = db.StartCall(ctx, ivr.Call{UniqueID: "1700000700.3"})
+	if err == nil || errors.Is(err, ivr.ErrConflict) || errors.Is(err, ivr.ErrInvalidValue) || errors.Is(err, ivr.ErrNotFound) {
+		t.Errorf("a write to a closed store: %v, want a failure that is neither a conflict, an invalid value nor not found", err)
 	}
 }

@@ -11,7 +11,7 @@ import (
 )
 
 const callByID = `-- name: CallByID :one
-SELECT id, uniqueid, linkedid, channel, route, callerid_raw, callerid_e164, dnid, caller_id, started_at, answered_at, ended_at, end_reason, authenticated, menu_version_id FROM calls WHERE id = $1
+SELECT id, uniqueid, linkedid, channel, route, callerid_raw, callerid_e164, dnid, caller_id, started_at, answered_at, ended_at, end_reason, authenticated, menu_version_id, session_id FROM calls WHERE id = $1
 `
 
 func (q *Queries) CallByID(ctx context.Context, id int64) (Call, error) {
@@ -33,39 +33,55 @@ func (q *Queries) CallByID(ctx context.Context, id int64) (Call, error) {
 		&i.EndReason,
 		&i.Authenticated,
 		&i.MenuVersionID,
+		&i.SessionID,
 	)
 	return i, err
 }
 
-const callByUniqueID = `-- name: CallByUniqueID :one
-SELECT id, uniqueid, linkedid, channel, route, callerid_raw, callerid_e164, dnid, caller_id, started_at, answered_at, ended_at, end_reason, authenticated, menu_version_id FROM calls WHERE uniqueid = $1
+const callsByUniqueID = `-- name: CallsByUniqueID :many
+SELECT id, uniqueid, linkedid, channel, route, callerid_raw, callerid_e164, dnid, caller_id, started_at, answered_at, ended_at, end_reason, authenticated, menu_version_id, session_id FROM calls WHERE uniqueid = $1 ORDER BY started_at, id
 `
 
-func (q *Queries) CallByUniqueID(ctx context.Context, uniqueid string) (Call, error) {
-	row := q.db.QueryRow(ctx, callByUniqueID, uniqueid)
-	var i Call
-	err := row.Scan(
-		&i.ID,
-		&i.Uniqueid,
-		&i.Linkedid,
-		&i.Channel,
-		&i.Route,
-		&i.CalleridRaw,
-		&i.CalleridE164,
-		&i.Dnid,
-		&i.CallerID,
-		&i.StartedAt,
-		&i.AnsweredAt,
-		&i.EndedAt,
-		&i.EndReason,
-		&i.Authenticated,
-		&i.MenuVersionID,
-	)
-	return i, err
+// CallsByUniqueID lists the sessions of a channel, oldest first.
+func (q *Queries) CallsByUniqueID(ctx context.Context, uniqueid string) ([]Call, error) {
+	rows, err := q.db.Query(ctx, callsByUniqueID, uniqueid)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Call
+	for rows.Next() {
+		var i Call
+		if err := rows.Scan(
+			&i.ID,
+			&i.Uniqueid,
+			&i.Linkedid,
+			&i.Channel,
+			&i.Route,
+			&i.CalleridRaw,
+			&i.CalleridE164,
+			&i.Dnid,
+			&i.CallerID,
+			&i.StartedAt,
+			&i.AnsweredAt,
+			&i.EndedAt,
+			&i.EndReason,
+			&i.Authenticated,
+			&i.MenuVersionID,
+			&i.SessionID,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const callsSince = `-- name: CallsSince :many
-SELECT id, uniqueid, linkedid, channel, route, callerid_raw, callerid_e164, dnid, caller_id, started_at, answered_at, ended_at, end_reason, authenticated, menu_version_id FROM calls WHERE started_at >= $1 ORDER BY started_at, id LIMIT $2
+SELECT id, uniqueid, linkedid, channel, route, callerid_raw, callerid_e164, dnid, caller_id, started_at, answered_at, ended_at, end_reason, authenticated, menu_version_id, session_id FROM calls WHERE started_at >= $1 ORDER BY started_at, id LIMIT $2
 `
 
 type CallsSinceParams struct {
@@ -99,6 +115,7 @@ func (q *Queries) CallsSince(ctx context.Context, arg CallsSinceParams) ([]Call,
 			&i.EndReason,
 			&i.Authenticated,
 			&i.MenuVersionID,
+			&i.SessionID,
 		); err != nil {
 			return nil, err
 		}
@@ -227,28 +244,34 @@ func (q *Queries) EndCalls(ctx context.Context, arg EndCallsParams) ([]int64, er
 }
 
 const recordCall = `-- name: RecordCall :one
-WITH call AS (
-    INSERT INTO calls (uniqueid, linkedid, channel, route, callerid_raw, callerid_e164, dnid, caller_id,
+WITH ins AS (
+    INSERT INTO calls (session_id, uniqueid, linkedid, channel, route, callerid_raw, callerid_e164, dnid, caller_id,
                        started_at, answered_at, ended_at, end_reason, authenticated, menu_version_id)
-    VALUES ($1, $2, $3, $4, $5, $6, $7,
-            nullif($8::bigint, 0), $9, $10, $11::timestamptz, $12::text,
-            $13, nullif($14::bigint, 0))
+    VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8,
+            nullif($9::bigint, 0), $10, $11, $12::timestamptz, $13::text,
+            $14, nullif($15::bigint, 0))
+    ON CONFLICT (session_id) DO NOTHING
     RETURNING id
+), call AS (
+    SELECT ins.id FROM ins
+    UNION ALL
+    SELECT calls.id FROM calls WHERE calls.session_id = $1::uuid
 ), steps AS (
     INSERT INTO call_steps (call_id, seq, key, kind, digits, secret, outcome, attempt, elapsed_ms, at)
     SELECT call.id, s.seq, s.key, s.kind, CASE WHEN s.secret THEN NULL ELSE s.digits END,
            s.secret, s.outcome, s.attempt, s.elapsed_ms, s.at
-    FROM call, (SELECT unnest($15::integer[]) AS seq, unnest($16::text[]) AS key,
-                       unnest($17::text[]) AS kind, unnest($18::text[]) AS digits,
-                       unnest($19::boolean[]) AS secret, unnest($20::text[]) AS outcome,
-                       unnest($21::integer[]) AS attempt, unnest($22::integer[]) AS elapsed_ms,
-                       unnest($23::timestamptz[]) AS at) AS s
+    FROM call, (SELECT unnest($16::integer[]) AS seq, unnest($17::text[]) AS key,
+                       unnest($18::text[]) AS kind, unnest($19::text[]) AS digits,
+                       unnest($20::boolean[]) AS secret, unnest($21::text[]) AS outcome,
+                       unnest($22::integer[]) AS attempt, unnest($23::integer[]) AS elapsed_ms,
+                       unnest($24::timestamptz[]) AS at) AS s
     ON CONFLICT (call_id, seq) DO NOTHING
 )
 SELECT id FROM call
 `
 
 type RecordCallParams struct {
+	SessionID     string
 	Uniqueid      string
 	Linkedid      string
 	Channel       string
@@ -276,9 +299,11 @@ type RecordCallParams struct {
 
 // RecordCall writes a whole call, opened, with its steps, and closed, in one
 // statement. The step arrays are parallel, one element per step; digits of
-// secret steps are not stored.
+// secret steps are not stored. A session already written keeps its row (its
+// missing steps are added), and its ID is returned.
 func (q *Queries) RecordCall(ctx context.Context, arg RecordCallParams) (int64, error) {
 	row := q.db.QueryRow(ctx, recordCall,
+		arg.SessionID,
 		arg.Uniqueid,
 		arg.Linkedid,
 		arg.Channel,
@@ -310,38 +335,45 @@ func (q *Queries) RecordCall(ctx context.Context, arg RecordCallParams) (int64, 
 
 const recordCalls = `-- name: RecordCalls :many
 WITH c AS (
-    SELECT unnest($1::text[]) AS uniqueid, unnest($2::text[]) AS linkedid,
-           unnest($3::text[]) AS channel, unnest($4::text[]) AS route,
-           unnest($5::text[]) AS callerid_raw, unnest($6::text[]) AS callerid_e164,
-           unnest($7::text[]) AS dnid, unnest($8::bigint[]) AS caller_id,
-           unnest($9::timestamptz[]) AS started_at, unnest($10::boolean[]) AS answered,
-           unnest($11::timestamptz[]) AS answered_at, unnest($12::timestamptz[]) AS ended_at,
-           unnest($13::text[]) AS end_reason, unnest($14::boolean[]) AS authenticated,
-           unnest($15::bigint[]) AS menu_version_id
-), call AS (
-    INSERT INTO calls (uniqueid, linkedid, channel, route, callerid_raw, callerid_e164, dnid, caller_id,
+    SELECT unnest($1::uuid[]) AS session_id, unnest($2::text[]) AS uniqueid,
+           unnest($3::text[]) AS linkedid,
+           unnest($4::text[]) AS channel, unnest($5::text[]) AS route,
+           unnest($6::text[]) AS callerid_raw, unnest($7::text[]) AS callerid_e164,
+           unnest($8::text[]) AS dnid, unnest($9::bigint[]) AS caller_id,
+           unnest($10::timestamptz[]) AS started_at, unnest($11::boolean[]) AS answered,
+           unnest($12::timestamptz[]) AS answered_at, unnest($13::timestamptz[]) AS ended_at,
+           unnest($14::text[]) AS end_reason, unnest($15::boolean[]) AS authenticated,
+           unnest($16::bigint[]) AS menu_version_id
+), ins AS (
+    INSERT INTO calls (session_id, uniqueid, linkedid, channel, route, callerid_raw, callerid_e164, dnid, caller_id,
                        started_at, answered_at, ended_at, end_reason, authenticated, menu_version_id)
-    SELECT c.uniqueid, c.linkedid, c.channel, c.route, c.callerid_raw, c.callerid_e164, c.dnid,
+    SELECT c.session_id, c.uniqueid, c.linkedid, c.channel, c.route, c.callerid_raw, c.callerid_e164, c.dnid,
            nullif(c.caller_id, 0), c.started_at, CASE WHEN c.answered THEN c.answered_at END, c.ended_at,
            c.end_reason, c.authenticated, nullif(c.menu_version_id, 0)
     FROM c
-    RETURNING calls.id, calls.uniqueid
+    ON CONFLICT (session_id) DO NOTHING
+    RETURNING calls.id, calls.session_id
+), call AS (
+    SELECT ins.id, ins.session_id FROM ins
+    UNION ALL
+    SELECT calls.id, calls.session_id FROM calls WHERE calls.session_id = ANY($1::uuid[])
 ), steps AS (
     INSERT INTO call_steps (call_id, seq, key, kind, digits, secret, outcome, attempt, elapsed_ms, at)
     SELECT call.id, s.seq, s.key, s.kind, CASE WHEN s.secret THEN NULL ELSE s.digits END,
            s.secret, s.outcome, s.attempt, s.elapsed_ms, s.at
-    FROM call JOIN (SELECT unnest($16::text[]) AS uniqueid, unnest($17::integer[]) AS seq,
-                           unnest($18::text[]) AS key, unnest($19::text[]) AS kind,
-                           unnest($20::text[]) AS digits, unnest($21::boolean[]) AS secret,
-                           unnest($22::text[]) AS outcome, unnest($23::integer[]) AS attempt,
-                           unnest($24::integer[]) AS elapsed_ms, unnest($25::timestamptz[]) AS at) AS s
-      ON s.uniqueid = call.uniqueid
+    FROM call JOIN (SELECT unnest($17::uuid[]) AS session_id, unnest($18::integer[]) AS seq,
+                           unnest($19::text[]) AS key, unnest($20::text[]) AS kind,
+                           unnest($21::text[]) AS digits, unnest($22::boolean[]) AS secret,
+                           unnest($23::text[]) AS outcome, unnest($24::integer[]) AS attempt,
+                           unnest($25::integer[]) AS elapsed_ms, unnest($26::timestamptz[]) AS at) AS s
+      ON s.session_id = call.session_id
     ON CONFLICT (call_id, seq) DO NOTHING
 )
-SELECT call.uniqueid, call.id FROM call
+SELECT call.session_id, call.id FROM call
 `
 
 type RecordCallsParams struct {
+	SessionIds     []string
 	Uniqueids      []string
 	Linkedids      []string
 	Channels       []string
@@ -357,7 +389,7 @@ type RecordCallsParams struct {
 	EndReasons     []string
 	Authenticated  []bool
 	MenuVersionIds []int64
-	StepUniqueids  []string
+	StepSessionIds []string
 	Seqs           []int32
 	Keys           []string
 	Kinds          []string
@@ -370,17 +402,18 @@ type RecordCallsParams struct {
 }
 
 type RecordCallsRow struct {
-	Uniqueid string
-	ID       int64
+	SessionID string
+	ID        int64
 }
 
 // RecordCalls writes many whole calls in one statement, like RecordCall for
-// each, and returns each call's uniqueid with its ID. The call arrays are
-// parallel, one element per call (answered_at is stored only where answered
-// is true); the step arrays are parallel, one element per step, each step
-// naming its call by step_uniqueids.
+// each, and returns each session's key with its call's ID. The call arrays
+// are parallel, one element per call (answered_at is stored only where
+// answered is true); the step arrays are parallel, one element per step, each
+// step naming its session by step_session_ids.
 func (q *Queries) RecordCalls(ctx context.Context, arg RecordCallsParams) ([]RecordCallsRow, error) {
 	rows, err := q.db.Query(ctx, recordCalls,
+		arg.SessionIds,
 		arg.Uniqueids,
 		arg.Linkedids,
 		arg.Channels,
@@ -396,7 +429,7 @@ func (q *Queries) RecordCalls(ctx context.Context, arg RecordCallsParams) ([]Rec
 		arg.EndReasons,
 		arg.Authenticated,
 		arg.MenuVersionIds,
-		arg.StepUniqueids,
+		arg.StepSessionIds,
 		arg.Seqs,
 		arg.Keys,
 		arg.Kinds,
@@ -414,7 +447,7 @@ func (q *Queries) RecordCalls(ctx context.Context, arg RecordCallsParams) ([]Rec
 	var items []RecordCallsRow
 	for rows.Next() {
 		var i RecordCallsRow
-		if err := rows.Scan(&i.Uniqueid, &i.ID); err != nil {
+		if err := rows.Scan(&i.SessionID, &i.ID); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -426,13 +459,20 @@ func (q *Queries) RecordCalls(ctx context.Context, arg RecordCallsParams) ([]Rec
 }
 
 const startCall = `-- name: StartCall :one
-INSERT INTO calls (uniqueid, linkedid, channel, route, callerid_raw, callerid_e164, dnid, caller_id, started_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7,
-        nullif($8::bigint, 0), $9)
-RETURNING id
+WITH ins AS (
+    INSERT INTO calls (session_id, uniqueid, linkedid, channel, route, callerid_raw, callerid_e164, dnid, caller_id, started_at)
+    VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8,
+            nullif($9::bigint, 0), $10)
+    ON CONFLICT (session_id) DO NOTHING
+    RETURNING id
+)
+SELECT ins.id FROM ins
+UNION ALL
+SELECT calls.id FROM calls WHERE calls.session_id = $1::uuid
 `
 
 type StartCallParams struct {
+	SessionID    string
 	Uniqueid     string
 	Linkedid     string
 	Channel      string
@@ -444,8 +484,11 @@ type StartCallParams struct {
 	StartedAt    time.Time
 }
 
+// StartCall opens the call row of a session and returns its ID. A session
+// already written keeps its row, and its ID is returned.
 func (q *Queries) StartCall(ctx context.Context, arg StartCallParams) (int64, error) {
 	row := q.db.QueryRow(ctx, startCall,
+		arg.SessionID,
 		arg.Uniqueid,
 		arg.Linkedid,
 		arg.Channel,
@@ -462,18 +505,27 @@ func (q *Queries) StartCall(ctx context.Context, arg StartCallParams) (int64, er
 }
 
 const startCalls = `-- name: StartCalls :many
-INSERT INTO calls (uniqueid, linkedid, channel, route, callerid_raw, callerid_e164, dnid, caller_id, started_at)
-SELECT c.uniqueid, c.linkedid, c.channel, c.route, c.callerid_raw, c.callerid_e164, c.dnid,
-       nullif(c.caller_id, 0), c.started_at
-FROM (SELECT unnest($1::text[]) AS uniqueid, unnest($2::text[]) AS linkedid,
-             unnest($3::text[]) AS channel, unnest($4::text[]) AS route,
-             unnest($5::text[]) AS callerid_raw, unnest($6::text[]) AS callerid_e164,
-             unnest($7::text[]) AS dnid, unnest($8::bigint[]) AS caller_id,
-             unnest($9::timestamptz[]) AS started_at) AS c
-RETURNING calls.uniqueid, calls.id
+WITH c AS (
+    SELECT unnest($1::uuid[]) AS session_id, unnest($2::text[]) AS uniqueid,
+           unnest($3::text[]) AS linkedid, unnest($4::text[]) AS channel,
+           unnest($5::text[]) AS route, unnest($6::text[]) AS callerid_raw,
+           unnest($7::text[]) AS callerid_e164, unnest($8::text[]) AS dnid,
+           unnest($9::bigint[]) AS caller_id, unnest($10::timestamptz[]) AS started_at
+), ins AS (
+    INSERT INTO calls (session_id, uniqueid, linkedid, channel, route, callerid_raw, callerid_e164, dnid, caller_id, started_at)
+    SELECT c.session_id, c.uniqueid, c.linkedid, c.channel, c.route, c.callerid_raw, c.callerid_e164, c.dnid,
+           nullif(c.caller_id, 0), c.started_at
+    FROM c
+    ON CONFLICT (session_id) DO NOTHING
+    RETURNING calls.session_id, calls.id
+)
+SELECT ins.session_id, ins.id FROM ins
+UNION ALL
+SELECT calls.session_id, calls.id FROM calls WHERE calls.session_id = ANY($1::uuid[])
 `
 
 type StartCallsParams struct {
+	SessionIds    []string
 	Uniqueids     []string
 	Linkedids     []string
 	Channels      []string
@@ -486,15 +538,17 @@ type StartCallsParams struct {
 }
 
 type StartCallsRow struct {
-	Uniqueid string
-	ID       int64
+	SessionID string
+	ID        int64
 }
 
 // StartCalls opens many call rows in one statement, like StartCall for each,
-// and returns each call's uniqueid with its ID. The arrays are parallel, one
-// element per call.
+// and returns each session's key with its call's ID (a session written
+// before, or twice in the arrays, is stored once). The arrays are parallel,
+// one element per call.
 func (q *Queries) StartCalls(ctx context.Context, arg StartCallsParams) ([]StartCallsRow, error) {
 	rows, err := q.db.Query(ctx, startCalls,
+		arg.SessionIds,
 		arg.Uniqueids,
 		arg.Linkedids,
 		arg.Channels,
@@ -512,7 +566,7 @@ func (q *Queries) StartCalls(ctx context.Context, arg StartCallsParams) ([]Start
 	var items []StartCallsRow
 	for rows.Next() {
 		var i StartCallsRow
-		if err := rows.Scan(&i.Uniqueid, &i.ID); err != nil {
+		if err := rows.Scan(&i.SessionID, &i.ID); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

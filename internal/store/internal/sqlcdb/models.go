@@ -26,6 +26,7 @@ type Call struct {
 	EndReason     *string
 	Authenticated bool
 	MenuVersionID *int64
+	SessionID     string
 }
 
 type CallStep struct {
@@ -143,6 +144,7 @@ type ReportCallsByHour struct {
 	Failed       int64
 	StillOpen    int64
 	TotalSeconds int64
+	Channels     int64
 }
 
 type ReportFunnel struct {

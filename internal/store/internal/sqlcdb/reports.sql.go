@@ -12,18 +12,21 @@ import (
 )
 
 const reportCallRows = `-- name: ReportCallRows :many
-SELECT uniqueid, (ended_at IS NOT NULL)::boolean AS closed
+SELECT uniqueid, count(*)::bigint AS sessions, bool_and(ended_at IS NOT NULL)::boolean AS closed
 FROM calls
 WHERE uniqueid = ANY($1::text[])
+GROUP BY uniqueid
 `
 
 type ReportCallRowsRow struct {
 	Uniqueid string
+	Sessions int64
 	Closed   bool
 }
 
-// ReportCallRows finds the call rows of the given uniqueids, for `ivr bench`
-// to check that every simulated call was recorded and closed.
+// ReportCallRows finds the channels of the given uniqueids that have call
+// rows, with how many sessions each has and whether all of them are closed,
+// for `ivr bench` to check that every simulated call was recorded and closed.
 func (q *Queries) ReportCallRows(ctx context.Context, uniqueids []string) ([]ReportCallRowsRow, error) {
 	rows, err := q.db.Query(ctx, reportCallRows, uniqueids)
 	if err != nil {
@@ -33,7 +36,7 @@ func (q *Queries) ReportCallRows(ctx context.Context, uniqueids []string) ([]Rep
 	var items []ReportCallRowsRow
 	for rows.Next() {
 		var i ReportCallRowsRow
-		if err := rows.Scan(&i.Uniqueid, &i.Closed); err != nil {
+		if err := rows.Scan(&i.Uniqueid, &i.Sessions, &i.Closed); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -108,7 +111,7 @@ func (q *Queries) ReportCallerActivity(ctx context.Context, arg ReportCallerActi
 
 const reportCallsByHour = `-- name: ReportCallsByHour :many
 
-SELECT to_char(day, 'YYYY-MM-DD')::text AS day, hour, route, calls, answered, completed, transferred,
+SELECT to_char(day, 'YYYY-MM-DD')::text AS day, hour, route, calls, channels, answered, completed, transferred,
        hung_up, auth_failed, locked_out, failed, still_open, total_seconds
 FROM report_calls_by_hour
 WHERE day BETWEEN $1::date AND $2::date
@@ -125,6 +128,7 @@ type ReportCallsByHourRow struct {
 	Hour         int32
 	Route        string
 	Calls        int64
+	Channels     int64
 	Answered     int64
 	Completed    int64
 	Transferred  int64
@@ -154,6 +158,7 @@ func (q *Queries) ReportCallsByHour(ctx context.Context, arg ReportCallsByHourPa
 			&i.Hour,
 			&i.Route,
 			&i.Calls,
+			&i.Channels,
 			&i.Answered,
 			&i.Completed,
 			&i.Transferred,
