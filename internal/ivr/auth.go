@@ -101,10 +101,14 @@ func (c *call) askAccount() (found bool, err error) {
 	return true, nil
 }
 
-// askPIN collects one PIN and checks it. Every attempt on a real account is
-// audited; failures count across calls and lock the account for a growing time
-// once they reach LockAfter. A locked, disabled or unknown account hears the
-// same "incorrect" prompt as a wrong PIN.
+// askPIN collects one PIN and has the store decide it. The store decides from
+// the account's failures and lock as they are at that moment, not as they were
+// when the caller was identified, so calls in progress cannot outlast a lock;
+// every attempt on a real account is audited, failures count across calls and
+// lock the account for a growing time once they reach LockAfter. A locked,
+// disabled or unknown account hears the same "incorrect" prompt as a wrong PIN,
+// after the same work: the same hash, the same decision write and the same
+// journal write.
 func (c *call) askPIN() (bool, error) {
 	cfg := c.app.cfg
 	svc := c.app.svc
@@ -118,41 +122,28 @@ func (c *call) askPIN() (bool, error) {
 		return false, c.journalInput(prompt, StepPIN, keyPIN, in, in.outcome(false), true)
 	}
 	now := c.app.now()
-	right := svc.Keyring.Verify(in.Digits, caller.PIN)
-	locked := caller.Locked(now)
-	ok := right && !locked && caller.ID != 0 && caller.Status == CallerActive
-	var audit []write
-	switch {
-	case caller.ID == 0:
-	case ok:
-		audit = append(audit, write{op: "record pin success", f: func(ctx context.Context) error {
-			return svc.PINs.RecordPINSuccess(ctx, caller.ID, c.row.ID, now)
-		}})
-		if svc.Keyring.NeedsRehash(caller.PIN) {
-			h := svc.Keyring.Hash(in.Digits)
-			audit = append(audit, write{op: "rehash pin", f: func(ctx context.Context) error {
-				return svc.PINs.SetPIN(ctx, caller.ID, h)
-			}})
-		}
-	default:
-		audit = append(audit, write{op: "record pin failure", f: func(ctx context.Context) error {
-			failures, err := svc.PINs.RecordPINFailure(ctx, caller.ID, c.row.ID, now)
-			if err != nil {
-				return err
-			}
-			caller.PINFailures = failures
-			if d := cfg.lockFor(failures); d > 0 {
-				caller.LockedUntil = now.Add(d)
-				return svc.PINs.LockCaller(ctx, caller.ID, caller.LockedUntil)
-			}
-			return nil
+	entry := PINEntry{CallerID: caller.ID, CallID: c.row.ID, Right: svc.Keyring.Verify(caller.Account, in.Digits, caller.PIN), At: now}
+	var v PINVerdict
+	decideErr := c.db("decide pin", func(ctx context.Context) (err error) {
+		v, err = svc.PINs.DecidePIN(ctx, entry, c.app.lock)
+		return err
+	})
+	ok := decideErr == nil && v.Accepted
+	var rehash []write
+	if ok && svc.Keyring.NeedsRehash(caller.PIN) {
+		old, h := caller.PIN, svc.Keyring.Hash(caller.Account, in.Digits)
+		rehash = append(rehash, write{op: "rehash pin", f: func(ctx context.Context) error {
+			return svc.PINs.RehashPIN(ctx, caller.ID, old, h)
 		}})
 	}
-	if err := c.journalInput(prompt, StepPIN, keyPIN, in, in.outcome(ok), true, audit...); err != nil {
-		return false, err
+	if err := c.journalInput(prompt, StepPIN, keyPIN, in, in.outcome(ok), true, rehash...); err != nil || decideErr != nil {
+		return false, errors.Join(decideErr, err)
+	}
+	if caller.ID != 0 {
+		caller.PINFailures, caller.LockedUntil = v.Failures, v.LockedUntil
 	}
 	if !ok {
-		if caller.Locked(now) || locked {
+		if v.Locked(now) {
 			c.locked = true
 		}
 		c.say(cfg.Prompts.Incorrect)

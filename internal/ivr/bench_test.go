@@ -78,11 +78,11 @@ func noDBServer(b *testing.B) *agitest.Server {
 		b.Fatal(err)
 	}
 	m := newNoDB()
-	h := kr.Hash(alicePIN)
 	for i := range benchCallers {
 		e164, _ := phone.Normalize(benchPhone(i), "US")
-		m.add(ivr.Caller{ID: int64(i + 1), Account: fmt.Sprint(100000 + i), Name: "Caller", Status: ivr.CallerActive,
-			Phones: []string{e164}, PIN: h})
+		account := fmt.Sprint(100000 + i)
+		m.add(ivr.Caller{ID: int64(i + 1), Account: account, Name: "Caller", Status: ivr.CallerActive,
+			Phones: []string{e164}, PIN: kr.Hash(account, alicePIN)})
 	}
 	m.menus[benchMenu.Key] = withID(benchMenu, 1)
 	s := benchSurvey
@@ -99,12 +99,16 @@ func noDBServer(b *testing.B) *agitest.Server {
 
 // seedBenchCallers adds the benchmark's callers, all with alicePIN.
 func seedBenchCallers(b *testing.B, w *world) {
-	h := w.kr.Hash(alicePIN)
+	sums := make([][]byte, benchCallers)
+	for i := range sums {
+		sums[i] = w.kr.Hash(fmt.Sprint(100000+i), alicePIN).Sum
+	}
 	_, err := w.pool.Exec(context.Background(), `WITH c AS (
-			INSERT INTO callers (account, name, pin_key_id, pin_hash)
-			SELECT (100000 + i)::text, 'Caller', $1, $2 FROM generate_series(0, $3 - 1) i RETURNING id, account)
+			INSERT INTO callers (account, name, pin_key_id, pin_hash, pin_version)
+			SELECT (100000 + i - 1)::text, 'Caller', $1, h, 2 FROM unnest($2::bytea[]) WITH ORDINALITY AS t(h, i)
+			RETURNING id, account)
 		INSERT INTO caller_phones (caller_id, e164)
-		SELECT id, '+1415600' || lpad((account::int - 100000)::text, 4, '0') FROM c`, h.KeyID, h.Sum, benchCallers)
+		SELECT id, '+1415600' || lpad((account::int - 100000)::text, 4, '0') FROM c`, w.kr.CurrentKeyID(), sums)
 	if err != nil {
 		b.Fatal(err)
 	}

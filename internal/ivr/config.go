@@ -214,3 +214,25 @@ func (c Config) lockFor(failures int) time.Duration {
 	}
 	return min(d, c.LockMax)
 }
+
+// maxLockSteps bounds the lock schedule: LockBase doubles at most this often
+// before LockMax caps it.
+const maxLockSteps = 64
+
+// lockPolicy returns the lock policy of c for the store: LockAfter, and
+// lockFor of each failure count from LockAfter on until the lock stops
+// growing.
+func (c Config) lockPolicy() LockPolicy {
+	if c.LockAfter <= 0 {
+		return LockPolicy{}
+	}
+	p := LockPolicy{After: c.LockAfter}
+	for n := c.LockAfter; len(p.Schedule) < maxLockSteps; n++ {
+		d := c.lockFor(n)
+		p.Schedule = append(p.Schedule, d)
+		if d >= c.LockMax || d <= 0 {
+			break
+		}
+	}
+	return p
+}

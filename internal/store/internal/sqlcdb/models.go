@@ -53,6 +53,7 @@ type Caller struct {
 	LockedUntil *time.Time
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	PinVersion  int16
 }
 
 type CallerPhone struct {
