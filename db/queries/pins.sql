@@ -9,7 +9,8 @@
 -- @lock_ms[failures - lock_after + 1] milliseconds (the last entry for any
 -- more failures), never earlier than an existing lock. Every attempt is
 -- audited in pin_attempts with its verdict. An unknown caller (or ID 0)
--- returns no row and writes nothing.
+-- returns no row; its attempt is audited as a failure with no caller, so it
+-- costs the same writes as one on a real account.
 -- name: DecidePINAttempts :many
 WITH a AS (
     SELECT unnest(@caller_ids::bigint[]) AS caller_id, unnest(@call_ids::bigint[]) AS call_id,
@@ -28,10 +29,11 @@ WITH a AS (
     WHERE c.id = a.caller_id
     -- RETURNING sees the new row: an accepted attempt is the only one that
     -- leaves a right PIN with no failures.
-    RETURNING c.id, a.call_id, a.at, (a.right_pin AND c.pin_failures = 0)::boolean AS accepted, c.pin_failures, c.locked_until
+    RETURNING c.id, (a.right_pin AND c.pin_failures = 0)::boolean AS accepted, c.pin_failures, c.locked_until
 ), audit AS (
     INSERT INTO pin_attempts (caller_id, call_id, success, at)
-    SELECT d.id, nullif(d.call_id, 0), d.accepted, d.at FROM decided d
+    SELECT d.id, nullif(a.call_id, 0), coalesce(d.accepted, false), a.at
+    FROM a LEFT JOIN decided d ON d.id = a.caller_id
 )
 SELECT d.id, d.accepted, d.pin_failures, d.locked_until FROM decided d;
 
@@ -51,4 +53,4 @@ SET pin_key_id = @pin_key_id, pin_hash = @pin_hash, pin_version = @pin_version, 
 WHERE id = @id AND pin_hash = @old_hash;
 
 -- name: PINAttempts :many
-SELECT * FROM pin_attempts WHERE caller_id = @caller_id ORDER BY at, id;
+SELECT * FROM pin_attempts WHERE caller_id = @caller_id::bigint ORDER BY at, id;

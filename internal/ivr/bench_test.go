@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -209,4 +210,62 @@ func inputGaps(tr *agiclient.Transcript) []time.Duration {
 		}
 	}
 	return out
+}
+
+// BenchmarkPINAttempt measures what a wrong PIN costs the caller on an
+// account that exists and on one that does not: calls one at a time,
+// alternating between the two, each typing an account and a wrong PIN. Per
+// kind it reports the time from the reply that carried the PIN to the next
+// command (the "incorrect" prompt), p50 and p90: what a caller could time to
+// tell a wrong account from a wrong PIN.
+func BenchmarkPINAttempt(b *testing.B) {
+	w := newWorld(b, ivr.Config{MaxPINTries: 1}, nil)
+	seedBenchCallers(b, w)
+	ctx := context.Background()
+	var known, unknown []time.Duration
+	n := 0
+	for b.Loop() {
+		account := fmt.Sprint(100000 + n/2%benchCallers) // a real account
+		if n%2 == 1 {
+			account = fmt.Sprint(900000 + n/2%benchCallers) // none has it
+		}
+		c := agiclient.Call{Script: "ivr?menu=main", Keys: []string{account + "#", wrongPIN + "#"}}
+		tr, err := c.Run(ctx, w.srv.Addr)
+		if err != nil || tr.Variables["IVR_RESULT"] != string(ivr.ResultAuthFailed) {
+			b.Fatalf("call %d: %v, IVR_RESULT %q", n, err, tr.Variables["IVR_RESULT"])
+		}
+		gap, ok := pinGap(tr)
+		if !ok {
+			b.Fatalf("call %d: no PIN prompt answered", n)
+		}
+		if n%2 == 1 {
+			unknown = append(unknown, gap)
+		} else {
+			known = append(known, gap)
+		}
+		n++
+	}
+	for _, k := range []struct {
+		name string
+		gaps []time.Duration
+	}{{"wrong-pin", known}, {"unknown-account", unknown}} {
+		if len(k.gaps) == 0 {
+			continue
+		}
+		slices.Sort(k.gaps)
+		b.ReportMetric(float64(k.gaps[len(k.gaps)/2].Microseconds()), k.name+"-p50-µs")
+		b.ReportMetric(float64(k.gaps[len(k.gaps)*9/10].Microseconds()), k.name+"-p90-µs")
+	}
+}
+
+// pinGap returns the time from the reply that carried the PIN to the next
+// command.
+func pinGap(tr *agiclient.Transcript) (time.Duration, bool) {
+	for i := 1; i < len(tr.Steps); i++ {
+		prev := tr.Steps[i-1]
+		if prev.Command.Name == "GET DATA" && strings.Contains(prev.Command.Arg(0), "vm-password") && prev.Keys != "" {
+			return tr.Steps[i].Wait, true
+		}
+	}
+	return 0, false
 }

@@ -335,7 +335,7 @@ func (v PINVerdict) Locked(now time.Time) bool { return now.Before(v.LockedUntil
 
 // PINAttempt is one audited PIN verification.
 type PINAttempt struct {
-	CallerID int64
+	CallerID int64 // 0 for an account that does not exist
 	CallID   int64 // 0 when not made on a call (e.g. an admin test)
 	Success  bool
 	At       time.Time

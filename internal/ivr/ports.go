@@ -65,8 +65,8 @@ type PINLedger interface {
 	// the same time are decided one after the other, so none is accepted once
 	// a lock has engaged and no more than lock.After failures pass before it
 	// does. An unknown caller (e.CallerID 0, or a caller deleted meanwhile)
-	// gets a refusal after the same work as a real one, and nothing is
-	// written for it.
+	// gets a refusal after the same work as a real one: its attempt is
+	// audited with no caller.
 	DecidePIN(ctx context.Context, e PINEntry, lock LockPolicy) (PINVerdict, error)
 	// RehashPIN replaces the caller's PIN hash old by h, a hash of the same PIN
 	// made with the current key and version, leaving failures and lock alone.

@@ -22,8 +22,9 @@ type pinDecision struct {
 // statement under the caller's row lock from the failures and lock the row has
 // at that moment (see ivr.PINLedger), once committed. The attempt goes through
 // the group committer like the journal writes, so it costs a call the same
-// round trip whether the caller exists or not: an unknown caller (e.CallerID 0,
-// or a caller deleted meanwhile) is refused, with nothing written.
+// round trip and the same writes whether the caller exists or not: an unknown
+// caller (e.CallerID 0, or a caller deleted meanwhile) is refused, and its
+// attempt audited with no caller.
 func (db *DB) DecidePIN(ctx context.Context, e ivr.PINEntry, lock ivr.LockPolicy) (ivr.PINVerdict, error) {
 	d := pinDecision{callerID: e.CallerID, callID: e.CallID, right: e.Right, at: orNow(e.At), lockAfter: int32(lock.After)}
 	for _, l := range lock.Schedule {
@@ -76,7 +77,7 @@ func (db *DB) PINAttempts(ctx context.Context, callerID int64) ([]ivr.PINAttempt
 	}
 	out := make([]ivr.PINAttempt, len(rows))
 	for i, a := range rows {
-		out[i] = ivr.PINAttempt{CallerID: a.CallerID, CallID: idOrZero(a.CallID), Success: a.Success, At: a.At}
+		out[i] = ivr.PINAttempt{CallerID: idOrZero(a.CallerID), CallID: idOrZero(a.CallID), Success: a.Success, At: a.At}
 	}
 	return out, nil
 }

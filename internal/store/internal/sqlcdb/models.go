@@ -95,7 +95,7 @@ type MenuVersion struct {
 
 type PinAttempt struct {
 	ID       int64
-	CallerID int64
+	CallerID *int64
 	CallID   *int64
 	Success  bool
 	At       time.Time
