@@ -3,6 +3,7 @@ package ivr
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // Journal keys of the identification steps.
@@ -107,8 +108,8 @@ func (c *call) askAccount() (found bool, err error) {
 // every attempt on a real account is audited, failures count across calls and
 // lock the account for a growing time once they reach LockAfter. A locked,
 // disabled or unknown account hears the same "incorrect" prompt as a wrong PIN,
-// after the same work: the same hash, the same decision write and the same
-// journal write.
+// after the same work (the same hash, the same decision write and the same
+// journal write) and no sooner than Config.RefusalTime after the PIN.
 func (c *call) askPIN() (bool, error) {
 	cfg := c.app.cfg
 	svc := c.app.svc
@@ -116,6 +117,7 @@ func (c *call) askPIN() (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	entered := time.Now()
 	caller := c.caller
 	if in.empty() {
 		c.say(cfg.Prompts.TryAgain)
@@ -146,7 +148,24 @@ func (c *call) askPIN() (bool, error) {
 		if v.Locked(now) {
 			c.locked = true
 		}
+		c.holdRefusal(entered)
 		c.say(cfg.Prompts.Incorrect)
 	}
 	return ok, nil
+}
+
+// holdRefusal waits until Config.RefusalTime has passed since the PIN was
+// entered, so that every refusal reaches the caller after the same time
+// whatever deciding it took. A hangup ends the wait.
+func (c *call) holdRefusal(entered time.Time) {
+	d := c.app.cfg.RefusalTime - time.Since(entered)
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-c.ctx.Done():
+	}
 }

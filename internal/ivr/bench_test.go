@@ -217,9 +217,15 @@ func inputGaps(tr *agiclient.Transcript) []time.Duration {
 // alternating between the two, each typing an account and a wrong PIN. Per
 // kind it reports the time from the reply that carried the PIN to the next
 // command (the "incorrect" prompt), p50 and p90: what a caller could time to
-// tell a wrong account from a wrong PIN.
+// tell a wrong account from a wrong PIN. "refusal-time" runs with the default
+// Config.RefusalTime, "decided" answers as soon as the refusal is decided.
 func BenchmarkPINAttempt(b *testing.B) {
-	w := newWorld(b, ivr.Config{MaxPINTries: 1}, nil)
+	b.Run("refusal-time", func(b *testing.B) { benchPINAttempt(b, 0) })
+	b.Run("decided", func(b *testing.B) { benchPINAttempt(b, -1) })
+}
+
+func benchPINAttempt(b *testing.B, refusal time.Duration) {
+	w := newWorld(b, ivr.Config{MaxPINTries: 1, RefusalTime: refusal}, nil)
 	seedBenchCallers(b, w)
 	ctx := context.Background()
 	var known, unknown []time.Duration

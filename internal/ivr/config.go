@@ -48,6 +48,11 @@ type Config struct {
 	LockBase time.Duration
 	// LockMax caps the lockout. Default 24 hours.
 	LockMax time.Duration
+	// RefusalTime is the shortest time from a PIN to the prompt that refuses
+	// it, so a refusal takes the same time whatever the database did to decide
+	// it (a wrong PIN, an unknown, locked or disabled account) as long as that
+	// took less. Negative: refuse as soon as decided. Default 250ms.
+	RefusalTime time.Duration
 	// MenuKey is the menu the ivr route starts with when the request names
 	// none. Default "main".
 	MenuKey string
@@ -167,6 +172,7 @@ func (c Config) withDefaults() (Config, error) {
 	defInt(&c.LockAfter, 5)
 	def(&c.LockBase, 5*time.Minute)
 	def(&c.LockMax, 24*time.Hour)
+	def(&c.RefusalTime, 250*time.Millisecond)
 	defStr(&c.MenuKey, "main")
 	c.Prompts = c.Prompts.withDefaults(DefaultPrompts())
 	switch {
