@@ -14,9 +14,10 @@ import (
 // TestLockHoldsForCallsInProgress holds calls at the PIN prompt, locks the
 // account with wrong PINs from other calls meanwhile, then lets the held calls
 // answer with the right PIN: none of them gets in, and the lock engaged after
-// exactly LockAfter failures.
+// exactly LockAfter failures. It does not run in parallel with the other
+// tests: its many calls would slow the ones bound by short timeouts
+// (TestLookupTimeout's 150ms).
 func TestLockHoldsForCallsInProgress(t *testing.T) {
-	t.Parallel()
 	const held, lockAfter = 20, 5
 	w := newWorld(t, ivr.Config{MaxPINTries: 1, LockAfter: lockAfter, LockBase: time.Hour}, nil)
 	// The held calls come from an unknown number and type Alice's account:
