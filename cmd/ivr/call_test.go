@@ -41,7 +41,7 @@ func startCallTarget(t *testing.T) (addr, dbURL string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.SetPIN(ctx, alice.ID, kr.Hash("7391")); err != nil {
+	if err := st.SetPIN(ctx, alice.ID, kr.Hash(alice.Account, "7391")); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []struct {

@@ -84,7 +84,7 @@ func callersAdd(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if pins.file != "" || pins.stdin {
-		if c.PIN, err = newPIN(e, pins, keys); err != nil {
+		if c.PIN, err = newPIN(e, pins, keys, c.Account); err != nil {
 			return err
 		}
 	}
@@ -100,8 +100,9 @@ func callersAdd(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// newPIN reads a PIN, checks it against the policy and hashes it.
-func newPIN(e *env, pins *pinSource, keys *keySource) (ivr.PINHash, error) {
+// newPIN reads a PIN, checks it against the policy and hashes it for the
+// caller with account.
+func newPIN(e *env, pins *pinSource, keys *keySource, account string) (ivr.PINHash, error) {
 	kr, err := keys.keyring()
 	if err != nil {
 		return ivr.PINHash{}, err
@@ -113,7 +114,7 @@ func newPIN(e *env, pins *pinSource, keys *keySource) (ivr.PINHash, error) {
 	if err := ivr.ValidatePIN(string(pin)); err != nil {
 		return ivr.PINHash{}, err
 	}
-	return kr.Hash(string(pin)), nil
+	return kr.Hash(account, string(pin)), nil
 }
 
 func callersList(ctx context.Context, e *env, args []string) error {
@@ -279,7 +280,7 @@ func callersSetPIN(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	h, err := newPIN(e, pins, keys)
+	h, err := newPIN(e, pins, keys, pos[0])
 	if err != nil {
 		return err
 	}
@@ -352,7 +353,7 @@ func callersImport(ctx context.Context, e *env, args []string) error {
 	for i, row := range res.Rows {
 		callers[i] = ivr.Caller{Account: row.Account, Name: row.Name, Language: row.Language, Phones: row.Phones, Status: ivr.CallerActive}
 		if row.PIN != "" {
-			callers[i].PIN = kr.Hash(string(row.PIN))
+			callers[i].PIN = kr.Hash(row.Account, string(row.PIN))
 		}
 	}
 	bar := tabular.NewProgress(e.stderr, "import", int64(len(callers)))

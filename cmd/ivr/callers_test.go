@@ -96,10 +96,10 @@ func TestCallersCRUD(t *testing.T) {
 		t.Fatal(err)
 	}
 	var h ivr.PINHash
-	if err := c.pool.QueryRow(context.Background(), `SELECT pin_key_id, pin_hash FROM callers WHERE account = '1001'`).Scan(&h.KeyID, &h.Sum); err != nil {
+	if err := c.pool.QueryRow(context.Background(), `SELECT pin_key_id, pin_version, pin_hash FROM callers WHERE account = '1001'`).Scan(&h.KeyID, &h.Version, &h.Sum); err != nil {
 		t.Fatal(err)
 	}
-	if !kr.Verify("4831", h) {
+	if !kr.Verify("1001", "4831", h) {
 		t.Error("the stored PIN hash does not verify 4831")
 	}
 
@@ -188,10 +188,10 @@ func TestCallersCRUD(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.ok("", "callers", "set-pin", "1001", "--pin-file", pinFile)
-	if err := c.pool.QueryRow(context.Background(), `SELECT pin_key_id, pin_hash FROM callers WHERE account = '1001'`).Scan(&h.KeyID, &h.Sum); err != nil {
+	if err := c.pool.QueryRow(context.Background(), `SELECT pin_key_id, pin_version, pin_hash FROM callers WHERE account = '1001'`).Scan(&h.KeyID, &h.Version, &h.Sum); err != nil {
 		t.Fatal(err)
 	}
-	if !kr.Verify("5820", h) || c.count(`SELECT pin_failures FROM callers WHERE account = '1001'`) != 0 {
+	if !kr.Verify("1001", "5820", h) || c.count(`SELECT pin_failures FROM callers WHERE account = '1001'`) != 0 {
 		t.Error("set-pin did not store the new PIN and clear the failures")
 	}
 	if _, _, err := c.run("", "callers", "set-pin", "1001", "--pin-stdin"); err == nil {

@@ -69,6 +69,8 @@ func (c *serveConfig) register(s *settings) {
 	s.Int(&c.ivr.LockAfter, "lock-after", "IVR_LOCK_AFTER", 5, "consecutive failed PINs, across calls, that lock an account")
 	s.Duration(&c.ivr.LockBase, "lock-base", "IVR_LOCK_BASE", 5*time.Minute, "first lockout; each further failure doubles it")
 	s.Duration(&c.ivr.LockMax, "lock-max", "IVR_LOCK_MAX", 24*time.Hour, "longest lockout")
+	s.Duration(&c.ivr.RefusalTime, "refusal-time", "IVR_REFUSAL_TIME", 250*time.Millisecond,
+		"shortest time from a PIN to the prompt refusing it, so a wrong account and a wrong PIN take as long (negative: off)")
 	s.String(&c.ivr.RecordingDir, "recording-dir", "IVR_RECORDING_DIR", "/var/spool/asterisk/ivr", "absolute directory on the Asterisk host where recordings are written")
 	s.String(&c.ivr.RecordFormat, "record-format", "IVR_RECORD_FORMAT", "wav", "Asterisk file format of recordings")
 	s.Duration(&c.ivr.RecordMaxDuration, "record-max", "IVR_RECORD_MAX", 3*time.Minute, "longest recording")

@@ -174,7 +174,7 @@ func loadDemo(ctx context.Context, e *env, st *store.DB, dsn string, keyring *iv
 		if err != nil {
 			return nil, fmt.Errorf("caller %s: %w", d.account, err)
 		}
-		if err := st.SetPIN(ctx, c.ID, keyring.Hash(d.pin)); err != nil {
+		if err := st.SetPIN(ctx, c.ID, keyring.Hash(c.Account, d.pin)); err != nil {
 			return nil, fmt.Errorf("caller %s: %w", d.account, err)
 		}
 	}

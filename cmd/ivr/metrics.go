@@ -164,16 +164,12 @@ func (t timedPorts) SaveRecording(ctx context.Context, r ivr.Recording) (int64, 
 	return timed(t.m, "save_recording", func() (int64, error) { return t.p.SaveRecording(ctx, r) })
 }
 
-func (t timedPorts) RecordPINFailure(ctx context.Context, callerID, callID int64, at time.Time) (int, error) {
-	return timed(t.m, "record_pin_failure", func() (int, error) { return t.p.RecordPINFailure(ctx, callerID, callID, at) })
+func (t timedPorts) DecidePIN(ctx context.Context, e ivr.PINEntry, lock ivr.LockPolicy) (ivr.PINVerdict, error) {
+	return timed(t.m, "decide_pin", func() (ivr.PINVerdict, error) { return t.p.DecidePIN(ctx, e, lock) })
 }
 
-func (t timedPorts) RecordPINSuccess(ctx context.Context, callerID, callID int64, at time.Time) error {
-	return timedErr(t.m, "record_pin_success", func() error { return t.p.RecordPINSuccess(ctx, callerID, callID, at) })
-}
-
-func (t timedPorts) LockCaller(ctx context.Context, callerID int64, until time.Time) error {
-	return timedErr(t.m, "lock_caller", func() error { return t.p.LockCaller(ctx, callerID, until) })
+func (t timedPorts) RehashPIN(ctx context.Context, callerID int64, old, h ivr.PINHash) error {
+	return timedErr(t.m, "rehash_pin", func() error { return t.p.RehashPIN(ctx, callerID, old, h) })
 }
 
 func (t timedPorts) SetPIN(ctx context.Context, callerID int64, h ivr.PINHash) error {

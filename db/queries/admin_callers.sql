@@ -20,10 +20,11 @@ LIMIT @lim OFFSET @off;
 -- AdminInsertCallers inserts many callers at once; an empty pin key id means
 -- no PIN. It returns the new ids with their accounts.
 -- name: AdminInsertCallers :many
-INSERT INTO callers (account, name, language, pin_key_id, pin_hash)
-SELECT a, n, l, nullif(k, ''), CASE WHEN k = '' THEN NULL ELSE h END
+INSERT INTO callers (account, name, language, pin_key_id, pin_hash, pin_version)
+SELECT a, n, l, nullif(k, ''), CASE WHEN k = '' THEN NULL ELSE h END, v
 FROM (SELECT unnest(@accounts::text[]) AS a, unnest(@names::text[]) AS n, unnest(@languages::text[]) AS l,
-             unnest(@pin_key_ids::text[]) AS k, unnest(@pin_hashes::bytea[]) AS h) AS t
+             unnest(@pin_key_ids::text[]) AS k, unnest(@pin_hashes::bytea[]) AS h,
+             unnest(@pin_versions::smallint[]) AS v) AS t
 RETURNING id, account;
 
 -- name: AdminInsertPhones :exec
@@ -56,7 +57,8 @@ DELETE FROM callers WHERE account = @account;
 
 -- name: AdminSetPIN :execrows
 UPDATE callers
-SET pin_key_id = @pin_key_id, pin_hash = @pin_hash, pin_failures = 0, locked_until = NULL, updated_at = now()
+SET pin_key_id = @pin_key_id, pin_hash = @pin_hash, pin_version = @pin_version,
+    pin_failures = 0, locked_until = NULL, updated_at = now()
 WHERE account = @account;
 
 -- name: AdminUnlockCaller :execrows

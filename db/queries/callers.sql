@@ -17,8 +17,8 @@ FROM callers c
 WHERE c.id = @id;
 
 -- name: InsertCaller :one
-INSERT INTO callers (account, name, language, status, pin_key_id, pin_hash)
-VALUES (@account, @name, @language, @status, sqlc.narg('pin_key_id'), sqlc.narg('pin_hash'))
+INSERT INTO callers (account, name, language, status, pin_key_id, pin_hash, pin_version)
+VALUES (@account, @name, @language, @status, sqlc.narg('pin_key_id'), sqlc.narg('pin_hash'), @pin_version)
 RETURNING *;
 
 -- name: InsertPhone :exec

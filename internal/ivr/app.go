@@ -12,10 +12,11 @@ import (
 // what they share. Build it with New; it is safe for concurrent use by every
 // call the agi server runs.
 type App struct {
-	cfg Config
-	svc Services
-	log *slog.Logger
-	now func() time.Time
+	cfg  Config
+	lock LockPolicy // cfg's, for the store
+	svc  Services
+	log  *slog.Logger
+	now  func() time.Time
 }
 
 // New returns an App with cfg (zero fields take their defaults) and svc. It
@@ -34,7 +35,7 @@ func New(cfg Config, svc Services) (*App, error) {
 	if svc.Lookup == nil {
 		svc.Lookup = directoryLookup{svc.Callers}
 	}
-	a := &App{cfg: cfg, svc: svc, log: svc.Logger, now: svc.Now}
+	a := &App{cfg: cfg, lock: cfg.lockPolicy(), svc: svc, log: svc.Logger, now: svc.Now}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}

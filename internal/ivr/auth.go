@@ -3,6 +3,7 @@ package ivr
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // Journal keys of the identification steps.
@@ -101,10 +102,14 @@ func (c *call) askAccount() (found bool, err error) {
 	return true, nil
 }
 
-// askPIN collects one PIN and checks it. Every attempt on a real account is
-// audited; failures count across calls and lock the account for a growing time
-// once they reach LockAfter. A locked, disabled or unknown account hears the
-// same "incorrect" prompt as a wrong PIN.
+// askPIN collects one PIN and has the store decide it. The store decides from
+// the account's failures and lock as they are at that moment, not as they were
+// when the caller was identified, so calls in progress cannot outlast a lock;
+// every attempt on a real account is audited, failures count across calls and
+// lock the account for a growing time once they reach LockAfter. A locked,
+// disabled or unknown account hears the same "incorrect" prompt as a wrong PIN,
+// after the same work (the same hash, the same decision write and the same
+// journal write) and no sooner than Config.RefusalTime after the PIN.
 func (c *call) askPIN() (bool, error) {
 	cfg := c.app.cfg
 	svc := c.app.svc
@@ -112,50 +117,55 @@ func (c *call) askPIN() (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	entered := time.Now()
 	caller := c.caller
 	if in.empty() {
 		c.say(cfg.Prompts.TryAgain)
 		return false, c.journalInput(heard, StepPIN, keyPIN, in, in.outcome(false), true)
 	}
 	now := c.app.now()
-	right := svc.Keyring.Verify(in.Digits, caller.PIN)
-	locked := caller.Locked(now)
-	ok := right && !locked && caller.ID != 0 && caller.Status == CallerActive
-	var audit []write
-	switch {
-	case caller.ID == 0:
-	case ok:
-		audit = append(audit, write{op: "record pin success", f: func(ctx context.Context) error {
-			return svc.PINs.RecordPINSuccess(ctx, caller.ID, c.row.ID, now)
-		}})
-		if svc.Keyring.NeedsRehash(caller.PIN) {
-			h := svc.Keyring.Hash(in.Digits)
-			audit = append(audit, write{op: "rehash pin", f: func(ctx context.Context) error {
-				return svc.PINs.SetPIN(ctx, caller.ID, h)
-			}})
-		}
-	default:
-		audit = append(audit, write{op: "record pin failure", f: func(ctx context.Context) error {
-			failures, err := svc.PINs.RecordPINFailure(ctx, caller.ID, c.row.ID, now)
-			if err != nil {
-				return err
-			}
-			caller.PINFailures = failures
-			if d := cfg.lockFor(failures); d > 0 {
-				caller.LockedUntil = now.Add(d)
-				return svc.PINs.LockCaller(ctx, caller.ID, caller.LockedUntil)
-			}
-			return nil
+	entry := PINEntry{CallerID: caller.ID, CallID: c.row.ID, Right: svc.Keyring.Verify(caller.Account, in.Digits, caller.PIN), At: now}
+	var v PINVerdict
+	decideErr := c.db("decide pin", func(ctx context.Context) (err error) {
+		v, err = svc.PINs.DecidePIN(ctx, entry, c.app.lock)
+		return err
+	})
+	ok := decideErr == nil && v.Accepted
+	var rehash []write
+	if ok && svc.Keyring.NeedsRehash(caller.PIN) {
+		old, h := caller.PIN, svc.Keyring.Hash(caller.Account, in.Digits)
+		rehash = append(rehash, write{op: "rehash pin", f: func(ctx context.Context) error {
+			return svc.PINs.RehashPIN(ctx, caller.ID, old, h)
 		}})
 	}
-	if err := c.journalInput(heard, StepPIN, keyPIN, in, in.outcome(ok), true, audit...); err != nil {
-		return false, err
+	if err := c.journalInput(heard, StepPIN, keyPIN, in, in.outcome(ok), true, rehash...); err != nil || decideErr != nil {
+		return false, errors.Join(decideErr, err)
+	}
+	if caller.ID != 0 {
+		caller.PINFailures, caller.LockedUntil = v.Failures, v.LockedUntil
 	}
 	if !ok {
-		if caller.Locked(now) || locked {
+		if v.Locked(now) {
 			c.locked = true
 		}
+		c.holdRefusal(entered)
 		c.say(cfg.Prompts.Incorrect)
 	}
 	return ok, nil
+}
+
+// holdRefusal waits until Config.RefusalTime has passed since the PIN was
+// entered, so that every refusal reaches the caller after the same time
+// whatever deciding it took. A hangup ends the wait.
+func (c *call) holdRefusal(entered time.Time) {
+	d := c.app.cfg.RefusalTime - time.Since(entered)
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-c.ctx.Done():
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -78,11 +79,11 @@ func noDBServer(b *testing.B) *agitest.Server {
 		b.Fatal(err)
 	}
 	m := newNoDB()
-	h := kr.Hash(alicePIN)
 	for i := range benchCallers {
 		e164, _ := phone.Normalize(benchPhone(i), "US")
-		m.add(ivr.Caller{ID: int64(i + 1), Account: fmt.Sprint(100000 + i), Name: "Caller", Status: ivr.CallerActive,
-			Phones: []string{e164}, PIN: h})
+		account := fmt.Sprint(100000 + i)
+		m.add(ivr.Caller{ID: int64(i + 1), Account: account, Name: "Caller", Status: ivr.CallerActive,
+			Phones: []string{e164}, PIN: kr.Hash(account, alicePIN)})
 	}
 	m.menus[benchMenu.Key] = withID(benchMenu, 1)
 	s := benchSurvey
@@ -99,12 +100,16 @@ func noDBServer(b *testing.B) *agitest.Server {
 
 // seedBenchCallers adds the benchmark's callers, all with alicePIN.
 func seedBenchCallers(b *testing.B, w *world) {
-	h := w.kr.Hash(alicePIN)
+	sums := make([][]byte, benchCallers)
+	for i := range sums {
+		sums[i] = w.kr.Hash(fmt.Sprint(100000+i), alicePIN).Sum
+	}
 	_, err := w.pool.Exec(context.Background(), `WITH c AS (
-			INSERT INTO callers (account, name, pin_key_id, pin_hash)
-			SELECT (100000 + i)::text, 'Caller', $1, $2 FROM generate_series(0, $3 - 1) i RETURNING id, account)
+			INSERT INTO callers (account, name, pin_key_id, pin_hash, pin_version)
+			SELECT (100000 + i - 1)::text, 'Caller', $1, h, 2 FROM unnest($2::bytea[]) WITH ORDINALITY AS t(h, i)
+			RETURNING id, account)
 		INSERT INTO caller_phones (caller_id, e164)
-		SELECT id, '+1415600' || lpad((account::int - 100000)::text, 4, '0') FROM c`, h.KeyID, h.Sum, benchCallers)
+		SELECT id, '+1415600' || lpad((account::int - 100000)::text, 4, '0') FROM c`, w.kr.CurrentKeyID(), sums)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -205,4 +210,68 @@ func inputGaps(tr *agiclient.Transcript) []time.Duration {
 		}
 	}
 	return out
+}
+
+// BenchmarkPINAttempt measures what a wrong PIN costs the caller on an
+// account that exists and on one that does not: calls one at a time,
+// alternating between the two, each typing an account and a wrong PIN. Per
+// kind it reports the time from the reply that carried the PIN to the next
+// command (the "incorrect" prompt), p50 and p90: what a caller could time to
+// tell a wrong account from a wrong PIN. "refusal-time" runs with the default
+// Config.RefusalTime, "decided" answers as soon as the refusal is decided.
+func BenchmarkPINAttempt(b *testing.B) {
+	b.Run("refusal-time", func(b *testing.B) { benchPINAttempt(b, 0) })
+	b.Run("decided", func(b *testing.B) { benchPINAttempt(b, -1) })
+}
+
+func benchPINAttempt(b *testing.B, refusal time.Duration) {
+	w := newWorld(b, ivr.Config{MaxPINTries: 1, RefusalTime: refusal}, nil)
+	seedBenchCallers(b, w)
+	ctx := context.Background()
+	var known, unknown []time.Duration
+	n := 0
+	for b.Loop() {
+		account := fmt.Sprint(100000 + n/2%benchCallers) // a real account
+		if n%2 == 1 {
+			account = fmt.Sprint(900000 + n/2%benchCallers) // none has it
+		}
+		c := agiclient.Call{Script: "ivr?menu=main", Keys: []string{account + "#", wrongPIN + "#"}}
+		tr, err := c.Run(ctx, w.srv.Addr)
+		if err != nil || tr.Variables["IVR_RESULT"] != string(ivr.ResultAuthFailed) {
+			b.Fatalf("call %d: %v, IVR_RESULT %q", n, err, tr.Variables["IVR_RESULT"])
+		}
+		gap, ok := pinGap(tr)
+		if !ok {
+			b.Fatalf("call %d: no PIN prompt answered", n)
+		}
+		if n%2 == 1 {
+			unknown = append(unknown, gap)
+		} else {
+			known = append(known, gap)
+		}
+		n++
+	}
+	for _, k := range []struct {
+		name string
+		gaps []time.Duration
+	}{{"wrong-pin", known}, {"unknown-account", unknown}} {
+		if len(k.gaps) == 0 {
+			continue
+		}
+		slices.Sort(k.gaps)
+		b.ReportMetric(float64(k.gaps[len(k.gaps)/2].Microseconds()), k.name+"-p50-µs")
+		b.ReportMetric(float64(k.gaps[len(k.gaps)*9/10].Microseconds()), k.name+"-p90-µs")
+	}
+}
+
+// pinGap returns the time from the reply that carried the PIN to the next
+// command.
+func pinGap(tr *agiclient.Transcript) (time.Duration, bool) {
+	for i := 1; i < len(tr.Steps); i++ {
+		prev := tr.Steps[i-1]
+		if prev.Command.Name == "GET DATA" && strings.Contains(prev.Command.Arg(0), "vm-password") && prev.Keys != "" {
+			return tr.Steps[i].Wait, true
+		}
+	}
+	return 0, false
 }

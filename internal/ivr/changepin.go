@@ -4,7 +4,7 @@ import "context"
 
 // changePIN lets an authenticated caller choose a new PIN: entered twice, the
 // two must match and the PIN must pass ValidatePIN. The new hash replaces the
-// old one under the keyring's current key.
+// old one under the keyring's current key, bound to the caller's account.
 func (c *call) changePIN() error {
 	cfg := c.app.cfg
 	for attempt := 1; attempt <= maxTakes; attempt++ {
@@ -46,7 +46,11 @@ func (c *call) askSecret(prompt, key string, valid func(string) bool, onValid ..
 
 // setPINWrite makes the write that stores pin as the caller's new PIN.
 func (c *call) setPINWrite(pin Secret) write {
-	h := c.app.svc.Keyring.Hash(string(pin))
+	var account string
+	if c.caller != nil {
+		account = c.caller.Account
+	}
+	h := c.app.svc.Keyring.Hash(account, string(pin))
 	id := c.callerID()
 	return write{op: "set pin", f: func(ctx context.Context) error { return c.app.svc.PINs.SetPIN(ctx, id, h) }}
 }

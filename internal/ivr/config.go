@@ -49,6 +49,11 @@ type Config struct {
 	LockBase time.Duration
 	// LockMax caps the lockout. Default 24 hours.
 	LockMax time.Duration
+	// RefusalTime is the shortest time from a PIN to the prompt that refuses
+	// it, so a refusal takes the same time whatever the database did to decide
+	// it (a wrong PIN, an unknown, locked or disabled account) as long as that
+	// took less. Negative: refuse as soon as decided. Default 250ms.
+	RefusalTime time.Duration
 	// MenuKey is the menu the ivr route starts with when the request names
 	// none. Default "main".
 	MenuKey string
@@ -171,6 +176,7 @@ func (c Config) withDefaults() (Config, error) {
 	defInt(&c.LockAfter, 5)
 	def(&c.LockBase, 5*time.Minute)
 	def(&c.LockMax, 24*time.Hour)
+	def(&c.RefusalTime, 250*time.Millisecond)
 	defStr(&c.MenuKey, "main")
 	c.Prompts = c.Prompts.withDefaults(DefaultPrompts())
 	switch {
@@ -222,4 +228,26 @@ func (c Config) lockFor(failures int) time.Duration {
 		d *= 2
 	}
 	return min(d, c.LockMax)
+}
+
+// maxLockSteps bounds the lock schedule: LockBase doubles at most this often
+// before LockMax caps it.
+const maxLockSteps = 64
+
+// lockPolicy returns the lock policy of c for the store: LockAfter, and
+// lockFor of each failure count from LockAfter on until the lock stops
+// growing.
+func (c Config) lockPolicy() LockPolicy {
+	if c.LockAfter <= 0 {
+		return LockPolicy{}
+	}
+	p := LockPolicy{After: c.LockAfter}
+	for n := c.LockAfter; len(p.Schedule) < maxLockSteps; n++ {
+		d := c.lockFor(n)
+		p.Schedule = append(p.Schedule, d)
+		if d >= c.LockMax || d <= 0 {
+			break
+		}
+	}
+	return p
 }

@@ -65,12 +65,23 @@ const (
 )
 
 // PINHash is a keyed hash (HMAC-SHA-256) of a caller's PIN. KeyID names the server
-// key that produced Sum, so keys can be rotated. The PIN itself is never stored.
-// The zero value means "no PIN set".
+// key that produced Sum, so keys can be rotated, and Version what the HMAC
+// covers (PINHashV1, PINHashV2). The PIN itself is never stored. The zero
+// value means "no PIN set".
 type PINHash struct {
-	KeyID string
-	Sum   []byte
+	KeyID   string
+	Version int
+	Sum     []byte
 }
+
+// Versions of PINHash: what its HMAC covers.
+const (
+	// PINHashV1 covers the PIN alone, so equal PINs have equal hashes. Hashes of
+	// this version still verify, and are replaced on the caller's next right PIN.
+	PINHashV1 = 1
+	// PINHashV2 covers the caller's account and the PIN: Keyring.Hash makes it.
+	PINHashV2 = 2
+)
 
 // IsZero reports whether no PIN is set.
 func (h PINHash) IsZero() bool { return len(h.Sum) == 0 }
@@ -322,9 +333,39 @@ type Survey struct {
 	CreatedAt      time.Time
 }
 
+// PINEntry is one PIN a caller entered, as the flow judged it against the
+// caller's hash: what PINLedger.DecidePIN is asked to decide.
+type PINEntry struct {
+	CallerID int64 // 0 for an account that does not exist: always refused
+	CallID   int64 // 0 when not made on a call
+	Right    bool  // the PIN matches the caller's hash
+	At       time.Time
+}
+
+// LockPolicy is when failed PINs lock an account, and for how long. The zero
+// value never locks.
+type LockPolicy struct {
+	// After is the number of consecutive failures that locks the account.
+	After int
+	// Schedule holds the lock durations: Schedule[i] for After+i consecutive
+	// failures, the last entry for any more. Empty: never lock.
+	Schedule []time.Duration
+}
+
+// PINVerdict is the decision on a PINEntry, taken from the caller's failures
+// and lock as they were at that moment, and what it left behind.
+type PINVerdict struct {
+	Accepted    bool      // the caller is authenticated
+	Failures    int       // consecutive failures after the attempt
+	LockedUntil time.Time // the lock after the attempt; zero when none
+}
+
+// Locked reports whether the account is locked at time now after the attempt.
+func (v PINVerdict) Locked(now time.Time) bool { return now.Before(v.LockedUntil) }
+
 // PINAttempt is one audited PIN verification.
 type PINAttempt struct {
-	CallerID int64
+	CallerID int64 // 0 for an account that does not exist
 	CallID   int64 // 0 when not made on a call (e.g. an admin test)
 	Success  bool
 	At       time.Time

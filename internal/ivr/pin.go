@@ -100,13 +100,19 @@ func isRepeated(pin string) bool {
 // MinKeyLength is the shortest PIN key NewKeyring accepts, in bytes.
 const MinKeyLength = 16
 
-// pinDomain separates PIN hashes from any other use of the same key.
-const pinDomain = "ivr pin v1\x00"
+// Domain separators of the two PIN hash versions, so a hash of one can never
+// pass for the other or for any other use of the same key.
+const (
+	pinDomainV1 = "ivr pin v1\x00"
+	pinDomainV2 = "ivr pin v2\x00"
+)
 
 // Keyring holds the server's secret keys for PIN hashes (HMAC-SHA-256), each
-// named by a key id. New hashes use the current key; Verify uses the key named
-// in the hash, so keys can be rotated: add a new current key, keep the old one
-// until every PIN has been changed or re-hashed.
+// named by a key id. New hashes use the current key and bind the caller's
+// account (PINHashV2); Verify uses the key and the version named in the hash,
+// so keys can be rotated and old hashes keep working: add a new current key,
+// keep the old one until every PIN has been changed or re-hashed
+// (NeedsRehash).
 //
 // A 4 to 6 digit PIN falls to an offline search whatever hash is used, so the
 // key is the protection: keep it out of the database and its backups. A Keyring
@@ -201,29 +207,47 @@ func decodeBase64(s string) ([]byte, error) {
 // CurrentKeyID returns the id of the key new hashes are made with.
 func (k *Keyring) CurrentKeyID() string { return k.current }
 
-// Hash returns the keyed hash of pin under the current key. It does not check
-// the PIN policy; call ValidatePIN first for a PIN a caller chooses.
-func (k *Keyring) Hash(pin string) PINHash {
-	return PINHash{KeyID: k.current, Sum: mac(k.keys[k.current], pin)}
+// Hash returns the keyed hash of pin for the caller with account, under the
+// current key (PINHashV2): two callers with one PIN have different hashes. It
+// does not check the PIN policy; call ValidatePIN first for a PIN a caller
+// chooses.
+func (k *Keyring) Hash(account, pin string) PINHash {
+	return PINHash{KeyID: k.current, Version: PINHashV2, Sum: mac(k.keys[k.current], PINHashV2, account, pin)}
 }
 
-// Verify reports whether pin matches h, comparing in constant time with the key
-// named by h.KeyID. It returns false for a zero hash and for a key id the
-// keyring does not hold.
-func (k *Keyring) Verify(pin string, h PINHash) bool {
+// Verify reports whether pin is the PIN of the caller with account, hashed as
+// h, comparing in constant time with the key and version named in h. It
+// returns false for a zero hash, a key id the keyring does not hold and an
+// unknown version, after the same work as for a real hash, so an account with
+// no usable hash takes as long to refuse as a wrong PIN.
+func (k *Keyring) Verify(account, pin string, h PINHash) bool {
 	key, ok := k.keys[h.KeyID]
-	if !ok || h.IsZero() {
-		return false
+	usable := ok && !h.IsZero() && (h.Version == PINHashV1 || h.Version == PINHashV2)
+	if !usable {
+		key = k.keys[k.current]
 	}
-	return hmac.Equal(mac(key, pin), h.Sum)
+	sum := mac(key, h.Version, account, pin)
+	return hmac.Equal(sum, h.Sum) && usable
 }
 
-// NeedsRehash reports whether h was made with a key other than the current one.
-func (k *Keyring) NeedsRehash(h PINHash) bool { return h.KeyID != k.current }
+// NeedsRehash reports whether h should be replaced by Hash of the same PIN:
+// it was made with a key other than the current one, or in an older version.
+func (k *Keyring) NeedsRehash(h PINHash) bool {
+	return h.KeyID != k.current || h.Version != PINHashV2
+}
 
-func mac(key []byte, pin string) []byte {
+// mac is the HMAC of a PIN hash of version v (PINHashV1: the PIN alone; any
+// other: the account and the PIN). Accounts are digits only, so the NUL after
+// the account keeps every account and PIN pair apart.
+func mac(key []byte, v int, account, pin string) []byte {
 	m := hmac.New(sha256.New, key)
-	m.Write([]byte(pinDomain))
+	if v == PINHashV1 {
+		m.Write([]byte(pinDomainV1))
+	} else {
+		m.Write([]byte(pinDomainV2))
+		m.Write([]byte(account))
+		m.Write([]byte{0})
+	}
 	m.Write([]byte(pin))
 	return m.Sum(nil)
 }

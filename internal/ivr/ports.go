@@ -55,16 +55,26 @@ type Journal interface {
 	SaveRecording(ctx context.Context, r Recording) (int64, error)
 }
 
-// PINLedger audits PIN attempts and keeps the per-account failure count behind
-// lockouts.
+// PINLedger decides PIN attempts, audits them and keeps the per-account
+// failure count behind lockouts.
 type PINLedger interface {
-	// RecordPINFailure audits a failed attempt, increments the caller's consecutive
-	// failures and returns the new count.
-	RecordPINFailure(ctx context.Context, callerID, callID int64, at time.Time) (failures int, err error)
-	// RecordPINSuccess audits a successful attempt and resets the failure count.
-	RecordPINSuccess(ctx context.Context, callerID, callID int64, at time.Time) error
-	// LockCaller sets the caller's locked-until time.
-	LockCaller(ctx context.Context, callerID int64, until time.Time) error
+	// DecidePIN records the attempt e and returns its verdict, decided from the
+	// caller's failures and lock as they are at that moment and atomically with
+	// recording it: the attempt is accepted only when e.Right, the caller is
+	// active and not locked at e.At. An accepted attempt resets the failures;
+	// any other counts one more failure and, from lock.After failures on,
+	// locks the caller as lock.Schedule says. Attempts for one caller made at
+	// the same time are decided one after the other, so none is accepted once
+	// a lock has engaged and no more than lock.After failures pass before it
+	// does. An unknown caller (e.CallerID 0, or a caller deleted meanwhile)
+	// gets a refusal after the same work as a real one: its attempt is
+	// audited with no caller.
+	DecidePIN(ctx context.Context, e PINEntry, lock LockPolicy) (PINVerdict, error)
+	// RehashPIN replaces the caller's PIN hash old by h, a hash of the same PIN
+	// made with the current key and version, leaving failures and lock alone.
+	// When the hash is no longer old (the PIN was changed meanwhile) nothing
+	// changes and the result is nil.
+	RehashPIN(ctx context.Context, callerID int64, old, h PINHash) error
 	// SetPIN replaces the caller's PIN hash and resets failures and lock.
 	SetPIN(ctx context.Context, callerID int64, h PINHash) error
 }

@@ -16,16 +16,25 @@ import (
 // seedCaller adds an active caller with phones and a PIN hashed with kr.
 func seedCaller(t testing.TB, pool *pgxpool.Pool, kr *ivr.Keyring, account, name, lang, pin string, phones ...string) int64 {
 	t.Helper()
+	var h ivr.PINHash
+	if pin != "" {
+		h = kr.Hash(account, pin)
+	}
+	return seedCallerHash(t, pool, h, account, name, lang, phones...)
+}
+
+// seedCallerHash adds an active caller with phones and the PIN hash h (the
+// zero hash: no PIN).
+func seedCallerHash(t testing.TB, pool *pgxpool.Pool, h ivr.PINHash, account, name, lang string, phones ...string) int64 {
+	t.Helper()
 	ctx := context.Background()
 	var keyID *string
-	var sum []byte
-	if pin != "" {
-		h := kr.Hash(pin)
-		keyID, sum = &h.KeyID, h.Sum
+	if !h.IsZero() {
+		keyID = &h.KeyID
 	}
 	var id int64
-	err := pool.QueryRow(ctx, `INSERT INTO callers (account, name, language, pin_key_id, pin_hash)
-		VALUES ($1, $2, $3, $4, $5) RETURNING id`, account, name, lang, keyID, sum).Scan(&id)
+	err := pool.QueryRow(ctx, `INSERT INTO callers (account, name, language, pin_key_id, pin_hash, pin_version)
+		VALUES ($1, $2, $3, $4, $5, coalesce(nullif($6, 0), 2)) RETURNING id`, account, name, lang, keyID, h.Sum, h.Version).Scan(&id)
 	if err != nil {
 		t.Fatalf("seed caller: %v", err)
 	}

@@ -111,7 +111,8 @@ func (db *DB) DeleteCaller(ctx context.Context, account string) error {
 // SetCallerPIN replaces the PIN hash of the caller with account and clears
 // their failures and lockout; ivr.ErrNotFound when there is none.
 func (db *DB) SetCallerPIN(ctx context.Context, account string, h ivr.PINHash) error {
-	return affected(db.q.AdminSetPIN(ctx, sqlcdb.AdminSetPINParams{Account: account, PinKeyID: &h.KeyID, PinHash: h.Sum}))
+	return affected(db.q.AdminSetPIN(ctx, sqlcdb.AdminSetPINParams{Account: account, PinKeyID: &h.KeyID, PinHash: h.Sum,
+		PinVersion: int16(h.Version)}))
 }
 
 // UnlockCaller clears the failures and lockout of the caller with account;
@@ -148,15 +149,17 @@ func (db *DB) ImportCallers(ctx context.Context, callers []ivr.Caller, batch int
 	return db.tx(ctx, func(q *sqlcdb.Queries) error {
 		for chunk := range slices.Chunk(callers, max(batch, 1)) {
 			p := sqlcdb.AdminInsertCallersParams{
-				Accounts:  make([]string, len(chunk)),
-				Names:     make([]string, len(chunk)),
-				Languages: make([]string, len(chunk)),
-				PinKeyIds: make([]string, len(chunk)),
-				PinHashes: make([][]byte, len(chunk)),
+				Accounts:    make([]string, len(chunk)),
+				Names:       make([]string, len(chunk)),
+				Languages:   make([]string, len(chunk)),
+				PinKeyIds:   make([]string, len(chunk)),
+				PinHashes:   make([][]byte, len(chunk)),
+				PinVersions: make([]int16, len(chunk)),
 			}
 			for i, c := range chunk {
 				p.Accounts[i], p.Names[i], p.Languages[i] = c.Account, c.Name, c.Language
-				p.PinKeyIds[i], p.PinHashes[i] = c.PIN.KeyID, c.PIN.Sum
+				_, p.PinHashes[i], p.PinVersions[i] = pinColumns(c.PIN)
+				p.PinKeyIds[i] = c.PIN.KeyID
 				if p.PinHashes[i] == nil {
 					p.PinHashes[i] = []byte{}
 				}

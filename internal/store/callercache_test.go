@@ -152,13 +152,12 @@ func TestCallerCachePINStateKept(t *testing.T) {
 	w := newCacheWorld(t, 0, 0)
 	w.warm(alicePhone)
 	before := w.cache.Stats().Invalidations
-	if _, err := w.db.RecordPINFailure(ctx, w.alice.ID, 0, time.Now()); err != nil {
-		t.Fatal(err)
+	for range testLock.After {
+		if _, err := w.db.DecidePIN(ctx, ivr.PINEntry{CallerID: w.alice.ID, At: time.Now()}, testLock); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := w.db.LockCaller(ctx, w.alice.ID, time.Now().Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.db.SetPIN(ctx, w.alice.ID, ivr.PINHash{KeyID: "k2", Sum: []byte{9, 9}}); err != nil {
+	if err := w.db.SetPIN(ctx, w.alice.ID, ivr.PINHash{KeyID: "k2", Version: ivr.PINHashV2, Sum: []byte{9, 9}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.op.Exec(ctx, "UPDATE callers SET pin_failures = 4, locked_until = now(), updated_at = now() WHERE account = '1001'"); err != nil {

@@ -48,20 +48,18 @@ func (db *DB) CreateCaller(ctx context.Context, c ivr.Caller) (ivr.Caller, error
 	if c.Status == "" {
 		c.Status = ivr.CallerActive
 	}
-	var keyID *string
-	if !c.PIN.IsZero() {
-		keyID = &c.PIN.KeyID
-	}
+	keyID, sum, version := pinColumns(c.PIN)
 	var created sqlcdb.Caller
 	err := db.tx(ctx, func(q *sqlcdb.Queries) error {
 		var err error
 		created, err = q.InsertCaller(ctx, sqlcdb.InsertCallerParams{
-			Account:  c.Account,
-			Name:     c.Name,
-			Language: c.Language,
-			Status:   string(c.Status),
-			PinKeyID: keyID,
-			PinHash:  pinSum(c.PIN),
+			Account:    c.Account,
+			Name:       c.Name,
+			Language:   c.Language,
+			Status:     string(c.Status),
+			PinKeyID:   keyID,
+			PinHash:    sum,
+			PinVersion: version,
 		})
 		if err != nil {
 			return err
@@ -92,11 +90,13 @@ func (db *DB) AddPhone(ctx context.Context, callerID int64, e164 string) error {
 	return nil
 }
 
-func pinSum(h ivr.PINHash) []byte {
+// pinColumns returns the columns of h: pin_key_id and pin_hash, both NULL for
+// the zero hash, and pin_version (the current version when no PIN is set).
+func pinColumns(h ivr.PINHash) (keyID *string, sum []byte, version int16) {
 	if h.IsZero() {
-		return nil
+		return nil, nil, ivr.PINHashV2
 	}
-	return h.Sum
+	return &h.KeyID, h.Sum, int16(h.Version)
 }
 
 func callerFromRow(c sqlcdb.Caller, phones []string) ivr.Caller {
@@ -113,7 +113,7 @@ func callerFromRow(c sqlcdb.Caller, phones []string) ivr.Caller {
 		UpdatedAt:   c.UpdatedAt,
 	}
 	if c.PinKeyID != nil {
-		out.PIN = ivr.PINHash{KeyID: *c.PinKeyID, Sum: c.PinHash}
+		out.PIN = ivr.PINHash{KeyID: *c.PinKeyID, Version: int(c.PinVersion), Sum: c.PinHash}
 	}
 	return out
 }

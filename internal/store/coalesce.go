@@ -197,44 +197,49 @@ func coalesceResponses(ops []*op) func(q *sqlcdb.Queries) error {
 	return func(q *sqlcdb.Queries) error { return allDone(ops, q.InsertResponses(context.Background(), p)) }
 }
 
-// coalescePINAttempts hands each failure op the caller's new count of
-// failures, as RecordPINFailure, and each success op the caller's ID, as
-// RecordPINSuccess. The kind is distinct by caller: a caller's count changes
-// once per statement.
+// coalescePINAttempts decides the PIN attempts of ops (pinDecision params) in
+// one DecidePINAttempts statement per lock policy among them (one, when a
+// single App shares the store), and hands each op its sqlcdb.DecidePINAttemptsRow,
+// the zero row for a caller that does not exist. The kind is distinct by
+// caller: a caller's attempts in one batch are decided one statement after
+// the other.
 func coalescePINAttempts(ops []*op) func(q *sqlcdb.Queries) error {
-	var p sqlcdb.RecordPINAttemptsParams
+	var (
+		params []sqlcdb.DecidePINAttemptsParams
+		groups [][]*op
+	)
 	for _, o := range ops {
-		switch a := o.params.(type) {
-		case sqlcdb.RecordPINFailureParams:
-			p.CallerIds = append(p.CallerIds, a.CallerID)
-			p.CallIds = append(p.CallIds, a.CallID)
-			p.Successes = append(p.Successes, false)
-			p.Ats = append(p.Ats, a.At)
-		case sqlcdb.RecordPINSuccessParams:
-			p.CallerIds = append(p.CallerIds, a.CallerID)
-			p.CallIds = append(p.CallIds, a.CallID)
-			p.Successes = append(p.Successes, true)
-			p.Ats = append(p.Ats, a.At)
+		d := o.params.(pinDecision)
+		i := slices.IndexFunc(params, func(p sqlcdb.DecidePINAttemptsParams) bool {
+			return p.LockAfter == d.lockAfter && slices.Equal(p.LockMs, d.lockMs)
+		})
+		if i < 0 {
+			i = len(params)
+			params = append(params, sqlcdb.DecidePINAttemptsParams{LockAfter: d.lockAfter, LockMs: d.lockMs})
+			groups = append(groups, nil)
 		}
+		p := &params[i]
+		p.CallerIds = append(p.CallerIds, d.callerID)
+		p.CallIds = append(p.CallIds, d.callID)
+		p.RightPins = append(p.RightPins, d.right)
+		p.Ats = append(p.Ats, d.at)
+		groups[i] = append(groups[i], o)
 	}
 	return func(q *sqlcdb.Queries) error {
-		rows, err := q.RecordPINAttempts(context.Background(), p)
-		if err != nil {
-			return err
-		}
-		failures := make(map[int64]int64, len(rows))
-		for _, r := range rows {
-			failures[r.ID] = int64(r.PinFailures)
-		}
-		for i, o := range ops {
-			n, ok := failures[o.key]
+		for i, p := range params {
+			rows, err := q.DecidePINAttempts(context.Background(), p)
 			switch {
-			case !ok:
-				o.set(0, pgx.ErrNoRows)
-			case p.Successes[i]:
-				o.set(o.key, nil)
-			default:
-				o.set(n, nil)
+			case errors.Is(err, errCaptured):
+				continue
+			case err != nil:
+				return err
+			}
+			got := make(map[int64]sqlcdb.DecidePINAttemptsRow, len(rows))
+			for _, r := range rows {
+				got[r.ID] = r
+			}
+			for _, o := range groups[i] {
+				o.setRow(got[o.params.(pinDecision).callerID])
 			}
 		}
 		return nil

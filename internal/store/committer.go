@@ -86,8 +86,8 @@ type op struct {
 	key    int64
 	// single runs the own statement of an op of a kind through its sqlc
 	// method; own captures it into sql, args and exec the first time the op
-	// must run on its own (its kind split after a failure). An op of a kind
-	// with no single is only ever run coalesced.
+	// must run on its own (its kind split after a failure). An op with no
+	// single runs on its own as its kind's coalesced statement of one op.
 	single func(q *sqlcdb.Queries) error
 	// n and v are the result of an op of a kind: the value its statement
 	// returns (v for a row), set before done is closed. The caller reads them
@@ -213,7 +213,7 @@ func (c *committer) commit(batch []*op) {
 				o.finish(nil)
 			}
 			return
-		case failed >= 0 && stmts[failed].coalesced() && stmts[failed].ops[0].single != nil:
+		case failed >= 0 && stmts[failed].coalesced() && !split[stmts[failed].ops[0].kind]:
 			if split == nil {
 				split = make(map[*opKind]bool)
 			}
@@ -248,7 +248,8 @@ func (s stmt) coalesced() bool { return s.run != nil }
 
 // plan orders the writes of a batch into statements: the writes of a kind that
 // is not split become one coalesced statement (also a single one), where the
-// first of them was; every other write is a statement of its own. Two writes
+// first of them was; every other write is a statement of its own (for a kind
+// with no single, its coalesced statement of one). Two writes
 // of a distinct kind with the same key never share a statement.
 func plan(ops []*op, split map[*opKind]bool) []stmt {
 	// A batch has writes of a few kinds, so its groups are found by a scan.
@@ -264,6 +265,10 @@ func plan(ops []*op, split map[*opKind]bool) []stmt {
 	)
 	for _, o := range ops {
 		k := o.kind
+		if k != nil && split[k] && o.single == nil {
+			stmts = append(stmts, stmt{ops: []*op{o}, run: k.coalesce([]*op{o})})
+			continue
+		}
 		if k == nil || split[k] {
 			o.own()
 			stmts = append(stmts, stmt{ops: []*op{o}})

@@ -142,11 +142,16 @@ func TestGroupCommitCoalesces(t *testing.T) {
 			})
 			for k := range 2 {
 				in.Go(func() {
-					n, err := db.RecordPINFailure(ctx, callerID, id, time.Time{})
+					v, err := db.DecidePIN(ctx, ivr.PINEntry{CallerID: callerID, CallID: id}, testLock)
 					check("pin failure", err)
-					failures[i][k] = n
+					failures[i][k] = v.Failures
 				})
 			}
+			in.Go(func() { // an attempt naming a call that does not exist fails alone
+				if _, err := db.DecidePIN(ctx, ivr.PINEntry{CallerID: callerID, CallID: -int64(i + 1), Right: true}, testLock); err == nil {
+					errs <- errors.New("pin attempt of no call: got nil error")
+				}
+			})
 			in.Go(func() {
 				check("save response", db.SaveResponse(ctx, ivr.Response{CallID: id, CallerID: callerID, Answer: fmt.Sprint(i)}))
 			})
@@ -156,8 +161,8 @@ func TestGroupCommitCoalesces(t *testing.T) {
 				}
 			})
 			in.Go(func() {
-				if err := db.RecordPINSuccess(ctx, -1, id, time.Time{}); !errors.Is(err, ivr.ErrNotFound) {
-					errs <- fmt.Errorf("pin success of no caller: got %v, want not found", err)
+				if v, err := db.DecidePIN(ctx, ivr.PINEntry{CallID: id, Right: true}, testLock); err != nil || v.Accepted {
+					errs <- fmt.Errorf("pin attempt of no caller: got %+v, %v, want refused", v, err)
 				}
 			})
 			in.Wait()

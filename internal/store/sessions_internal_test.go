@@ -64,7 +64,10 @@ func TestSessionsOfOneChannel(t *testing.T) {
 					t.Fatal(err)
 				}
 				held := make(chan error, 1)
-				go func() { _, err := db.RecordPINFailure(ctx, c, 0, at); held <- err }()
+				go func() {
+					_, err := db.DecidePIN(ctx, ivr.PINEntry{CallerID: c, At: at}, ivr.LockPolicy{After: 5, Schedule: []time.Duration{time.Minute}})
+					held <- err
+				}()
 				waitForLockWait(t, db.pool)
 				done := make(chan struct{}, len(writes)+1)
 				for i, w := range writes {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,7 +37,7 @@ func createCaller(t testing.TB, db *store.DB, account, e164 string) ivr.Caller {
 		Name:     "Caller " + account,
 		Language: "en",
 		Phones:   []string{e164},
-		PIN:      ivr.PINHash{KeyID: "k1", Sum: []byte{1, 2, 3}},
+		PIN:      ivr.PINHash{KeyID: "k1", Version: ivr.PINHashV2, Sum: []byte{1, 2, 3}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -320,6 +322,10 @@ func TestRecordCall(t *testing.T) {
 	}
 }
 
+// testLock is the lock policy of the store tests: locked after 3 failures,
+// for 5 minutes, then 10, then 20.
+var testLock = ivr.LockPolicy{After: 3, Schedule: []time.Duration{5 * time.Minute, 10 * time.Minute, 20 * time.Minute}}
+
 func TestPINLedger(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -327,56 +333,89 @@ func TestPINLedger(t *testing.T) {
 	c := createCaller(t, db, "4001", "+14155550401")
 	callID := startCall(t, db, "1700000002.1", c.ID)
 	at := time.Now().Truncate(time.Millisecond)
-
-	for want := 1; want <= 3; want++ {
-		n, err := db.RecordPINFailure(ctx, c.ID, callID, at)
+	decide := func(right bool, at time.Time) ivr.PINVerdict {
+		t.Helper()
+		v, err := db.DecidePIN(ctx, ivr.PINEntry{CallerID: c.ID, CallID: callID, Right: right, At: at}, testLock)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n != want {
-			t.Fatalf("failures = %d, want %d", n, want)
-		}
+		return v
 	}
-	until := at.Add(5 * time.Minute)
-	if err := db.LockCaller(ctx, c.ID, until); err != nil {
-		t.Fatal(err)
+
+	if v := decide(false, at); v.Accepted || v.Failures != 1 || v.Locked(at) {
+		t.Fatalf("first wrong PIN: %+v", v)
+	}
+	if v := decide(true, at); !v.Accepted || v.Failures != 0 {
+		t.Fatalf("right PIN: %+v, want accepted with no failures", v)
+	}
+	for want := 1; want <= 3; want++ {
+		if v := decide(false, at); v.Failures != want || v.Locked(at) != (want == 3) {
+			t.Fatalf("wrong PIN %d: %+v", want, v)
+		}
 	}
 	got, err := db.CallerByID(ctx, c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.PINFailures != 3 || !got.LockedUntil.Equal(until) || !got.Locked(at) {
-		t.Errorf("after failures: failures %d locked until %v", got.PINFailures, got.LockedUntil)
+	if want := at.Add(5 * time.Minute); got.PINFailures != 3 || !got.LockedUntil.Equal(want) {
+		t.Errorf("after 3 failures: failures %d locked until %v, want %v", got.PINFailures, got.LockedUntil, want)
 	}
-	if err := db.RecordPINSuccess(ctx, c.ID, 0, at); err != nil {
-		t.Fatal(err)
+	// The right PIN while locked is refused, counts and lengthens the lock
+	// along the schedule, to its last entry.
+	for i, d := range []time.Duration{10 * time.Minute, 20 * time.Minute, 20 * time.Minute} {
+		later := at.Add(time.Duration(i+1) * time.Minute)
+		if v := decide(true, later); v.Accepted || v.Failures != 4+i || !v.LockedUntil.Equal(later.Add(d)) {
+			t.Errorf("right PIN while locked, failure %d: %+v, want refused, locked until %v", 4+i, v, later.Add(d))
+		}
 	}
-	if got, _ = db.CallerByID(ctx, c.ID); got.PINFailures != 0 {
-		t.Errorf("failures after a success = %d", got.PINFailures)
+	// Once the lock has passed, the right PIN is accepted and resets the count.
+	after := at.Add(time.Hour)
+	if v := decide(true, after); !v.Accepted || v.Failures != 0 {
+		t.Errorf("right PIN after the lock: %+v", v)
 	}
 	attempts, err := db.PINAttempts(ctx, c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(attempts) != 4 || attempts[0].Success || attempts[0].CallID != callID || !attempts[3].Success || attempts[3].CallID != 0 {
+	if len(attempts) != 9 || attempts[0].Success || !attempts[1].Success || attempts[5].Success || !attempts[8].Success || attempts[0].CallID != callID {
 		t.Errorf("attempts = %+v", attempts)
 	}
 
-	if _, err := db.RecordPINFailure(ctx, c.ID, callID, at); err != nil {
+	// A disabled caller is refused with the right PIN.
+	disabled := ivr.CallerDisabled
+	if err := db.UpdateCaller(ctx, c.Account, store.CallerChange{Status: &disabled}); err != nil {
 		t.Fatal(err)
 	}
-	h := ivr.PINHash{KeyID: "k2", Sum: []byte("new")}
+	if v := decide(true, after); v.Accepted {
+		t.Errorf("disabled caller accepted: %+v", v)
+	}
+
+	h := ivr.PINHash{KeyID: "k2", Version: ivr.PINHashV2, Sum: []byte("new")}
 	if err := db.SetPIN(ctx, c.ID, h); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ = db.CallerByID(ctx, c.ID); got.PIN.KeyID != "k2" || string(got.PIN.Sum) != "new" || got.PINFailures != 0 || !got.LockedUntil.IsZero() {
+	if got, _ = db.CallerByID(ctx, c.ID); got.PIN.KeyID != "k2" || got.PIN.Version != ivr.PINHashV2 || string(got.PIN.Sum) != "new" ||
+		got.PINFailures != 0 || !got.LockedUntil.IsZero() {
 		t.Errorf("after SetPIN: %+v", got)
 	}
+	// RehashPIN replaces the hash it was given only.
+	h3 := ivr.PINHash{KeyID: "k3", Version: ivr.PINHashV2, Sum: []byte("rehashed")}
+	if err := db.RehashPIN(ctx, c.ID, ivr.PINHash{KeyID: "k1", Sum: []byte("stale")}, h3); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ = db.CallerByID(ctx, c.ID); got.PIN.KeyID != "k2" {
+		t.Errorf("rehash of a stale hash replaced the PIN: %+v", got.PIN)
+	}
+	if err := db.RehashPIN(ctx, c.ID, h, h3); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ = db.CallerByID(ctx, c.ID); got.PIN.KeyID != "k3" || string(got.PIN.Sum) != "rehashed" {
+		t.Errorf("after RehashPIN: %+v", got.PIN)
+	}
 
-	_, err = db.RecordPINFailure(ctx, 987654, 0, at)
-	wantIs(t, err, ivr.ErrNotFound)
-	wantIs(t, db.RecordPINSuccess(ctx, 987654, 0, at), ivr.ErrNotFound)
-	wantIs(t, db.LockCaller(ctx, 987654, until), ivr.ErrNotFound)
+	if v, err := db.DecidePIN(ctx, ivr.PINEntry{CallerID: 987654, Right: true, At: at}, testLock); err != nil || v.Accepted {
+		t.Errorf("unknown caller: %+v, %v, want refused", v, err)
+	}
 	wantIs(t, db.SetPIN(ctx, 987654, h), ivr.ErrNotFound)
 }
 
@@ -462,4 +501,83 @@ func TestErrorClasses(t *testing.T) {
 	if err == nil || errors.Is(err, ivr.ErrConflict) || errors.Is(err, ivr.ErrInvalidValue) || errors.Is(err, ivr.ErrNotFound) {
 		t.Errorf("a write to a closed store: %v, want a failure that is neither a conflict, an invalid value nor not found", err)
 	}
+}
+
+// TestPINLockUnderConcurrency decides 50 attempts on one account at once, on
+// several group commits in flight (so separate transactions race for the
+// caller's row), 45 wrong and 5 right in a random order. Replayed in the
+// order they were decided (the audit's), the verdicts must be those of the
+// policy: once LockAfter consecutive failures are counted the account is
+// locked and no attempt, right or wrong, is accepted; before that, a right
+// PIN is accepted and resets the count.
+func TestPINLockUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := store.OpenWith(ctx, testdb.URL(t), store.Options{Committers: 4, MaxBatch: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	c := createCaller(t, db, "4101", "+14155554101")
+	lock := ivr.LockPolicy{After: 5, Schedule: []time.Duration{time.Hour}}
+	const attempts, rights = 50, 5
+	right := make(map[int64]bool, attempts)
+	calls := make([]int64, attempts)
+	for i := range calls {
+		calls[i] = startCall(t, db, fmt.Sprintf("1700000400.%d", i), c.ID)
+	}
+	for _, i := range rand.Perm(attempts)[:rights] {
+		right[calls[i]] = true
+	}
+	at := time.Now()
+	verdicts := make(map[int64]ivr.PINVerdict, attempts)
+	var (
+		mu sync.Mutex
+		wg sync.WaitGroup
+	)
+	for _, id := range calls {
+		wg.Go(func() {
+			v, err := db.DecidePIN(ctx, ivr.PINEntry{CallerID: c.ID, CallID: id, Right: right[id], At: at}, lock)
+			if err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			verdicts[id] = v
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+
+	audit, err := db.PINAttempts(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(audit) != attempts {
+		t.Fatalf("%d attempts audited, want %d", len(audit), attempts)
+	}
+	failures, locked, accepted := 0, false, 0
+	for n, a := range audit {
+		want := right[a.CallID] && !locked
+		if want {
+			failures = 0
+			accepted++
+		} else {
+			failures++
+		}
+		locked = locked || failures >= lock.After
+		if v := verdicts[a.CallID]; a.Success != want || v.Accepted != want || v.Failures != failures {
+			t.Errorf("attempt %d decided (right %v): audited success %v, verdict %+v; want accepted %v with %d failures",
+				n+1, right[a.CallID], a.Success, v, want, failures)
+		}
+	}
+	got, err := db.CallerByID(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 45 wrong attempts in at most 6 runs between the right ones: one run
+	// reaches the lock.
+	if !locked || !got.Locked(at) || got.PINFailures != failures {
+		t.Errorf("after the attempts: failures %d, locked until %v; replay: %d failures, locked %v", got.PINFailures, got.LockedUntil, failures, locked)
+	}
+	t.Logf("%d of %d right PINs accepted before the lock", accepted, rights)
 }

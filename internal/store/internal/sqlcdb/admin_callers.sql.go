@@ -31,19 +31,21 @@ func (q *Queries) AdminDeletePhones(ctx context.Context, callerID int64) error {
 }
 
 const adminInsertCallers = `-- name: AdminInsertCallers :many
-INSERT INTO callers (account, name, language, pin_key_id, pin_hash)
-SELECT a, n, l, nullif(k, ''), CASE WHEN k = '' THEN NULL ELSE h END
+INSERT INTO callers (account, name, language, pin_key_id, pin_hash, pin_version)
+SELECT a, n, l, nullif(k, ''), CASE WHEN k = '' THEN NULL ELSE h END, v
 FROM (SELECT unnest($1::text[]) AS a, unnest($2::text[]) AS n, unnest($3::text[]) AS l,
-             unnest($4::text[]) AS k, unnest($5::bytea[]) AS h) AS t
+             unnest($4::text[]) AS k, unnest($5::bytea[]) AS h,
+             unnest($6::smallint[]) AS v) AS t
 RETURNING id, account
 `
 
 type AdminInsertCallersParams struct {
-	Accounts  []string
-	Names     []string
-	Languages []string
-	PinKeyIds []string
-	PinHashes [][]byte
+	Accounts    []string
+	Names       []string
+	Languages   []string
+	PinKeyIds   []string
+	PinHashes   [][]byte
+	PinVersions []int16
 }
 
 type AdminInsertCallersRow struct {
@@ -60,6 +62,7 @@ func (q *Queries) AdminInsertCallers(ctx context.Context, arg AdminInsertCallers
 		arg.Languages,
 		arg.PinKeyIds,
 		arg.PinHashes,
+		arg.PinVersions,
 	)
 	if err != nil {
 		return nil, err
@@ -96,7 +99,7 @@ func (q *Queries) AdminInsertPhones(ctx context.Context, arg AdminInsertPhonesPa
 
 const adminListCallers = `-- name: AdminListCallers :many
 
-SELECT c.id, c.account, c.name, c.language, c.status, c.pin_key_id, c.pin_hash, c.pin_failures, c.locked_until, c.created_at, c.updated_at,
+SELECT c.id, c.account, c.name, c.language, c.status, c.pin_key_id, c.pin_hash, c.pin_failures, c.locked_until, c.created_at, c.updated_at, c.pin_version,
        array(SELECT p.e164 FROM caller_phones p WHERE p.caller_id = c.id ORDER BY p.created_at, p.e164)::text[] AS phones
 FROM callers c
 WHERE c.account > $1
@@ -160,6 +163,7 @@ func (q *Queries) AdminListCallers(ctx context.Context, arg AdminListCallersPara
 			&i.Caller.LockedUntil,
 			&i.Caller.CreatedAt,
 			&i.Caller.UpdatedAt,
+			&i.Caller.PinVersion,
 			&i.Phones,
 		); err != nil {
 			return nil, err
@@ -174,18 +178,25 @@ func (q *Queries) AdminListCallers(ctx context.Context, arg AdminListCallersPara
 
 const adminSetPIN = `-- name: AdminSetPIN :execrows
 UPDATE callers
-SET pin_key_id = $1, pin_hash = $2, pin_failures = 0, locked_until = NULL, updated_at = now()
-WHERE account = $3
+SET pin_key_id = $1, pin_hash = $2, pin_version = $3,
+    pin_failures = 0, locked_until = NULL, updated_at = now()
+WHERE account = $4
 `
 
 type AdminSetPINParams struct {
-	PinKeyID *string
-	PinHash  []byte
-	Account  string
+	PinKeyID   *string
+	PinHash    []byte
+	PinVersion int16
+	Account    string
 }
 
 func (q *Queries) AdminSetPIN(ctx context.Context, arg AdminSetPINParams) (int64, error) {
-	result, err := q.db.Exec(ctx, adminSetPIN, arg.PinKeyID, arg.PinHash, arg.Account)
+	result, err := q.db.Exec(ctx, adminSetPIN,
+		arg.PinKeyID,
+		arg.PinHash,
+		arg.PinVersion,
+		arg.Account,
+	)
 	if err != nil {
 		return 0, err
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 const callerByAccount = `-- name: CallerByAccount :one
-SELECT c.id, c.account, c.name, c.language, c.status, c.pin_key_id, c.pin_hash, c.pin_failures, c.locked_until, c.created_at, c.updated_at,
+SELECT c.id, c.account, c.name, c.language, c.status, c.pin_key_id, c.pin_hash, c.pin_failures, c.locked_until, c.created_at, c.updated_at, c.pin_version,
        array(SELECT q.e164 FROM caller_phones q WHERE q.caller_id = c.id ORDER BY q.created_at, q.e164)::text[] AS phones
 FROM callers c
 WHERE c.account = $1
@@ -36,13 +36,14 @@ func (q *Queries) CallerByAccount(ctx context.Context, account string) (CallerBy
 		&i.Caller.LockedUntil,
 		&i.Caller.CreatedAt,
 		&i.Caller.UpdatedAt,
+		&i.Caller.PinVersion,
 		&i.Phones,
 	)
 	return i, err
 }
 
 const callerByID = `-- name: CallerByID :one
-SELECT c.id, c.account, c.name, c.language, c.status, c.pin_key_id, c.pin_hash, c.pin_failures, c.locked_until, c.created_at, c.updated_at,
+SELECT c.id, c.account, c.name, c.language, c.status, c.pin_key_id, c.pin_hash, c.pin_failures, c.locked_until, c.created_at, c.updated_at, c.pin_version,
        array(SELECT q.e164 FROM caller_phones q WHERE q.caller_id = c.id ORDER BY q.created_at, q.e164)::text[] AS phones
 FROM callers c
 WHERE c.id = $1
@@ -68,13 +69,14 @@ func (q *Queries) CallerByID(ctx context.Context, id int64) (CallerByIDRow, erro
 		&i.Caller.LockedUntil,
 		&i.Caller.CreatedAt,
 		&i.Caller.UpdatedAt,
+		&i.Caller.PinVersion,
 		&i.Phones,
 	)
 	return i, err
 }
 
 const callerByPhone = `-- name: CallerByPhone :one
-SELECT c.id, c.account, c.name, c.language, c.status, c.pin_key_id, c.pin_hash, c.pin_failures, c.locked_until, c.created_at, c.updated_at,
+SELECT c.id, c.account, c.name, c.language, c.status, c.pin_key_id, c.pin_hash, c.pin_failures, c.locked_until, c.created_at, c.updated_at, c.pin_version,
        array(SELECT q.e164 FROM caller_phones q WHERE q.caller_id = c.id ORDER BY q.created_at, q.e164)::text[] AS phones
 FROM caller_phones p JOIN callers c ON c.id = p.caller_id
 WHERE p.e164 = $1
@@ -100,13 +102,14 @@ func (q *Queries) CallerByPhone(ctx context.Context, e164 string) (CallerByPhone
 		&i.Caller.LockedUntil,
 		&i.Caller.CreatedAt,
 		&i.Caller.UpdatedAt,
+		&i.Caller.PinVersion,
 		&i.Phones,
 	)
 	return i, err
 }
 
 const callersByPhones = `-- name: CallersByPhones :many
-SELECT p.e164 AS found_by, c.id, c.account, c.name, c.language, c.status, c.pin_key_id, c.pin_hash, c.pin_failures, c.locked_until, c.created_at, c.updated_at,
+SELECT p.e164 AS found_by, c.id, c.account, c.name, c.language, c.status, c.pin_key_id, c.pin_hash, c.pin_failures, c.locked_until, c.created_at, c.updated_at, c.pin_version,
        array(SELECT q.e164 FROM caller_phones q WHERE q.caller_id = c.id ORDER BY q.created_at, q.e164)::text[] AS phones
 FROM caller_phones p JOIN callers c ON c.id = p.caller_id
 WHERE p.e164 = ANY($1::text[])
@@ -142,6 +145,7 @@ func (q *Queries) CallersByPhones(ctx context.Context, e164s []string) ([]Caller
 			&i.Caller.LockedUntil,
 			&i.Caller.CreatedAt,
 			&i.Caller.UpdatedAt,
+			&i.Caller.PinVersion,
 			&i.Phones,
 		); err != nil {
 			return nil, err
@@ -155,18 +159,19 @@ func (q *Queries) CallersByPhones(ctx context.Context, e164s []string) ([]Caller
 }
 
 const insertCaller = `-- name: InsertCaller :one
-INSERT INTO callers (account, name, language, status, pin_key_id, pin_hash)
-VALUES ($1, $2, $3, $4, $5, $6)
-RETURNING id, account, name, language, status, pin_key_id, pin_hash, pin_failures, locked_until, created_at, updated_at
+INSERT INTO callers (account, name, language, status, pin_key_id, pin_hash, pin_version)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+RETURNING id, account, name, language, status, pin_key_id, pin_hash, pin_failures, locked_until, created_at, updated_at, pin_version
 `
 
 type InsertCallerParams struct {
-	Account  string
-	Name     string
-	Language string
-	Status   string
-	PinKeyID *string
-	PinHash  []byte
+	Account    string
+	Name       string
+	Language   string
+	Status     string
+	PinKeyID   *string
+	PinHash    []byte
+	PinVersion int16
 }
 
 func (q *Queries) InsertCaller(ctx context.Context, arg InsertCallerParams) (Caller, error) {
@@ -177,6 +182,7 @@ func (q *Queries) InsertCaller(ctx context.Context, arg InsertCallerParams) (Cal
 		arg.Status,
 		arg.PinKeyID,
 		arg.PinHash,
+		arg.PinVersion,
 	)
 	var i Caller
 	err := row.Scan(
@@ -191,6 +197,7 @@ func (q *Queries) InsertCaller(ctx context.Context, arg InsertCallerParams) (Cal
 		&i.LockedUntil,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.PinVersion,
 	)
 	return i, err
 }

@@ -54,6 +54,7 @@ type Caller struct {
 	LockedUntil *time.Time
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	PinVersion  int16
 }
 
 type CallerPhone struct {
@@ -95,7 +96,7 @@ type MenuVersion struct {
 
 type PinAttempt struct {
 	ID       int64
-	CallerID int64
+	CallerID *int64
 	CallID   *int64
 	Success  bool
 	At       time.Time

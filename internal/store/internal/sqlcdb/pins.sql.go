@@ -10,26 +10,96 @@ import (
 	"time"
 )
 
-const lockCaller = `-- name: LockCaller :one
-UPDATE callers SET locked_until = $1, updated_at = now()
-WHERE id = $2
-RETURNING id
+const decidePINAttempts = `-- name: DecidePINAttempts :many
+WITH a AS (
+    SELECT unnest($1::bigint[]) AS caller_id, unnest($2::bigint[]) AS call_id,
+           unnest($3::boolean[]) AS right_pin, unnest($4::timestamptz[]) AS at
+), decided AS (
+    UPDATE callers c
+    SET pin_failures = CASE WHEN a.right_pin AND c.status = 'active' AND NOT coalesce(c.locked_until > a.at, false)
+                            THEN 0 ELSE c.pin_failures + 1 END,
+        locked_until = CASE
+            WHEN a.right_pin AND c.status = 'active' AND NOT coalesce(c.locked_until > a.at, false) THEN c.locked_until
+            WHEN c.pin_failures + 1 >= $5::integer THEN greatest(c.locked_until, a.at + make_interval(
+                secs => ($6::bigint[])[least(c.pin_failures + 2 - $5::integer, cardinality($6::bigint[]))]::float8 / 1000))
+            ELSE c.locked_until END,
+        updated_at = now()
+    FROM a
+    WHERE c.id = a.caller_id
+    -- RETURNING sees the new row: an accepted attempt is the only one that
+    -- leaves a right PIN with no failures.
+    RETURNING c.id, (a.right_pin AND c.pin_failures = 0)::boolean AS accepted, c.pin_failures, c.locked_until
+), audit AS (
+    INSERT INTO pin_attempts (caller_id, call_id, success, at)
+    SELECT d.id, nullif(a.call_id, 0), coalesce(d.accepted, false), a.at
+    FROM a LEFT JOIN decided d ON d.id = a.caller_id
+)
+SELECT d.id, d.accepted, d.pin_failures, d.locked_until FROM decided d
 `
 
-type LockCallerParams struct {
-	LockedUntil *time.Time
-	ID          int64
+type DecidePINAttemptsParams struct {
+	CallerIds []int64
+	CallIds   []int64
+	RightPins []bool
+	Ats       []time.Time
+	LockAfter int32
+	LockMs    []int64
 }
 
-func (q *Queries) LockCaller(ctx context.Context, arg LockCallerParams) (int64, error) {
-	row := q.db.QueryRow(ctx, lockCaller, arg.LockedUntil, arg.ID)
-	var id int64
-	err := row.Scan(&id)
-	return id, err
+type DecidePINAttemptsRow struct {
+	ID          int64
+	Accepted    bool
+	PinFailures int32
+	LockedUntil *time.Time
+}
+
+// DecidePINAttempts records PIN attempts and decides them, one per caller
+// (the arrays are parallel, one element per attempt; a caller appears at most
+// once). Each caller's row is updated under its row lock, from its current
+// failures and lock, so attempts running at the same time are decided one
+// after the other: an attempt is accepted only when the PIN was right
+// (right_pins), the caller is active and not locked at the attempt's time;
+// an accepted attempt resets the failures, any other adds one, and from
+// @lock_after failures on the caller is locked until the attempt's time plus
+// @lock_ms[failures - lock_after + 1] milliseconds (the last entry for any
+// more failures), never earlier than an existing lock. Every attempt is
+// audited in pin_attempts with its verdict. An unknown caller (or ID 0)
+// returns no row; its attempt is audited as a failure with no caller, so it
+// costs the same writes as one on a real account.
+func (q *Queries) DecidePINAttempts(ctx context.Context, arg DecidePINAttemptsParams) ([]DecidePINAttemptsRow, error) {
+	rows, err := q.db.Query(ctx, decidePINAttempts,
+		arg.CallerIds,
+		arg.CallIds,
+		arg.RightPins,
+		arg.Ats,
+		arg.LockAfter,
+		arg.LockMs,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []DecidePINAttemptsRow
+	for rows.Next() {
+		var i DecidePINAttemptsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Accepted,
+			&i.PinFailures,
+			&i.LockedUntil,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const pINAttempts = `-- name: PINAttempts :many
-SELECT id, caller_id, call_id, success, at FROM pin_attempts WHERE caller_id = $1 ORDER BY at, id
+SELECT id, caller_id, call_id, success, at FROM pin_attempts WHERE caller_id = $1::bigint ORDER BY at, id
 `
 
 func (q *Queries) PINAttempts(ctx context.Context, callerID int64) ([]PinAttempt, error) {
@@ -58,125 +128,59 @@ func (q *Queries) PINAttempts(ctx context.Context, callerID int64) ([]PinAttempt
 	return items, nil
 }
 
-const recordPINAttempts = `-- name: RecordPINAttempts :many
-WITH a AS (
-    SELECT unnest($1::bigint[]) AS caller_id, unnest($2::bigint[]) AS call_id,
-           unnest($3::boolean[]) AS success, unnest($4::timestamptz[]) AS at
-), audit AS (
-    INSERT INTO pin_attempts (caller_id, call_id, success, at)
-    SELECT a.caller_id, nullif(a.call_id, 0), a.success, a.at FROM a
-)
+const rehashPIN = `-- name: RehashPIN :execrows
 UPDATE callers
-SET pin_failures = CASE WHEN a.success THEN 0 ELSE callers.pin_failures + 1 END, updated_at = now()
-FROM a
-WHERE callers.id = a.caller_id
-RETURNING callers.id, callers.pin_failures
+SET pin_key_id = $1, pin_hash = $2, pin_version = $3, updated_at = now()
+WHERE id = $4 AND pin_hash = $5
 `
 
-type RecordPINAttemptsParams struct {
-	CallerIds []int64
-	CallIds   []int64
-	Successes []bool
-	Ats       []time.Time
+type RehashPINParams struct {
+	PinKeyID   *string
+	PinHash    []byte
+	PinVersion int16
+	ID         int64
+	OldHash    []byte
 }
 
-type RecordPINAttemptsRow struct {
-	ID          int64
-	PinFailures int32
-}
-
-// RecordPINAttempts audits the attempts of many callers in one statement, like
-// RecordPINSuccess or RecordPINFailure for each, and returns each caller's new
-// count of consecutive failures. The arrays are parallel, one element per
-// attempt; a caller appears at most once.
-func (q *Queries) RecordPINAttempts(ctx context.Context, arg RecordPINAttemptsParams) ([]RecordPINAttemptsRow, error) {
-	rows, err := q.db.Query(ctx, recordPINAttempts,
-		arg.CallerIds,
-		arg.CallIds,
-		arg.Successes,
-		arg.Ats,
+// RehashPIN replaces the caller's PIN hash by another hash of the same PIN,
+// only while the stored hash is still @old_hash (a PIN changed meanwhile
+// stays), and leaves the failures and the lock alone.
+func (q *Queries) RehashPIN(ctx context.Context, arg RehashPINParams) (int64, error) {
+	result, err := q.db.Exec(ctx, rehashPIN,
+		arg.PinKeyID,
+		arg.PinHash,
+		arg.PinVersion,
+		arg.ID,
+		arg.OldHash,
 	)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	defer rows.Close()
-	var items []RecordPINAttemptsRow
-	for rows.Next() {
-		var i RecordPINAttemptsRow
-		if err := rows.Scan(&i.ID, &i.PinFailures); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const recordPINFailure = `-- name: RecordPINFailure :one
-WITH attempt AS (
-    INSERT INTO pin_attempts (caller_id, call_id, success, at)
-    VALUES ($1, nullif($2::bigint, 0), false, $3)
-)
-UPDATE callers SET pin_failures = callers.pin_failures + 1, updated_at = now()
-WHERE callers.id = $1
-RETURNING callers.pin_failures
-`
-
-type RecordPINFailureParams struct {
-	CallerID int64
-	CallID   int64
-	At       time.Time
-}
-
-// RecordPINFailure audits a failed attempt and returns the caller's new
-// count of consecutive failures.
-func (q *Queries) RecordPINFailure(ctx context.Context, arg RecordPINFailureParams) (int32, error) {
-	row := q.db.QueryRow(ctx, recordPINFailure, arg.CallerID, arg.CallID, arg.At)
-	var pin_failures int32
-	err := row.Scan(&pin_failures)
-	return pin_failures, err
-}
-
-const recordPINSuccess = `-- name: RecordPINSuccess :one
-WITH attempt AS (
-    INSERT INTO pin_attempts (caller_id, call_id, success, at)
-    VALUES ($1, nullif($2::bigint, 0), true, $3)
-)
-UPDATE callers SET pin_failures = 0, updated_at = now()
-WHERE callers.id = $1
-RETURNING callers.id
-`
-
-type RecordPINSuccessParams struct {
-	CallerID int64
-	CallID   int64
-	At       time.Time
-}
-
-func (q *Queries) RecordPINSuccess(ctx context.Context, arg RecordPINSuccessParams) (int64, error) {
-	row := q.db.QueryRow(ctx, recordPINSuccess, arg.CallerID, arg.CallID, arg.At)
-	var id int64
-	err := row.Scan(&id)
-	return id, err
+	return result.RowsAffected(), nil
 }
 
 const setPIN = `-- name: SetPIN :one
 UPDATE callers
-SET pin_key_id = $1, pin_hash = $2, pin_failures = 0, locked_until = NULL, updated_at = now()
-WHERE id = $3
+SET pin_key_id = $1, pin_hash = $2, pin_version = $3,
+    pin_failures = 0, locked_until = NULL, updated_at = now()
+WHERE id = $4
 RETURNING id
 `
 
 type SetPINParams struct {
-	PinKeyID *string
-	PinHash  []byte
-	ID       int64
+	PinKeyID   *string
+	PinHash    []byte
+	PinVersion int16
+	ID         int64
 }
 
 func (q *Queries) SetPIN(ctx context.Context, arg SetPINParams) (int64, error) {
-	row := q.db.QueryRow(ctx, setPIN, arg.PinKeyID, arg.PinHash, arg.ID)
+	row := q.db.QueryRow(ctx, setPIN,
+		arg.PinKeyID,
+		arg.PinHash,
+		arg.PinVersion,
+		arg.ID,
+	)
 	var id int64
 	err := row.Scan(&id)
 	return id, err
