@@ -126,7 +126,7 @@ func TestDrain(t *testing.T) {
 	e := deployIVR(tagDrain)
 	srv := s.servers[tagDrain]
 	p := originate(t, e, "k"+cDrain.pin+"#----0", callerID("Dora", cDrain.phone))
-	p.waitCommand(t, "main-menu", time.Minute)
+	p.waitCommand(t, "GET DATA vm-password", time.Minute)
 	if err := srv.terminate(); err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestDrainTimeout(t *testing.T) {
 	e := deployIVR(tagCut)
 	srv := s.servers[tagCut]
 	p := originate(t, e, "k"+cCut.pin+"#", callerID("Carl", cCut.phone))
-	p.waitCommand(t, "main-menu", time.Minute)
+	p.waitCommand(t, "GET DATA vm-password", time.Minute)
 	if err := srv.terminate(); err != nil {
 		t.Fatal(err)
 	}
