@@ -238,6 +238,11 @@ func (p *prefixList) Set(s string) error {
 	return nil
 }
 
+// loopback is the default of -allow: this host only.
+func loopback() prefixList {
+	return prefixList{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+}
+
 func (p *prefixList) String() string {
 	s := make([]string, len(*p))
 	for i, pr := range *p {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ivrhq/ivr/internal/agi"
 	"github.com/ivrhq/ivr/internal/ivr"
 	"github.com/ivrhq/ivr/internal/store"
 )
@@ -27,6 +28,9 @@ type serveConfig struct {
 	lookupCache  int
 	catalogCache bool
 
+	replyTimeout  time.Duration // of the commands Asterisk answers at once
+	promptTimeout time.Duration // for playing prompts
+
 	logFormat string
 	logLevel  string
 	agiDebug  bool
@@ -43,7 +47,10 @@ func (c *serveConfig) register(s *settings) {
 	s.Secret(&c.databasePass, "database-password", "IVR_DATABASE_PASSWORD", "database password, replacing any password in the URL")
 	s.Secret(&c.pinKey, "pin-key", "IVR_PIN_KEY", "PIN hashing keys as id:base64key[,id:base64key...], the first one current (at least 16 bytes each)")
 	s.Int(&c.maxCalls, "max-calls", "IVR_MAX_CALLS", 500, "most calls served at once; a call over it is refused at once so the dialplan sees AGISTATUS=FAILURE (0: no limit)")
-	s.add(&c.allowed, "networks", "allow", "IVR_ALLOW", "networks allowed to connect to the FastAGI port, comma-separated (10.0.0.0/8,192.0.2.7); empty allows all")
+	c.allowed = loopback()
+	s.add(&c.allowed, "networks", "allow", "IVR_ALLOW", "networks allowed to connect to the FastAGI port, comma-separated (10.0.0.0/8,192.0.2.7); name the Asterisk hosts, or 0.0.0.0/0,::/0 to allow every host; others get FAILURE unserved")
+	s.Duration(&c.replyTimeout, "reply-timeout", "IVR_REPLY_TIMEOUT", agi.DefaultReplyTimeout, "how long Asterisk may take to answer a command it answers at once (ANSWER, GET and SET VARIABLE, VERBOSE ...); past it the call is closed as timeout")
+	s.Duration(&c.promptTimeout, "prompt-timeout", "IVR_PROMPT_TIMEOUT", agi.DefaultPromptTimeout, "how long playing a prompt may take; commands that wait for keys or record get it on top of their own wait; past it the call is closed as timeout")
 	s.Duration(&c.drainTimeout, "drain-timeout", "IVR_DRAIN_TIMEOUT", 30*time.Second, "on SIGTERM or SIGINT, how long calls in progress may go on before they are closed as a server shutdown")
 	s.Bool(&c.migrate, "migrate", "IVR_MIGRATE", false, "apply pending database migrations before serving, instead of refusing to start")
 	s.String(&c.logFormat, "log-format", "IVR_LOG_FORMAT", "text", "log format: text or json")
@@ -76,6 +83,10 @@ func (c *serveConfig) check(needDB bool) error {
 		return usageError{"no database: set DATABASE_URL (or -database-url or -database-url-file)"}
 	case c.maxCalls < 0:
 		return usageError{"-max-calls must not be negative"}
+	case len(c.allowed) == 0:
+		return usageError{"-allow is empty: name the networks Asterisk connects from, or 0.0.0.0/0,::/0 to allow every host"}
+	case c.replyTimeout <= 0 || c.promptTimeout <= 0:
+		return usageError{"-reply-timeout and -prompt-timeout must be positive"}
 	case c.drainTimeout < 0:
 		return usageError{"-drain-timeout must not be negative"}
 	case c.lookupCache < 0:

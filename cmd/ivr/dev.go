@@ -78,7 +78,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
 		}
 		return nil
 	}
-	welcome := func(srv *server) { printWelcome(e.stdout, srv.agiLn.Addr(), srv.httpLn, demo) }
+	welcome := func(srv *server) { printWelcome(e.stdout, srv.agiLn.Addr(), srv.httpLn, srv.cfg.allowed, demo) }
 	return serveStore(ctx, &c.serveConfig, dsn, keyring, log, agiLog, true, seed, welcome)
 }
 
@@ -213,7 +213,7 @@ func findSample(name string, dirs []string) string {
 
 // printWelcome tells the user what runs, how to reach it from Asterisk and how
 // to try it now.
-func printWelcome(w io.Writer, agiAddr net.Addr, httpLn net.Listener, demo []demoCaller) {
+func printWelcome(w io.Writer, agiAddr net.Addr, httpLn net.Listener, allowed prefixList, demo []demoCaller) {
 	host, port := dialHost(agiAddr)
 	hostPort := host
 	if port != "4573" {
@@ -230,6 +230,7 @@ func printWelcome(w io.Writer, agiAddr net.Addr, httpLn net.Listener, demo []dem
 	fmt.Fprintf(w, " same => n,Answer()\n")
 	fmt.Fprintf(w, " same => n,AGI(agi://%s/ivr?menu=main)\n", hostPort)
 	fmt.Fprintf(w, " same => n,Hangup()\n")
+	fmt.Fprintf(w, "\nOnly %s may call (-allow); for an Asterisk on another machine, run again with -allow and its address.\n", allowed.String())
 	if len(demo) > 0 {
 		fmt.Fprintf(w, "\nDemo callers (account, name, number, PIN):\n\n")
 		for _, d := range demo {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -44,12 +45,43 @@ func (h *health) handler(reg *prometheus.Registry) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 		defer cancel()
 		if err := h.ready(ctx); err != nil {
-			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			// The detail (socket paths, users, database names) is for the
+			// log; anyone who reaches the port reads the body.
+			h.log.Warn("not ready", "err", err)
+			http.Error(w, "not ready: "+notReadyReason(ctx, err), http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ready")
 	})
 	return mux
+}
+
+// A notReady is a readiness failure whose Reason may be shown to anyone.
+type notReady struct {
+	Reason string // what is wrong, in words that name no path, user or database
+	Err    error  // the detail, for the log; may be nil
+}
+
+func (e *notReady) Error() string {
+	if e.Err == nil {
+		return e.Reason
+	}
+	return e.Reason + ": " + e.Err.Error()
+}
+
+func (e *notReady) Unwrap() error { return e.Err }
+
+// notReadyReason says what err, from a readiness check with ctx, means
+// without its detail.
+func notReadyReason(ctx context.Context, err error) string {
+	var nr *notReady
+	switch {
+	case errors.As(err, &nr):
+		return nr.Reason
+	case ctx.Err() != nil:
+		return "the database did not answer in time"
+	}
+	return "the database is not available"
 }
 
 // newHTTPServer returns the server of the HTTP listener, with timeouts that

@@ -60,6 +60,9 @@ func parseSettings(e *env, cmd string, args []string, register func(*settings), 
 // not nil, and serves.
 func serveStore(ctx context.Context, c *serveConfig, dsn string, keyring *ivr.Keyring, log, agiLog *slog.Logger,
 	migrate bool, seed func(context.Context, *store.DB) error, listening func(*server)) error {
+	if err := checkFileLimit(c, dsn); err != nil {
+		return err
+	}
 	st, err := store.Open(ctx, dsn)
 	if err != nil {
 		return err
@@ -143,6 +146,8 @@ func newServer(c *serveConfig, st *store.DB, keyring *ivr.Keyring, log, agiLog *
 			Handler:         mux,
 			MaxSessions:     c.maxCalls,
 			AllowedNetworks: c.allowed,
+			ReplyTimeout:    c.replyTimeout,
+			PromptTimeout:   c.promptTimeout,
 			Logger:          agiLog,
 		},
 		health: h,
@@ -327,7 +332,7 @@ func (s *schema) ready(ctx context.Context) error {
 	case err != nil:
 		return err
 	case current != newest:
-		return fmt.Errorf("database schema is at version %d, this ivr is built for %d", current, newest)
+		return &notReady{Reason: fmt.Sprintf("database schema is at version %d, this ivr is built for %d", current, newest)}
 	}
 	return nil
 }

@@ -135,6 +135,7 @@ func (s *Session) getData(ctx context.Context, prompt string, timeout time.Durat
 	if maxDigits > 0 {
 		s.cmd.int(int64(maxDigits))
 	}
+	s.cmd.wait = getDataWait(timeout, maxDigits)
 	rep, err := s.do(ctx, fl|playsFile, prompt)
 	in := Input{Secret: fl&secretIn != 0}
 	if err != nil {
@@ -194,6 +195,9 @@ func (s *Session) ControlStreamFile(ctx context.Context, o ControlStreamOptions)
 			s.cmd.ms(o.Offset)
 		}
 	}
+	if o.Pause != "" {
+		s.cmd.wait = unbounded // the caller may pause for as long as he likes
+	}
 	return s.playback(ctx, playsFile, o.File)
 }
 
@@ -207,6 +211,7 @@ func (s *Session) GetOption(ctx context.Context, file, escapeDigits string, time
 	if timeout != 0 {
 		s.cmd.ms(timeout)
 	}
+	s.cmd.wait = waitFor(cmp.Or(timeout, 5*time.Second), false)
 	return s.playback(ctx, playsFile, file)
 }
 
@@ -239,6 +244,7 @@ func keyResult(cmd string, rep Reply) (rune, error) {
 func (s *Session) WaitForDigit(ctx context.Context, timeout time.Duration) (key rune, err error) {
 	s.cmd.reset("WAIT FOR DIGIT")
 	s.cmd.ms(timeout)
+	s.cmd.wait = waitFor(timeout, false)
 	rep, err := s.do(ctx, minusOne, "")
 	if err != nil {
 		return 0, err
@@ -270,6 +276,7 @@ func (s *Session) RecordFile(ctx context.Context, o RecordOptions) (Recording, e
 			s.cmd.str("s=" + strconv.FormatInt(int64((o.Silence+time.Second-1)/time.Second), 10))
 		}
 	}
+	s.cmd.wait = waitFor(o.MaxDuration, true)
 	rep, err := s.do(ctx, minusOne, "")
 	rec := Recording{Reason: RecordReason(rep.Data)}
 	if v, ok := rep.Attr("endpos"); ok {
@@ -525,6 +532,7 @@ func (s *Session) AsyncAGIBreak(ctx context.Context) error {
 func (s *Session) ReceiveChar(ctx context.Context, timeout time.Duration) (rune, error) {
 	s.cmd.reset("RECEIVE CHAR")
 	s.cmd.ms(timeout)
+	s.cmd.wait = waitFor(timeout, true)
 	rep, err := s.do(ctx, minusOne, "")
 	if err != nil {
 		return 0, err
@@ -537,6 +545,7 @@ func (s *Session) ReceiveChar(ctx context.Context, timeout time.Duration) (rune,
 func (s *Session) ReceiveText(ctx context.Context, timeout time.Duration) (string, error) {
 	s.cmd.reset("RECEIVE TEXT")
 	s.cmd.ms(timeout)
+	s.cmd.wait = waitFor(timeout, true)
 	rep, err := s.do(ctx, minusOne, "")
 	return rep.Data, err
 }
@@ -684,6 +693,7 @@ func (s *Session) SpeechRecognize(ctx context.Context, prompt string, timeout ti
 	if offset > 0 {
 		s.cmd.int(offset)
 	}
+	s.cmd.wait = waitFor(timeout, true)
 	rep, err := s.do(ctx, minusOne, "")
 	if err != nil {
 		return SpeechResult{}, err
@@ -763,6 +773,7 @@ func (s *Session) Raw(ctx context.Context, cmd string, args ...string) (Reply, e
 	for _, a := range args {
 		s.cmd.str(a)
 	}
+	s.cmd.wait = unbounded // but for the commands Asterisk answers at once
 	rep, err := s.do(ctx, rawFlags(words, args), "")
 	if err == nil {
 		rep.fillExtra()

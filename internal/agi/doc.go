@@ -60,7 +60,12 @@
 //     data can never inject a command.
 //   - Secret input (GetSecretData) is masked in the protocol debug log (the
 //     Logger at slog.LevelDebug gets every line in and out) and in Input's
-//     String and LogValue.
+//     String and LogValue; until the next command, whatever Asterisk sends,
+//     well-formed or not, has its keys masked in logs and errors.
+//   - Every command has a reply timeout (Server.ReplyTimeout for commands
+//     Asterisk answers at once, PromptTimeout plus the command's own wait for
+//     media commands, CommandTimeout for EXEC, GOSUB and unbounded waits): a
+//     peer that goes silent is closed and its call ends with OutcomeTimeout.
 //   - When the handler returns, the server half-closes the connection, reads
 //     what Asterisk still sends up to its last HANGUP line (one in the whole
 //     call on a live channel, two after a hangup; with AGISIGHUP=no, up to

@@ -25,7 +25,8 @@ type cmdBuf struct {
 	b     []byte
 	n     int // arguments so far, command words included
 	err   error
-	name  string // the command words, for errors and hooks
+	name  string        // the command words, for errors and hooks
+	wait  time.Duration // how long the command may wait for the caller, on top of playing prompts; unbounded: no limit
 	space [64]byte
 }
 
@@ -37,6 +38,7 @@ func (c *cmdBuf) reset(name string) {
 	c.n = strings.Count(name, " ") + 1
 	c.err = nil
 	c.name = name
+	c.wait = 0
 }
 
 // str appends one argument quoted the way Asterisk's parse_args reads it: only

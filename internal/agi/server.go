@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"runtime/debug"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -21,6 +23,9 @@ const (
 	DefaultAddr           = ":4573"
 	DefaultEnvTimeout     = 5 * time.Second
 	DefaultCommandTimeout = 30 * time.Minute
+	DefaultReplyTimeout   = 10 * time.Second
+	DefaultPromptTimeout  = 2 * time.Minute
+	DefaultMaxStrayLines  = 100
 )
 
 // Reasons passed to Server.OnRefused.
@@ -38,6 +43,9 @@ const (
 	OutcomeNotFound  = "notfound"  // no route matched the script
 	OutcomePanic     = "panic"     // the handler panicked
 	OutcomeClosed    = "closed"    // Server.Close cancelled the call
+	OutcomeTimeout   = "timeout"   // Asterisk sent no reply in the command's reply timeout; the connection was closed
+	OutcomeOversized = "oversized" // Asterisk sent a line or a multi-line 520 over the limits; the connection was closed
+	OutcomeProtocol  = "protocol"  // Asterisk sent more than MaxStrayLines lines no command waited for; the connection was closed
 )
 
 // A CommandEvent describes one command for Server.OnCommand.
@@ -61,16 +69,42 @@ type Server struct {
 	MaxEnvLines  int           // lines in the environment block; 0 means DefaultMaxEnvLines (256)
 	MaxLineBytes int           // bytes in any line Asterisk sends; 0 means DefaultMaxLineBytes (8192)
 
-	// CommandTimeout is the safety net for a command whose ctx has no
-	// deadline: after it passes without a reply the command fails and the
-	// connection is closed. 0 means DefaultCommandTimeout (30 minutes, longer
-	// than any sane recording).
+	// Every command has a reply timeout, whatever its ctx says: when it
+	// passes without a reply, the peer is taken for gone, the command fails
+	// with an error matching os.ErrDeadlineExceeded, the connection is
+	// closed and the call ends with OutcomeTimeout.
+	//
+	// ReplyTimeout is the reply timeout of the commands Asterisk answers at
+	// once (ANSWER, GET and SET VARIABLE, VERBOSE, NOOP, CHANNEL STATUS, the
+	// DATABASE and SET commands ...). 0 means DefaultReplyTimeout (10 s).
+	ReplyTimeout time.Duration
+	// PromptTimeout is the allowance for playing prompts: STREAM FILE and
+	// the SAY commands get it, and the commands that wait for the caller get
+	// it on top of the wait their arguments ask for (GET DATA: the first-key
+	// timeout plus maxdigits inter-key timeouts; RECORD FILE: its maximum
+	// duration; WAIT FOR DIGIT and GET OPTION: their timeouts). 0 means
+	// DefaultPromptTimeout (2 minutes).
+	PromptTimeout time.Duration
+	// CommandTimeout caps every reply timeout, and is the reply timeout of
+	// the commands whose length no argument bounds: EXEC and GOSUB (which
+	// run dialplan), waits without a limit (a negative GET DATA timeout, a
+	// RECORD FILE without a maximum duration), and Raw commands that do not
+	// answer at once. 0 means DefaultCommandTimeout (30 minutes, longer than
+	// any sane recording).
 	CommandTimeout time.Duration
+
+	// MaxStrayLines is how many lines no command waits for (replies that
+	// come twice or unasked) a call may get; the one after it closes the
+	// connection and ends the call with OutcomeProtocol. The first few are
+	// logged and the rest counted in one line at the end of the call. 0
+	// means DefaultMaxStrayLines (100).
+	MaxStrayLines int
 
 	// AllowedNetworks, when not empty, lists the peer networks served; a
 	// connection from anywhere else gets a "FAILURE" line and is closed before
 	// a byte is read, so a misrouted dialplan sees AGISTATUS=FAILURE and falls
-	// back instead of taking an empty script for a success.
+	// back instead of taking an empty script for a success. Empty serves
+	// every peer.
 	AllowedNetworks []netip.Prefix
 
 	// MaxSessions, when positive, caps the calls in progress; a connection
@@ -78,8 +112,11 @@ type Server struct {
 	// AGISTATUS=FAILURE and continues.
 	MaxSessions int
 
-	// Logger receives errors, panics and, at slog.LevelDebug, every protocol
-	// line in and out (secret input masked). nil discards everything.
+	// Logger receives errors, panics, calls ended for a misbehaving peer
+	// and, at slog.LevelDebug, refused connections and every protocol line in
+	// and out. The digits of secret input, and anything Asterisk sends after a
+	// secret command until the next command, are masked. nil discards
+	// everything.
 	Logger *slog.Logger
 
 	// Hooks for metrics; nil hooks are skipped. They run on the call's
@@ -151,8 +188,12 @@ func Listen(addr string) (net.Listener, error) {
 }
 
 // Serve accepts connections on l and serves each call on its own goroutine.
-// Serve closes l when it returns. It always returns a non-nil error:
-// ErrServerClosed after Shutdown or Close, otherwise the accept error.
+// Serve closes l when it returns. An accept error that can pass (too many
+// open files, a connection aborted before it was accepted, a timeout ...) is
+// retried after a pause that doubles from 5 ms to 1 s, and logged at most
+// once per acceptLogEvery. Serve always returns a non-nil error:
+// ErrServerClosed after Shutdown or Close, otherwise the accept error that
+// cannot pass.
 func (srv *Server) Serve(l net.Listener) error {
 	if !srv.trackListener(&l, true) {
 		l.Close()
@@ -160,20 +201,20 @@ func (srv *Server) Serve(l net.Listener) error {
 	}
 	defer srv.trackListener(&l, false)
 	var backoff time.Duration
+	var alog acceptLog
 	for {
 		nc, err := l.Accept()
 		if err != nil {
 			if srv.shuttingDown() {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				srv.logger().Warn("agi accept error; retrying", "err", err, "delay", backoff)
-				time.Sleep(backoff)
-				continue
+			if !temporaryAcceptError(err) {
+				return err
 			}
-			return err
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			alog.note(srv.logger(), err, backoff)
+			time.Sleep(backoff)
+			continue
 		}
 		backoff = 0
 		if !srv.allowed(nc.RemoteAddr()) {
@@ -189,6 +230,48 @@ func (srv *Server) Serve(l net.Listener) error {
 	}
 }
 
+// temporaryAcceptError reports whether an accept error can pass: a timeout,
+// or a shortage of file descriptors, buffers or memory, or a connection the
+// peer gave up before it was accepted.
+func temporaryAcceptError(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return false
+	}
+	switch errno {
+	case syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM,
+		syscall.ECONNABORTED, syscall.ECONNRESET, syscall.EPROTO, syscall.EPERM, syscall.EINTR:
+		return true
+	}
+	return false
+}
+
+// acceptLogEvery is the least time between two log lines about accept errors.
+const acceptLogEvery = 10 * time.Second
+
+// An acceptLog rate-limits the log lines of Serve's accept errors: one line
+// for the first error, then at most one per acceptLogEvery with the count of
+// errors since the last line.
+type acceptLog struct {
+	last   time.Time
+	missed int // errors since the last line
+}
+
+func (a *acceptLog) note(log *slog.Logger, err error, delay time.Duration) {
+	a.missed++
+	now := time.Now()
+	if !a.last.IsZero() && now.Sub(a.last) < acceptLogEvery {
+		return
+	}
+	log.LogAttrs(context.Background(), slog.LevelWarn, "agi accept error; retrying",
+		slog.String("err", err.Error()), slog.Int("errors", a.missed), slog.Duration("delay", delay))
+	a.last, a.missed = now, 0
+}
+
 var failureLine = []byte("FAILURE\n")
 
 // turnAway refuses nc unserved: it logs and reports the refusal first, then
@@ -200,9 +283,10 @@ func (srv *Server) turnAway(nc net.Conn, reason string) {
 	nc.Close()
 }
 
-// refuse logs a refused connection and reports it to OnRefused.
+// refuse logs a refused connection, at debug level (anyone who can reach the
+// port can make refusals; OnRefused counts them), and reports it to OnRefused.
 func (srv *Server) refuse(addr net.Addr, reason string) {
-	srv.logger().LogAttrs(context.Background(), slog.LevelInfo, "agi connection refused",
+	srv.logger().LogAttrs(context.Background(), slog.LevelDebug, "agi connection refused",
 		slog.String("remote", addrString(addr)), slog.String("reason", reason))
 	if srv.OnRefused != nil {
 		srv.OnRefused(addr, reason)
@@ -372,7 +456,7 @@ func (s *Session) serve() {
 	if err != nil {
 		srv.envBufs.Put(envBuf)
 		if !s.closed.Load() {
-			srv.logger().LogAttrs(context.Background(), slog.LevelWarn, "agi environment refused",
+			srv.logger().LogAttrs(context.Background(), slog.LevelDebug, "agi environment refused",
 				slog.String("remote", addrString(s.conn.RemoteAddr())), slog.String("err", err.Error()))
 			srv.refuse(s.conn.RemoteAddr(), RefusedEnvironment)
 		}
@@ -424,8 +508,16 @@ func (s *Session) run() (outcome string) {
 		}
 		// Classify before finish: finish reads the HANGUP line Asterisk sends
 		// when the script closes its side, which is not the caller hanging up.
+		// The idle reader stops first, so readErr is this goroutine's.
+		s.stopIdle()
 		switch {
 		case outcome == OutcomePanic:
+		case errors.Is(s.readErr, os.ErrDeadlineExceeded):
+			outcome = OutcomeTimeout
+		case errors.Is(s.readErr, ErrLineTooLong):
+			outcome = OutcomeOversized
+		case errors.Is(s.readErr, errStrayLines):
+			outcome = OutcomeProtocol
 		case s.notFound:
 			outcome = OutcomeNotFound
 		case context.Cause(r.ctx) == ErrServerClosed:
@@ -436,6 +528,7 @@ func (s *Session) run() (outcome string) {
 			outcome = OutcomeCompleted
 		}
 		s.finish()
+		s.logEnd(outcome)
 	}()
 	h := s.srv.Handler
 	if h == nil {

@@ -20,7 +20,10 @@ import (
 // that one goroutine. Every method takes a ctx: when ctx ends before the reply,
 // the method returns ErrHangup if the channel hung up and context.Cause(ctx)
 // otherwise, and the session waits for the missing reply before it sends the
-// next command (it never sends a second command before a reply).
+// next command (it never sends a second command before a reply). Whatever
+// ctx says, a reply later than the command's reply timeout (see
+// Server.ReplyTimeout) closes the connection: the command returns an error
+// matching os.ErrDeadlineExceeded, and so do the commands after it.
 //
 // After a hangup the commands that Asterisk allows on a dead channel (GET
 // VARIABLE, GET FULL VARIABLE, SET VARIABLE, VERBOSE, EXEC, the DATABASE
@@ -50,6 +53,11 @@ type Session struct {
 	hupMid      atomic.Bool // HANGUP arrived while a command was in flight
 	broken      error       // the connection can no longer carry commands
 	debug       bool
+	secretTail  bool          // the last command sent was secret: what Asterisk sends is masked until the next; owned by whoever reads
+	strays      int           // lines no command waited for; owned by whoever reads
+	due         time.Time     // when the reply of the command in flight is late
+	dueFor      time.Duration // the reply timeout of the command in flight
+	dueCmd      string        // the command in flight, for the timeout's error
 
 	// The handler's goroutine reads the reply of its command itself. When
 	// the handler stays away from the session for idleReadDelay, the idle
@@ -278,7 +286,7 @@ func (s *Session) drain(until time.Time, last int) {
 // for is logged and dropped.
 func (s *Session) take(line []byte) (reply string, ok bool, err error) {
 	if s.debug {
-		s.logLine("AGI Rx <<", line, s.inflight.Load() == 2 && s.d.multi == nil)
+		s.logLine("AGI Rx <<", line, s.secretTail)
 	}
 	kind, rep, err := s.d.feed(line)
 	switch {
@@ -289,13 +297,63 @@ func (s *Session) take(line []byte) (reply string, ok bool, err error) {
 		s.markHungup()
 	case kind == lineReply:
 		if s.inflight.Swap(0) == 0 {
-			s.srv.logger().LogAttrs(context.Background(), slog.LevelWarn, "agi line without a command in flight",
-				slog.String("uniqueid", s.req.UniqueID), slog.String("line", string(rep)))
-			return "", false, nil
+			return "", false, s.stray(rep)
 		}
 		return string(rep), true, nil
 	}
 	return "", false, nil
+}
+
+// strayLogged is how many lines without a command in flight a call logs one
+// by one; the rest are counted in one line at its end.
+const strayLogged = 3
+
+// errStrayLines ends a call that got more than MaxStrayLines lines no
+// command waited for.
+var errStrayLines = errors.New("agi: too many lines without a command in flight")
+
+// stray takes a reply no command waits for: it logs the first few (masked
+// after a secret command) and returns errStrayLines for the one over
+// MaxStrayLines.
+func (s *Session) stray(line []byte) error {
+	s.strays++
+	if s.strays > cmp.Or(s.srv.MaxStrayLines, DefaultMaxStrayLines) {
+		return errStrayLines
+	}
+	if s.strays <= strayLogged {
+		v := string(line)
+		if s.secretTail {
+			v = redactSecret(v)
+		}
+		s.srv.logger().LogAttrs(context.Background(), slog.LevelWarn, "agi line without a command in flight",
+			slog.String("uniqueid", s.req.UniqueID), slog.String("line", v))
+	}
+	return nil
+}
+
+// logEnd logs, after the call ended with outcome, what the peer did wrong:
+// the lines without a command in flight that were not logged one by one, and
+// why a misbehaving peer's connection was closed.
+func (s *Session) logEnd(outcome string) {
+	log := s.srv.logger()
+	attrs := []slog.Attr{slog.String("uniqueid", s.req.UniqueID), slog.String("route", s.req.Pattern)}
+	if s.strays > strayLogged {
+		log.LogAttrs(context.Background(), slog.LevelWarn, "agi lines without a command in flight",
+			append(attrs, slog.Int("count", s.strays))...)
+	}
+	var msg string
+	switch outcome {
+	case OutcomeTimeout:
+		msg = "agi call closed: no reply in time"
+	case OutcomeOversized:
+		msg = "agi call closed: line over the limit"
+	case OutcomeProtocol:
+		msg = "agi call closed: too many lines without a command in flight"
+	default:
+		return
+	}
+	log.LogAttrs(context.Background(), slog.LevelWarn, msg,
+		append(attrs, slog.String("remote", addrString(s.conn.RemoteAddr())), slog.String("err", s.readErr.Error()))...)
 }
 
 // takeIdle takes a line read while no command waits, and reports whether
@@ -316,16 +374,22 @@ func (s *Session) takeIdle(line []byte, err error) bool {
 // readEnded records why reading ended: a connection that drops means the
 // channel is gone (unless the server is closing the call).
 func (s *Session) readEnded(err error) {
+	if errors.Is(err, ErrLineTooLong) {
+		s.badStream(err)
+		return
+	}
 	s.readErr = err
 	if !s.closed.Load() {
 		s.markHungup()
 	}
 }
 
-// badStream ends a stream that breaks the protocol's limits.
+// badStream ends a stream that breaks the protocol's limits: the connection
+// is closed and the call's context cancelled with err.
 func (s *Session) badStream(err error) {
 	s.readErr = err
 	s.conn.Close()
+	s.cancel(err)
 }
 
 // setReadDeadline makes sure the connection's read deadline is not later
@@ -425,19 +489,18 @@ func (s *Session) step(fd uintptr) bool {
 }
 
 // readReply writes line, when it is not nil, and reads on the handler's
-// goroutine up to the reply of the command in flight. A ctx without a deadline gets the CommandTimeout safety net, as
-// a read deadline on the connection (its timer lives in the connection, so a
-// call waiting costs no timer of its own); when it passes the call is ended.
+// goroutine up to the reply of the command in flight. The reply is due by
+// s.due, the command's reply timeout, kept as a read deadline on the
+// connection (its timer lives in the connection, so a call waiting costs no
+// timer of its own); when it passes the call is ended.
 // When the hangup cancels ctx and grace is set, it still takes the reply
 // Asterisk sends at once, within hangupGrace. When ctx ends otherwise, the
 // reply stays due and the next command reads it first. Without a line (the
 // reply of an abandoned command) a hangup ends the wait at once.
 func (s *Session) readReply(ctx context.Context, line []byte) (reply string, writeErr, err error) {
-	var cmdEnd, graceEnd time.Time
+	var graceEnd time.Time
+	cmdEnd := s.due
 	sent := false
-	if _, ok := ctx.Deadline(); !ok {
-		cmdEnd = time.Now().Add(s.commandTimeout())
-	}
 	if ctx != s.req.ctx && ctx.Done() != nil {
 		// The call's own context is only cancelled from this goroutine or
 		// by abort, which interrupts the read itself; others need a wake.
@@ -480,8 +543,8 @@ func (s *Session) readReply(ctx context.Context, line []byte) (reply string, wri
 			case !graceEnd.IsZero() && !now.Before(graceEnd):
 				return "", nil, ErrHangup
 			case !cmdEnd.IsZero() && !now.Before(cmdEnd):
-				s.readErr = err
-				s.cancel(s.timeoutErr())
+				s.readErr = s.timeoutErr()
+				s.cancel(s.readErr)
 				s.conn.Close()
 				return "", nil, s.connErr()
 			}
@@ -559,7 +622,7 @@ func (d *demux) feed(line []byte) (lineKind, []byte, error) {
 func (s *Session) logLine(dir string, line []byte, secret bool) {
 	v := string(bytes.TrimSuffix(line, []byte("\n")))
 	if secret {
-		v = maskReply(v)
+		v = redactSecret(v)
 	}
 	s.srv.logger().LogAttrs(context.Background(), slog.LevelDebug, dir,
 		slog.String("uniqueid", s.req.UniqueID), slog.String("line", v))
@@ -579,7 +642,7 @@ func (s *Session) connErr() error {
 		return ErrServerClosed
 	}
 	if errors.Is(s.readErr, os.ErrDeadlineExceeded) {
-		return s.timeoutErr()
+		return s.readErr
 	}
 	if s.readErr == io.EOF || s.readErr == nil || s.Hungup() {
 		return ErrHangup
@@ -668,11 +731,14 @@ func (s *Session) roundTrip(ctx context.Context, fl cmdFlags) (rep Reply, d time
 		return Reply{}, 0, false, s.ctxErr(ctx)
 	}
 	s.hupMid.Store(false)
-	if fl&secretIn != 0 {
+	s.secretTail = fl&secretIn != 0
+	if s.secretTail {
 		s.inflight.Store(2)
 	} else {
 		s.inflight.Store(1)
 	}
+	s.dueFor = s.replyTimeout()
+	s.due, s.dueCmd = time.Now().Add(s.dueFor), name
 	if s.debug {
 		s.logLine("AGI Tx >>", line, false)
 	}
@@ -693,6 +759,9 @@ func (s *Session) roundTrip(ctx context.Context, fl cmdFlags) (rep Reply, d time
 	rep, err = ParseReply(name, text)
 	if ce, ok := err.(*CommandError); ok && ce.Code == 511 {
 		s.markHungup()
+	}
+	if err != nil && fl&secretIn != 0 {
+		err = redactErr(err, text)
 	}
 	return rep, d, true, err
 }
@@ -715,10 +784,7 @@ func (s *Session) fail() {
 	}
 }
 
+// timeoutErr is the error of the command in flight when its reply is late.
 func (s *Session) timeoutErr() error {
-	return fmt.Errorf("agi: no reply in %v: %w", s.commandTimeout(), os.ErrDeadlineExceeded)
-}
-
-func (s *Session) commandTimeout() time.Duration {
-	return cmp.Or(s.srv.CommandTimeout, DefaultCommandTimeout)
+	return fmt.Errorf("agi: %s: no reply in %v: %w", s.dueCmd, s.dueFor, os.ErrDeadlineExceeded)
 }

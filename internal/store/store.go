@@ -88,12 +88,9 @@ func Open(ctx context.Context, url string) (*DB, error) {
 
 // OpenWith is Open with tuning options.
 func OpenWith(ctx context.Context, url string, opts Options) (*DB, error) {
-	cfg, err := pgxpool.ParseConfig(url)
+	cfg, err := poolConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
-	}
-	if !strings.Contains(url, "pool_max_conns") {
-		cfg.MaxConns = defaultMaxConns
 	}
 	stats := new(counters)
 	cfg.ConnConfig.Tracer = roundTripTracer{stats}
@@ -113,6 +110,28 @@ func OpenWith(ctx context.Context, url string, opts Options) (*DB, error) {
 	db.reads = newCommitter(pool, new(counters), Options{Committers: 1})
 	db.jq = sqlcdb.New(groupDBTX{db.gc})
 	return db, nil
+}
+
+// poolConfig parses url into the pool configuration Open uses.
+func poolConfig(url string) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = defaultMaxConns
+	}
+	return cfg, nil
+}
+
+// PoolSize returns the most connections Open(url) keeps open, without
+// connecting: pool_max_conns from url, or 16.
+func PoolSize(url string) (int, error) {
+	cfg, err := poolConfig(url)
+	if err != nil {
+		return 0, fmt.Errorf("database URL: %w", err)
+	}
+	return int(cfg.MaxConns), nil
 }
 
 // Close waits for the queued writes to be committed, stops the group
