@@ -3,7 +3,7 @@
 
 SQLC := go run github.com/sqlc-dev/sqlc/cmd/sqlc@v1.31.1
 
-.PHONY: run test generate build prompts
+.PHONY: run test test-asterisk generate build prompts
 
 # run starts ivr on a private local PostgreSQL (see `ivr dev -h`).
 run:
@@ -13,6 +13,13 @@ run:
 # from the installed binaries, or use $$TEST_DATABASE_URL when it is set.
 test:
 	go test -race ./...
+
+# test-asterisk runs the live suite (internal/livetest): real calls through a
+# real Asterisk (the kit in ../shared/asterisk, or $$IVR_ASTERISK_KIT) and the
+# documented dialplans, against ivr serve and a private PostgreSQL. See
+# docs/asterisk.md.
+test-asterisk:
+	go test -tags asterisk -count 1 -v -parallel 64 -timeout 30m ./internal/livetest
 
 # generate rewrites the sqlc code under internal/store/internal/sqlcdb from
 # db/queries and db/migrations. Commit the result; never edit it by hand.
