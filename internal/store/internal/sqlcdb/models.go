@@ -143,6 +143,7 @@ type ReportCallsByHour struct {
 	Failed       int64
 	StillOpen    int64
 	TotalSeconds int64
+	Lost         int64
 }
 
 type ReportFunnel struct {
