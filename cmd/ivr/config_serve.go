@@ -23,6 +23,7 @@ type serveConfig struct {
 	maxCalls     int
 	allowed      prefixList
 	drainTimeout time.Duration
+	lostAfter    time.Duration
 	migrate      bool
 	lookupCache  int
 	catalogCache bool
@@ -45,6 +46,7 @@ func (c *serveConfig) register(s *settings) {
 	s.Int(&c.maxCalls, "max-calls", "IVR_MAX_CALLS", 500, "most calls served at once; a call over it is refused at once so the dialplan sees AGISTATUS=FAILURE (0: no limit)")
 	s.add(&c.allowed, "networks", "allow", "IVR_ALLOW", "networks allowed to connect to the FastAGI port, comma-separated (10.0.0.0/8,192.0.2.7); empty allows all")
 	s.Duration(&c.drainTimeout, "drain-timeout", "IVR_DRAIN_TIMEOUT", 30*time.Second, "on SIGTERM or SIGINT, how long calls in progress may go on before they are closed as a server shutdown")
+	s.Duration(&c.lostAfter, "lost-after", "IVR_LOST_AFTER", defaultLostAfter, "age past which a call row still open was left by an instance that died: a sweep at start-up and every so often closes it as lost (keep it above the longest call)")
 	s.Bool(&c.migrate, "migrate", "IVR_MIGRATE", false, "apply pending database migrations before serving, instead of refusing to start")
 	s.String(&c.logFormat, "log-format", "IVR_LOG_FORMAT", "text", "log format: text or json")
 	s.String(&c.logLevel, "log-level", "IVR_LOG_LEVEL", "info", "lowest log level written: debug, info, warn or error")
@@ -78,6 +80,8 @@ func (c *serveConfig) check(needDB bool) error {
 		return usageError{"-max-calls must not be negative"}
 	case c.drainTimeout < 0:
 		return usageError{"-drain-timeout must not be negative"}
+	case c.lostAfter <= 0:
+		return usageError{"-lost-after must be positive"}
 	case c.lookupCache < 0:
 		return usageError{"-lookup-cache must not be negative"}
 	case c.logFormat != "text" && c.logFormat != "json":

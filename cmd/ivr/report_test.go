@@ -183,11 +183,11 @@ func TestReports(t *testing.T) {
 		want string
 	}{
 		{"calls", `
-DAY         HOUR   ROUTE   CALLS  ANSWERED  COMPLETED  TRANSFERRED  HUNG_UP  AUTH_FAILED  LOCKED_OUT  FAILED  OPEN  AVG_DURATION
-2026-03-02  09:00  ivr     2      2         1          0            1        0            0           0       0     0:00:40
-2026-03-02  10:00  ivr     1      1         0          0            0        0            1           0       0     0:00:30
-2026-03-03  08:00  lookup  1      0         1          0            0        0            0           0       0     0:00:00
-2026-03-03  14:00  ivr     2      2         1          0            0        0            0           0       1     0:00:45
+DAY         HOUR   ROUTE   CALLS  ANSWERED  COMPLETED  TRANSFERRED  HUNG_UP  AUTH_FAILED  LOCKED_OUT  FAILED  LOST  OPEN  AVG_DURATION
+2026-03-02  09:00  ivr     2      2         1          0            1        0            0           0       0     0     0:00:40
+2026-03-02  10:00  ivr     1      1         0          0            0        0            1           0       0     0     0:00:30
+2026-03-03  08:00  lookup  1      0         1          0            0        0            0           0       0     0     0:00:00
+2026-03-03  14:00  ivr     2      2         1          0            0        0            0           0       0     1     0:00:45
 `},
 		{"funnel", `
 STAGE            CALLS  OF_ALL  OF_PREVIOUS
