@@ -27,8 +27,8 @@ type pendingWrites struct {
 	mu      sync.Mutex
 	stopped bool
 	quit    chan struct{} // closed by stop: the goroutines end after their attempt
-	wg      sync.WaitGroup
-	stats   PendingStats
+	idle    chan struct{} // closed, and replaced, each time the last goroutine ends
+	stats   PendingStats  // Pending counts the goroutines
 }
 
 // PendingStats counts the writes kept for retry since New.
@@ -40,7 +40,9 @@ type PendingStats struct {
 	Abandoned int64 // still not written when Close stopped retrying (logged)
 }
 
-func newPendingWrites() *pendingWrites { return &pendingWrites{quit: make(chan struct{})} }
+func newPendingWrites() *pendingWrites {
+	return &pendingWrites{quit: make(chan struct{}), idle: make(chan struct{})}
+}
 
 // keep retries write until it succeeds or fails for good. what names it in
 // the log line written when it ends; first is the error of the attempt that
@@ -55,13 +57,14 @@ func (p *pendingWrites) keep(log *slog.Logger, timeout time.Duration, what strin
 		return
 	}
 	p.stats.Pending++
-	p.wg.Add(1)
 	p.mu.Unlock()
 	go func() {
-		defer p.wg.Done()
 		outcome, attempts, err := p.retry(timeout, write)
 		p.mu.Lock()
-		p.stats.Pending--
+		if p.stats.Pending--; p.stats.Pending == 0 {
+			close(p.idle)
+			p.idle = make(chan struct{})
+		}
 		switch outcome {
 		case retryDone:
 			p.stats.Done++
@@ -128,6 +131,24 @@ func (p *pendingWrites) stop() {
 	}
 }
 
+// wait waits until no write is pending, and reports whether that happened
+// before ctx ended.
+func (p *pendingWrites) wait(ctx context.Context) bool {
+	for {
+		p.mu.Lock()
+		n, idle := p.stats.Pending, p.idle
+		p.mu.Unlock()
+		if n == 0 {
+			return true
+		}
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
 func (p *pendingWrites) snapshot() PendingStats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -142,17 +163,13 @@ func (p *pendingWrites) snapshot() PendingStats {
 // serving calls; close it once the agi server has stopped.
 func (a *App) Close(ctx context.Context) (abandoned int) {
 	p := a.pending
-	done := make(chan struct{})
-	go func() { p.wg.Wait(); close(done) }()
-	select {
-	case <-done:
+	if p.wait(ctx) {
 		p.stop()
 		return 0
-	case <-ctx.Done():
 	}
 	before := p.snapshot().Abandoned
 	p.stop()
-	<-done
+	p.wait(context.Background()) // each ends after its attempt, bounded by the store timeout
 	return int(p.snapshot().Abandoned - before)
 }
 
