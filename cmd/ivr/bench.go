@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"slices"
 	"sort"
 	"strings"
@@ -42,6 +43,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	duration := fs.Duration("duration", 0, "keep starting calls this long instead of a count")
 	format := fs.String("format", "table", "output format of the latency table: table, csv or json")
 	noProgress := fs.Bool("no-progress", false, "do not draw a progress bar")
+	hangups := fs.Float64("hangup-rate", 0, "share of the calls (0 to 1) in which the caller hangs up at a random command among the first eight")
 	check := fs.Bool("check-db", false, "check the call rows in the database (implied by --database-url or DATABASE_URL)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -53,8 +55,8 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usageError{"bench: " + err.Error()}
 	}
-	if *concurrency < 1 || *count < 0 || *duration < 0 {
-		return usageError{"bench: --concurrency must be at least 1, --calls and --duration not negative"}
+	if *concurrency < 1 || *count < 0 || *duration < 0 || *hangups < 0 || *hangups > 1 {
+		return usageError{"bench: --concurrency must be at least 1, --calls and --duration not negative, --hangup-rate from 0 to 1"}
 	}
 	if *count == 0 && *duration == 0 {
 		*count = 1000
@@ -76,7 +78,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if !*noProgress {
 		bar = tabular.NewProgress(e.stderr, "calls", int64(*count))
 	}
-	res := bench(ctx, base, cf.addr, *concurrency, *count, *duration, bar)
+	res := bench(ctx, base, cf.addr, *concurrency, *count, *duration, bar, randomHangups(*hangups))
 	bar.Finish()
 
 	summary := e.stdout
@@ -114,10 +116,26 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
+// randomHangups returns the vary of bench that makes the caller hang up at a
+// random command among the first eight in a share rate of the calls; nil for
+// a rate of 0.
+func randomHangups(rate float64) func(n int64, c *agiclient.Call) {
+	if rate <= 0 {
+		return nil
+	}
+	return func(_ int64, c *agiclient.Call) {
+		if rand.Float64() < rate {
+			c.HangupAtStep = 1 + rand.IntN(8)
+		}
+	}
+}
+
 // bench plays calls of base against addr, concurrency at a time, until count
 // calls have been started or, for a duration, until it has passed. Each call
-// gets its own uniqueid.
-func bench(ctx context.Context, base agiclient.Call, addr string, concurrency, count int, duration time.Duration, bar *tabular.Progress) benchResult {
+// gets its own uniqueid; vary, when not nil, may change call number n before
+// it is played.
+func bench(ctx context.Context, base agiclient.Call, addr string, concurrency, count int, duration time.Duration,
+	bar *tabular.Progress, vary func(n int64, c *agiclient.Call)) benchResult {
 	res := benchResult{results: map[string]int{}, cmdLat: map[string][]time.Duration{}}
 	runID := time.Now().UnixMicro()
 	var (
@@ -148,6 +166,9 @@ func bench(ctx context.Context, base agiclient.Call, addr string, concurrency, c
 				}
 				uid := fmt.Sprintf("%d.%d", runID, n)
 				c.Env["agi_uniqueid"] = uid
+				if vary != nil {
+					vary(n, &c)
+				}
 				tr, err := c.Run(ctx, addr)
 				if err == nil && tr.Failure {
 					err = errors.New("the server ended with FAILURE")

@@ -24,6 +24,7 @@ type serveConfig struct {
 	maxCalls     int
 	allowed      prefixList
 	drainTimeout time.Duration
+	lostAfter    time.Duration
 	migrate      bool
 	lookupCache  int
 	catalogCache bool
@@ -52,6 +53,7 @@ func (c *serveConfig) register(s *settings) {
 	s.Duration(&c.replyTimeout, "reply-timeout", "IVR_REPLY_TIMEOUT", agi.DefaultReplyTimeout, "how long Asterisk may take to answer a command it answers at once (ANSWER, GET and SET VARIABLE, VERBOSE ...); past it the call is closed as timeout")
 	s.Duration(&c.promptTimeout, "prompt-timeout", "IVR_PROMPT_TIMEOUT", agi.DefaultPromptTimeout, "how long playing a prompt may take; commands that wait for keys or record get it on top of their own wait; past it the call is closed as timeout")
 	s.Duration(&c.drainTimeout, "drain-timeout", "IVR_DRAIN_TIMEOUT", 30*time.Second, "on SIGTERM or SIGINT, how long calls in progress may go on before they are closed as a server shutdown")
+	s.Duration(&c.lostAfter, "lost-after", "IVR_LOST_AFTER", defaultLostAfter, "age past which a call row still open was left by an instance that died: a sweep at start-up and every so often closes it as lost (keep it above the longest call)")
 	s.Bool(&c.migrate, "migrate", "IVR_MIGRATE", false, "apply pending database migrations before serving, instead of refusing to start")
 	s.String(&c.logFormat, "log-format", "IVR_LOG_FORMAT", "text", "log format: text or json")
 	s.String(&c.logLevel, "log-level", "IVR_LOG_LEVEL", "info", "lowest log level written: debug, info, warn or error")
@@ -91,6 +93,8 @@ func (c *serveConfig) check(needDB bool) error {
 		return usageError{"-reply-timeout and -prompt-timeout must be positive"}
 	case c.drainTimeout < 0:
 		return usageError{"-drain-timeout must not be negative"}
+	case c.lostAfter <= 0:
+		return usageError{"-lost-after must be positive"}
 	case c.lookupCache < 0:
 		return usageError{"-lookup-cache must not be negative"}
 	case c.logFormat != "text" && c.logFormat != "json":

@@ -152,14 +152,14 @@ func clock(ms int64) string {
 func reportCalls(ctx context.Context, db *store.DB, q reportQuery) (tabular.Rows, error) {
 	rows, err := db.ReportCallsByHour(ctx, q.from, q.to)
 	r := tabular.Rows{Columns: []string{"day", "hour", "route", "calls", "channels", "answered", "completed", "transferred",
-		"hung_up", "auth_failed", "locked_out", "failed", "open", "avg_duration"}}
+		"hung_up", "auth_failed", "locked_out", "failed", "lost", "open", "avg_duration"}}
 	for _, c := range rows {
 		avg := ""
 		if ended := c.Calls - c.StillOpen; ended > 0 {
 			avg = clock(c.TotalSeconds * 1000 / ended)
 		}
 		r.Add(c.Day, fmt.Sprintf("%02d:00", c.Hour), c.Route, c.Calls, c.Channels, c.Answered, c.Completed, c.Transferred,
-			c.HungUp, c.AuthFailed, c.LockedOut, c.Failed, c.StillOpen, avg)
+			c.HungUp, c.AuthFailed, c.LockedOut, c.Failed, c.Lost, c.StillOpen, avg)
 	}
 	return r, err
 }

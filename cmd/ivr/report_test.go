@@ -190,12 +190,12 @@ func TestReports(t *testing.T) {
 		want string
 	}{
 		{"calls", `
-DAY         HOUR   ROUTE   CALLS  CHANNELS  ANSWERED  COMPLETED  TRANSFERRED  HUNG_UP  AUTH_FAILED  LOCKED_OUT  FAILED  OPEN  AVG_DURATION
-2026-03-02  09:00  ivr     2      2         2         1          0            1        0            0           0       0     0:00:40
-2026-03-02  10:00  ivr     2      1         2         0          0            0        0            2           0       0     0:00:20
-2026-03-03  08:00  lookup  1      1         0         1          0            0        0            0           0       0     0:00:00
-2026-03-03  14:00  ivr     2      2         2         1          0            0        0            0           0       1     0:00:45
-2026-03-03  14:00  lookup  1      1         0         1          0            0        0            0           0       0     0:00:00
+DAY         HOUR   ROUTE   CALLS  CHANNELS  ANSWERED  COMPLETED  TRANSFERRED  HUNG_UP  AUTH_FAILED  LOCKED_OUT  FAILED  LOST  OPEN  AVG_DURATION
+2026-03-02  09:00  ivr     2      2         2         1          0            1        0            0           0       0     0     0:00:40
+2026-03-02  10:00  ivr     2      1         2         0          0            0        0            2           0       0     0     0:00:20
+2026-03-03  08:00  lookup  1      1         0         1          0            0        0            0           0       0     0     0:00:00
+2026-03-03  14:00  ivr     2      2         2         1          0            0        0            0           0       0     1     0:00:45
+2026-03-03  14:00  lookup  1      1         0         1          0            0        0            0           0       0     0     0:00:00
 `},
 		{"funnel", `
 STAGE            CALLS  OF_ALL  OF_PREVIOUS

@@ -101,6 +101,8 @@ type server struct {
 	health *health
 	schema *schema
 	caches caches
+	app    *ivr.App
+	sweep  sweeper
 
 	agiLn, httpLn net.Listener
 }
@@ -153,7 +155,10 @@ func newServer(c *serveConfig, st *store.DB, keyring *ivr.Keyring, log, agiLog *
 		health: h,
 		schema: sch,
 		caches: cs,
+		app:    app,
+		sweep:  sweeper{st: st, log: log, lostAfter: c.lostAfter},
 	}
+	srv.sweep.swept = registerRecovery(reg, st, app)
 	instrument(srv.agi, m)
 	if c.httpAddr != "" {
 		srv.http = newHTTPServer(h.handler(reg), log)
@@ -200,9 +205,15 @@ func (s *server) listen() error {
 
 // run serves until ctx ends (SIGTERM or SIGINT) or a listener fails, then
 // shuts down: it stops accepting, lets calls finish for the drain timeout (or
-// until a second SIGTERM or SIGINT), cancels the rest (their rows are closed as a server shutdown) and closes the
-// HTTP listener. It returns nil after a shutdown asked for by ctx.
+// until a second SIGTERM or SIGINT), cancels the rest (their rows are closed as a server shutdown),
+// waits for the writes of ended calls still retried (see shutdown) and closes the
+// HTTP listener. It returns nil after a shutdown asked for by ctx. While it
+// serves, it sweeps for rows left open by an instance that died.
 func (s *server) run(ctx context.Context) error {
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	swept := make(chan struct{})
+	go func() { defer close(swept); s.sweep.run(sweepCtx) }()
+	defer func() { stopSweep(); <-swept }()
 	errc := make(chan error, 2)
 	go func() { errc <- s.agi.Serve(s.agiLn) }()
 	if s.http != nil {
@@ -250,12 +261,29 @@ func (s *server) shutdown() {
 		}
 		cancel()
 	}
+	s.closeApp()
 	if s.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = s.http.Shutdown(ctx) // only scrapes and probes: dropping one is harmless
 		cancel()
 	}
 	s.log.Info("stopped")
+}
+
+// closeApp waits, for up to closeGrace, for the writes of ended calls that the
+// database did not take at first and that are still retried; it abandons
+// those left (their rows stay open until a sweep closes them as lost) and says
+// so.
+func (s *server) closeApp() {
+	if n := s.app.PendingStats().Pending; n > 0 {
+		s.log.Info("waiting for the writes of ended calls the database has not taken yet", "pending", n, "timeout", closeGrace)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), closeGrace)
+	defer cancel()
+	if n := s.app.Close(ctx); n > 0 {
+		s.log.Error("abandoned the writes of ended calls; their rows stay open until a sweep closes them as lost",
+			"abandoned", n, "lost_after", s.cfg.lostAfter)
+	}
 }
 
 // schema compares the database's migrations with those the binary carries.

@@ -498,6 +498,34 @@ func TestServe(t *testing.T) {
 		p.waitMetric(1, "ivr_agi_refused_total", `reason="network"`)
 	})
 
+	t.Run("rows left open by an instance that died are closed as lost", func(t *testing.T) {
+		url := testdb.URL(t)
+		seedDemo(t, url)
+		st, err := store.Open(t.Context(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A call of an instance killed five hours ago, and one in progress.
+		for uid, age := range map[string]time.Duration{"1700000000.50": 5 * time.Hour, "1700000000.51": time.Minute} {
+			if _, err := st.StartCall(t.Context(), ivr.Call{UniqueID: uid, Route: "ivr", StartedAt: time.Now().Add(-age)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st.Close()
+		p := startIVR(t, bin, ".", serveEnv(url), "serve")
+		p.waitStderr("closed the rows of calls left open by an instance that stopped")
+		if got := callEndReason(t, url, "1700000000.50"); got != "lost" {
+			t.Errorf("the old open call ended as %q, want lost", got)
+		}
+		if got := callEndReason(t, url, "1700000000.51"); got != "" {
+			t.Errorf("the call in progress was closed as %q", got)
+		}
+		if got := p.metric("ivr_calls_swept_lost_total"); got != 1 {
+			t.Errorf("ivr_calls_swept_lost_total = %v, want 1", got)
+		}
+		stopOnSIGTERM(t, p)
+	})
+
 	t.Run("SIGTERM lets a call in progress finish", func(t *testing.T) {
 		url := testdb.URL(t)
 		seedDemo(t, url)

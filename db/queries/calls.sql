@@ -163,3 +163,20 @@ SELECT * FROM calls WHERE uniqueid = @uniqueid ORDER BY started_at, id;
 -- CallsSince lists the calls started at or after a time, oldest first.
 -- name: CallsSince :many
 SELECT * FROM calls WHERE started_at >= @since ORDER BY started_at, id LIMIT @lim;
+
+-- SweepLostCalls closes, with end_reason 'lost', up to @lim calls still open
+-- that started before @started_before, and returns how many it closed. Their
+-- ended_at is the time of their last journal step, else their start. Rows
+-- another sweep is closing at the same time are skipped, and a row closed
+-- meanwhile is left as it is, so any number of sweeps may run at once.
+-- name: SweepLostCalls :execrows
+UPDATE calls
+SET ended_at   = coalesce((SELECT max(s.at) FROM call_steps s WHERE s.call_id = calls.id), calls.started_at),
+    end_reason = 'lost'
+WHERE calls.id IN (
+    SELECT o.id FROM calls o
+    WHERE o.ended_at IS NULL AND o.started_at < @started_before::timestamptz
+    ORDER BY o.started_at
+    LIMIT @lim
+    FOR UPDATE SKIP LOCKED
+) AND calls.ended_at IS NULL;

@@ -5,7 +5,7 @@
 
 -- name: ReportCallsByHour :many
 SELECT to_char(day, 'YYYY-MM-DD')::text AS day, hour, route, calls, channels, answered, completed, transferred,
-       hung_up, auth_failed, locked_out, failed, still_open, total_seconds
+       hung_up, auth_failed, locked_out, failed, lost, still_open, total_seconds
 FROM report_calls_by_hour
 WHERE day BETWEEN @from_day::date AND @to_day::date
 ORDER BY day, hour, route;

@@ -17,10 +17,14 @@ type App struct {
 	svc  Services
 	log  *slog.Logger
 	now  func() time.Time
+
+	pending *pendingWrites // writes of ended calls retried in the background
 }
 
 // New returns an App with cfg (zero fields take their defaults) and svc. It
 // returns an error when a required service is missing or a setting is invalid.
+// The owner of the App closes it (Close) after the calls have ended, so the
+// writes of calls it still retries are written or deliberately abandoned.
 func New(cfg Config, svc Services) (*App, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -35,7 +39,7 @@ func New(cfg Config, svc Services) (*App, error) {
 	if svc.Lookup == nil {
 		svc.Lookup = directoryLookup{svc.Callers}
 	}
-	a := &App{cfg: cfg, lock: cfg.lockPolicy(), svc: svc, log: svc.Logger, now: svc.Now}
+	a := &App{cfg: cfg, lock: cfg.lockPolicy(), svc: svc, log: svc.Logger, now: svc.Now, pending: newPendingWrites()}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}

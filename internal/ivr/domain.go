@@ -127,6 +127,7 @@ const (
 	EndTransferred EndReason = "transferred"
 	EndError       EndReason = "error"
 	EndShutdown    EndReason = "shutdown" // the server closed the call while stopping
+	EndLost        EndReason = "lost"     // left open by an instance that died; closed by the sweep
 )
 
 // Call is one AGI session: one row per connection from Asterisk. A channel

@@ -1,6 +1,7 @@
 package ivr
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -12,7 +13,9 @@ import (
 // once, plays the queued prompts (or the apology when the service failed), sets
 // IVR_RESULT, closes the call row with its end reason and, when the call went
 // wrong, writes exactly one log line. Every command and write here runs on a
-// context the hangup does not cancel.
+// context the hangup does not cancel. Closing writes the database does not
+// take (and the whole row of a call whose row could not be opened) are kept
+// and retried after the handler has returned.
 func (c *call) finish(res Result, err error) {
 	var problems []error
 	reason := res.endReason()
@@ -33,7 +36,9 @@ func (c *call) finish(res Result, err error) {
 
 	// The closing writes: the steps of the last prompts and of a hangup, and
 	// the call row closed. They go out together while IVR_RESULT is set, and
-	// the handler returns once they are durable.
+	// the handler returns once they are durable, or once they are kept for
+	// retry: a database that is down holds neither the caller nor the
+	// dialplan.
 	var closing []write
 	if res == ResultHangup {
 		closing = c.hangupStep()
@@ -57,17 +62,22 @@ func (c *call) finish(res Result, err error) {
 			}
 		}
 	}
+	c.end.Reason = reason
+	c.end.EndedAt = c.app.now()
 	written := make(chan error, 1)
+	var again func(ctx context.Context) error // the closing writes, retried when they fail
 	if c.row.ID != 0 {
-		c.end.Reason = reason
-		c.end.EndedAt = c.app.now()
 		id, end := c.row.ID, c.end
 		closing = append(closing, write{op: "end call", f: func(ctx context.Context) error {
 			return c.app.svc.Journal.EndCall(ctx, id, end)
 		}})
+		again = runWrites(c.joinSteps(closing))
 		go func() { written <- c.writeAll(closing...) }()
 	} else {
-		written <- nil // no call row: opening it failed, which is reported already
+		// Opening the row failed (reported already): the whole row, opened
+		// and closed, is written once the database takes it.
+		again = c.recordCall(c.end, nil)
+		written <- cmp.Or(err, error(errNoRow))
 	}
 	if serr := c.setVar("IVR_RESULT", string(res)); serr != nil && !c.s.Hungup() {
 		problems = append(problems, serr)
@@ -76,7 +86,8 @@ func (c *call) finish(res Result, err error) {
 		_ = c.s.Hangup(c.ctx) // the caller chose to hang up; a failure changes nothing
 	}
 	if werr := <-written; werr != nil {
-		problems = append(problems, werr)
+		// Handled by the retry, which logs how it ends.
+		c.app.pending.keep(c.log, c.app.cfg.StoreTimeout, "call row", werr, again)
 	}
 	c.report(res, errors.Join(problems...))
 }
@@ -127,4 +138,35 @@ func (c *call) report(res Result, err error) {
 		msg = se.message()
 	}
 	c.log.LogAttrs(c.dctx, slog.LevelError, msg, attrs...)
+}
+
+// errNoRow is the reason a call with no row is kept for retry when the call
+// itself reported no error.
+var errNoRow = errors.New("the call row was never opened")
+
+// runWrites returns a function running ws one after the other, for a retry
+// where sharing a commit matters less than writing each; it returns their
+// errors joined.
+func runWrites(ws []write) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		var errs []error
+		for _, w := range ws {
+			errs = append(errs, storeErr(w.op, w.f(ctx)))
+		}
+		return errors.Join(errs...)
+	}
+}
+
+// recordCall returns the write of the whole row of the call, opened and
+// closed with end and steps, for a retry: a row already there (a first attempt
+// was committed after all) counts as written.
+func (c *call) recordCall(end CallEnd, steps []Step) func(ctx context.Context) error {
+	row := c.row
+	return func(ctx context.Context) error {
+		_, err := c.app.svc.Journal.RecordCall(ctx, row, end, steps)
+		if errors.Is(err, ErrConflict) {
+			return nil
+		}
+		return storeErr("record call", err)
+	}
 }

@@ -62,10 +62,10 @@ func (a *App) ServeLookup(s *agi.Session, r *agi.Request) {
 	recorded := make(chan error, 1)
 	wait := time.NewTimer(a.cfg.LookupTimeout)
 	defer wait.Stop()
+	end.EndedAt = a.now()
 	go func() {
 		ctx, cancel := context.WithTimeout(c.dctx, a.cfg.LookupTimeout)
 		defer cancel()
-		end.EndedAt = a.now()
 		_, err := a.svc.Journal.RecordCall(ctx, c.row, end, []Step{st})
 		recorded <- err
 	}()
@@ -95,13 +95,17 @@ func (a *App) ServeLookup(s *agi.Session, r *agi.Request) {
 	}
 	// The wait is bounded here too: a store may finish a write it has already
 	// sent after the write's context ends; the goroutine ends with it.
+	// A row not written is kept and written once the database takes it.
+	var recordErr error
 	select {
 	case err := <-recorded:
-		if err != nil {
-			problem = errors.Join(problem, &storeError{op: "record call", err: err})
-		}
+		recordErr = err
 	case <-wait.C:
-		problem = errors.Join(problem, &storeError{op: "record call", err: context.DeadlineExceeded})
+		recordErr = context.DeadlineExceeded
+	}
+	if recordErr != nil {
+		problem = errors.Join(problem, &storeError{op: "record call", err: recordErr})
+		a.pending.keep(c.log, a.cfg.StoreTimeout, "call row", recordErr, c.recordCall(end, []Step{st}))
 	}
 	if setErr != nil && !c.s.Hungup() {
 		problem = errors.Join(problem, setErr)

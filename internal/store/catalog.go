@@ -34,7 +34,7 @@ func readVersion[P ~struct {
 	Key     string
 	Version int32
 }, R, T any](ctx context.Context, what, key string, version int, read func(context.Context, P) (R, error), conv func(R) (T, error)) (T, error) {
-	row, err := read(ctx, P{Key: key, Version: int32(version)})
+	row, err := read(ctx, P{Key: validText(key), Version: int32(version)}) // a key from the dialplan may carry any byte
 	if err != nil {
 		err = mapErr(err)
 	} else if t, err := conv(row); err == nil {

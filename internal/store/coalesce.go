@@ -15,25 +15,25 @@ import (
 // The kinds of write the group committer coalesces: the writes of one kind in
 // a batch become one multi-row statement over arrays (see committer).
 var (
-	kindStartCall  = &opKind{name: "start call", coalesce: coalesceStartCalls}
-	kindEndCall    = &opKind{name: "end call", distinct: true, coalesce: coalesceEndCalls}
-	kindRecordCall = &opKind{name: "record call", coalesce: coalesceRecordCalls}
-	kindStep       = &opKind{name: "append step", coalesce: coalesceSteps}
+	kindStartCall  = &opKind{name: "start call", resend: true, coalesce: coalesceStartCalls}
+	kindEndCall    = &opKind{name: "end call", distinct: true, resend: true, coalesce: coalesceEndCalls}
+	kindRecordCall = &opKind{name: "record call", resend: true, coalesce: coalesceRecordCalls}
+	kindStep       = &opKind{name: "append step", resend: true, coalesce: coalesceSteps}
 	kindResponse   = &opKind{name: "save response", coalesce: coalesceResponses}
 	kindPINAttempt = &opKind{name: "pin attempt", distinct: true, coalesce: coalescePINAttempts}
 
 	// kindCallerByPhone is a read, grouped by the DB's reader: concurrent
 	// caller lookups by phone share one statement.
-	kindCallerByPhone = &opKind{name: "caller by phone", coalesce: coalesceCallerByPhone}
+	kindCallerByPhone = &opKind{name: "caller by phone", resend: true, coalesce: coalesceCallerByPhone}
 
 	// kindPublishedMenu and kindPublishedSurvey are reads too: concurrent
 	// reads of the live version of one key share one statement.
-	kindPublishedMenu = &opKind{name: "published menu", coalesce: func(ops []*op) func(q *sqlcdb.Queries) error {
+	kindPublishedMenu = &opKind{name: "published menu", resend: true, coalesce: func(ops []*op) func(q *sqlcdb.Queries) error {
 		return coalesceByKey(ops, func(q *sqlcdb.Queries, key string) (any, error) {
 			return q.MenuVersion(context.Background(), sqlcdb.MenuVersionParams{Key: key})
 		})
 	}}
-	kindPublishedSurvey = &opKind{name: "published survey", coalesce: func(ops []*op) func(q *sqlcdb.Queries) error {
+	kindPublishedSurvey = &opKind{name: "published survey", resend: true, coalesce: func(ops []*op) func(q *sqlcdb.Queries) error {
 		return coalesceByKey(ops, func(q *sqlcdb.Queries, key string) (any, error) {
 			return q.SurveyVersion(context.Background(), sqlcdb.SurveyVersionParams{Key: key})
 		})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -35,6 +36,14 @@ const commitTimeout = 30 * time.Second
 // as statements of their own; a failing write of its own gets its error and
 // the others are sent again without it, so one bad write does not lose the
 // rest.
+//
+// A batch whose connection breaks (the server terminated the session or
+// stopped, the network failed) is sent once more, on another connection. When
+// the break came before the commit could have happened (no connection could
+// be had, nothing was sent, or the server ended the session in place of a
+// statement's result) every write goes again. Otherwise the commit may have
+// happened and the client cannot tell: only the writes of a kind that is safe
+// to repeat go again (resend), and the others get the error.
 type committer struct {
 	pool     *pgxpool.Pool
 	stats    *counters
@@ -45,6 +54,8 @@ type committer struct {
 	closed bool
 	quit   chan struct{} // closed by close: the goroutines drain the queue and end
 	wg     sync.WaitGroup
+
+	pid atomic.Uint32 // server process of the connection of the last batch sent
 }
 
 func newCommitter(pool *pgxpool.Pool, stats *counters, opts Options) *committer {
@@ -199,11 +210,27 @@ func (c *committer) commit(batch []*op) {
 			ops = append(ops, o)
 		}
 	}
-	var split map[*opKind]bool // kinds sent one statement per write, made on the first failure
+	var (
+		split  map[*opKind]bool // kinds sent one statement per write, made on the first failure
+		resent bool             // the batch was sent again after its connection broke
+		lost   *connLostError
+	)
 	for len(ops) > 0 {
 		stmts := plan(ops, split)
 		failed, err := c.send(stmts)
 		switch {
+		case errors.As(err, &lost) && !resent:
+			resent = true
+			c.stats.resends.Add(1)
+			if lost.mayHaveCommitted {
+				ops = slices.DeleteFunc(ops, func(o *op) bool {
+					if o.kind != nil && o.kind.resend {
+						return false
+					}
+					o.finish(err)
+					return true
+				})
+			}
 		case err == nil:
 			c.stats.commits.Add(1)
 			c.stats.batches.Add(1)
@@ -304,12 +331,38 @@ func plan(ops []*op, split map[*opKind]bool) []stmt {
 	return stmts
 }
 
-// send runs stmts as one batch. It returns (-1, nil) when the batch committed,
-// (i, err) when statement i failed on the server (the whole batch is rolled
-// back), and (-1, err) when the batch failed as a whole.
+// connLostError is the error of a batch whose connection broke.
+type connLostError struct {
+	err error
+	// mayHaveCommitted is false when the batch cannot have committed: no
+	// connection, nothing sent, or the server ended the session in place of
+	// a statement's result.
+	mayHaveCommitted bool
+}
+
+func (e *connLostError) Error() string { return "connection lost: " + e.err.Error() }
+func (e *connLostError) Unwrap() error { return e.err }
+
+// sessionEnded reports whether err is the server ending the session (it is
+// stopping, or the session was terminated): a FATAL or PANIC error.
+func sessionEnded(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Severity == "FATAL" || pgErr.Severity == "PANIC")
+}
+
+// send runs stmts as one batch, on a connection of its own. It returns (-1,
+// nil) when the batch committed, (i, err) when statement i failed on the
+// server (the whole batch is rolled back), (-1, *connLostError) when the
+// connection broke, and (-1, err) when the batch failed as a whole otherwise.
 func (c *committer) send(stmts []stmt) (int, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
 	defer cancel()
+	conn, err := c.pool.Acquire(ctx)
+	if err != nil {
+		return -1, &connLostError{err: err}
+	}
+	defer conn.Release() // a broken connection is destroyed, not pooled
+	c.pid.Store(conn.Conn().PgConn().PID())
 	b := &pgx.Batch{}
 	for _, s := range stmts {
 		if !s.coalesced() {
@@ -318,7 +371,7 @@ func (c *committer) send(stmts []stmt) (int, error) {
 		}
 		_ = s.run(sqlcdb.New(&captureDBTX{b: b}))
 	}
-	br := c.pool.SendBatch(ctx, b)
+	br := conn.SendBatch(ctx, b)
 	for i, s := range stmts {
 		var err error
 		if s.coalesced() {
@@ -327,12 +380,22 @@ func (c *committer) send(stmts []stmt) (int, error) {
 			err = s.ops[0].read(br)
 		}
 		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) {
+		switch {
+		case sessionEnded(err) || (err != nil && pgconn.SafeToRetry(err)):
+			_ = br.Close()
+			return -1, &connLostError{err: err}
+		case errors.As(err, &pgErr):
 			_ = br.Close()
 			return i, err
+		case err != nil && conn.Conn().IsClosed():
+			_ = br.Close()
+			return -1, &connLostError{err: err, mayHaveCommitted: true}
 		}
 	}
 	if err := br.Close(); err != nil {
+		if conn.Conn().IsClosed() {
+			return -1, &connLostError{err: err, mayHaveCommitted: true}
+		}
 		return -1, err
 	}
 	return -1, nil
@@ -444,9 +507,14 @@ func (r *groupRow) Scan(dest ...any) error {
 // their results) and, when it succeeds, sets each op's n, or its err to
 // pgx.ErrNoRows when the statement returned nothing for it. With distinct, two
 // writes of the same key are never coalesced.
+//
+// resend says that a write of the kind may be sent again after a commit that
+// may have happened: it is a read, or stored once by its key (a second
+// attempt changes nothing, or is refused as a conflict).
 type opKind struct {
 	name     string
 	distinct bool
+	resend   bool
 	coalesce func(ops []*op) func(q *sqlcdb.Queries) error
 }
 

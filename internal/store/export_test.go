@@ -23,3 +23,7 @@ func SetCatalogAfterRead(c *CatalogCache, f func()) { c.afterRead = f }
 // CatalogListenerPID returns the server process of c's listening connection,
 // or 0 when there is none.
 func CatalogListenerPID(c *CatalogCache) uint32 { return c.listen.pid.Load() }
+
+// CommitterPID returns the server process of the connection the group
+// committer sent its last batch on, or 0 before the first.
+func CommitterPID(db *DB) uint32 { return db.gc.pid.Load() }

@@ -17,6 +17,7 @@ import (
 // Sessions of one channel (one UniqueID) get a row each; a session already
 // written keeps its row, and its ID is returned.
 func (db *DB) StartCall(ctx context.Context, c ivr.Call) (int64, error) {
+	c = validCall(c)
 	p := sqlcdb.StartCallParams{
 		SessionID:    sessionKey(c.SessionID),
 		Uniqueid:     c.UniqueID,
@@ -49,7 +50,7 @@ func (db *DB) EndCall(ctx context.Context, callID int64, end ivr.CallEnd) error 
 		EndedAt:       orNow(end.EndedAt),
 		EndReason:     string(end.Reason),
 		AnsweredAt:    timeOrNil(end.AnsweredAt),
-		Linkedid:      end.LinkedID,
+		Linkedid:      validText(end.LinkedID),
 		CallerID:      end.CallerID,
 		Authenticated: end.Authenticated,
 		MenuVersionID: end.MenuVersionID,
@@ -73,6 +74,7 @@ func (db *DB) EndCall(ctx context.Context, callID int64, end ivr.CallEnd) error 
 // Like StartCall, a session already written keeps its row (only its missing
 // steps are added) and its ID is returned.
 func (db *DB) RecordCall(ctx context.Context, c ivr.Call, end ivr.CallEnd, steps []ivr.Step) (int64, error) {
+	c = validCall(c)
 	p := sqlcdb.RecordCallParams{
 		SessionID:     sessionKey(c.SessionID),
 		Uniqueid:      c.UniqueID,
@@ -91,7 +93,7 @@ func (db *DB) RecordCall(ctx context.Context, c ivr.Call, end ivr.CallEnd, steps
 		MenuVersionID: end.MenuVersionID,
 	}
 	if end.LinkedID != "" {
-		p.Linkedid = end.LinkedID
+		p.Linkedid = validText(end.LinkedID)
 	}
 	if end.CallerID != 0 {
 		p.CallerID = end.CallerID
@@ -129,6 +131,14 @@ func (db *DB) AppendSteps(ctx context.Context, steps ...ivr.Step) error {
 	return nil
 }
 
+// validCall returns c with the text it got from the wire made valid for the
+// database (see validText).
+func validCall(c ivr.Call) ivr.Call {
+	c.UniqueID, c.LinkedID, c.Channel = validText(c.UniqueID), validText(c.LinkedID), validText(c.Channel)
+	c.Route, c.CallerIDRaw, c.CallerIDE164, c.DNID = validText(c.Route), validText(c.CallerIDRaw), validText(c.CallerIDE164), validText(c.DNID)
+	return c
+}
+
 // stepArrays returns the steps of the slices in steps, in order, as the
 // parallel arrays of AppendSteps (and of the steps of RecordCall), with a zero
 // Attempt as 1 and a zero At as now.
@@ -147,9 +157,9 @@ func stepArrays(steps ...[]ivr.Step) sqlcdb.AppendStepsParams {
 		for _, s := range ss {
 			p.CallIds = append(p.CallIds, s.CallID)
 			p.Seqs = append(p.Seqs, int32(s.Seq))
-			p.Keys = append(p.Keys, s.Key)
+			p.Keys = append(p.Keys, validText(s.Key))
 			p.Kinds = append(p.Kinds, string(s.Kind))
-			p.Digits = append(p.Digits, s.Digits)
+			p.Digits = append(p.Digits, validText(s.Digits))
 			p.Secrets = append(p.Secrets, s.Secret)
 			p.Outcomes = append(p.Outcomes, string(s.Outcome))
 			p.Attempts = append(p.Attempts, int32(max(s.Attempt, 1)))
@@ -167,8 +177,8 @@ func (db *DB) SaveResponse(ctx context.Context, r ivr.Response) error {
 		CallerID:        r.CallerID,
 		MenuVersionID:   r.MenuVersionID,
 		SurveyVersionID: r.SurveyVersionID,
-		QuestionKey:     r.QuestionKey,
-		Answer:          r.Answer,
+		QuestionKey:     validText(r.QuestionKey),
+		Answer:          validText(r.Answer),
 		At:              orNow(r.At),
 	}
 	o := kindOp(kindResponse, p, 0, func(q *sqlcdb.Queries) error { return q.InsertResponse(ctx, p) })
@@ -369,4 +379,27 @@ func recordingsFromRows(rows []sqlcdb.Recording) []ivr.Recording {
 // millis is d in whole milliseconds, clamped to the int32 of the schema.
 func millis(d time.Duration) int32 {
 	return int32(min(max(d.Milliseconds(), 0), math.MaxInt32))
+}
+
+// sweepBatch is the most rows one statement of SweepLostCalls closes.
+const sweepBatch = 1000
+
+// SweepLostCalls closes the calls still open that started before
+// startedBefore with ivr.EndLost, and returns how many it closed. Such a row
+// was left open by an instance that stopped without closing it (killed, or its
+// host lost). Each row's ended_at is the time of its last journal step, else
+// its start. Sweeps of several instances may run at once: each row is closed
+// once, by one of them.
+func (db *DB) SweepLostCalls(ctx context.Context, startedBefore time.Time) (int64, error) {
+	var total int64
+	for {
+		n, err := db.q.SweepLostCalls(ctx, sqlcdb.SweepLostCallsParams{StartedBefore: startedBefore, Lim: sweepBatch})
+		if err != nil {
+			return total, fmt.Errorf("sweep lost calls: %w", mapErr(err))
+		}
+		total += n
+		if n < sweepBatch {
+			return total, nil
+		}
+	}
 }

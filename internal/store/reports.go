@@ -35,6 +35,7 @@ type CallsByHour struct {
 	AuthFailed   int64
 	LockedOut    int64
 	Failed       int64 // ended by an error or a server shutdown
+	Lost         int64 // left open by an instance that died, closed by the sweep
 	StillOpen    int64 // no end recorded yet
 	TotalSeconds int64 // summed duration of the ended calls
 }

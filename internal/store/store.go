@@ -63,8 +63,9 @@ type Options struct {
 // commit and each administrative transaction), Writes the group-committed
 // writes, Statements the statements that carried them (writes of one kind in
 // one group commit share a statement), Batches the group commits among
-// Commits, and Retries the group commits that were sent again without a
-// failing write or with a failing coalesced statement split up.
+// Commits, Retries the group commits that were sent again without a
+// failing write or with a failing coalesced statement split up, and Resends
+// the group commits sent again on another connection after theirs broke.
 type Stats struct {
 	RoundTrips int64
 	Commits    int64
@@ -72,11 +73,12 @@ type Stats struct {
 	Statements int64
 	Batches    int64
 	Retries    int64
+	Resends    int64
 }
 
 // counters are the live Stats.
 type counters struct {
-	roundTrips, commits, writes, statements, batches, retries atomic.Int64
+	roundTrips, commits, writes, statements, batches, retries, resends atomic.Int64
 }
 
 // Open connects to the database at url (a PostgreSQL URL or key=value string),
@@ -155,6 +157,7 @@ func (db *DB) Stats() Stats {
 		Statements: db.stats.statements.Load(),
 		Batches:    db.stats.batches.Load(),
 		Retries:    db.stats.retries.Load(),
+		Resends:    db.stats.resends.Load(),
 	}
 }
 

@@ -576,3 +576,34 @@ func (q *Queries) StartCalls(ctx context.Context, arg StartCallsParams) ([]Start
 	}
 	return items, nil
 }
+
+const sweepLostCalls = `-- name: SweepLostCalls :execrows
+UPDATE calls
+SET ended_at   = coalesce((SELECT max(s.at) FROM call_steps s WHERE s.call_id = calls.id), calls.started_at),
+    end_reason = 'lost'
+WHERE calls.id IN (
+    SELECT o.id FROM calls o
+    WHERE o.ended_at IS NULL AND o.started_at < $1::timestamptz
+    ORDER BY o.started_at
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+) AND calls.ended_at IS NULL
+`
+
+type SweepLostCallsParams struct {
+	StartedBefore time.Time
+	Lim           int32
+}
+
+// SweepLostCalls closes, with end_reason 'lost', up to @lim calls still open
+// that started before @started_before, and returns how many it closed. Their
+// ended_at is the time of their last journal step, else their start. Rows
+// another sweep is closing at the same time are skipped, and a row closed
+// meanwhile is left as it is, so any number of sweeps may run at once.
+func (q *Queries) SweepLostCalls(ctx context.Context, arg SweepLostCallsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, sweepLostCalls, arg.StartedBefore, arg.Lim)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}

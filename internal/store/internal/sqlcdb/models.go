@@ -146,6 +146,7 @@ type ReportCallsByHour struct {
 	StillOpen    int64
 	TotalSeconds int64
 	Channels     int64
+	Lost         int64
 }
 
 type ReportFunnel struct {

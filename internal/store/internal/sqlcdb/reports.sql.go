@@ -112,7 +112,7 @@ func (q *Queries) ReportCallerActivity(ctx context.Context, arg ReportCallerActi
 const reportCallsByHour = `-- name: ReportCallsByHour :many
 
 SELECT to_char(day, 'YYYY-MM-DD')::text AS day, hour, route, calls, channels, answered, completed, transferred,
-       hung_up, auth_failed, locked_out, failed, still_open, total_seconds
+       hung_up, auth_failed, locked_out, failed, lost, still_open, total_seconds
 FROM report_calls_by_hour
 WHERE day BETWEEN $1::date AND $2::date
 ORDER BY day, hour, route
@@ -136,6 +136,7 @@ type ReportCallsByHourRow struct {
 	AuthFailed   int64
 	LockedOut    int64
 	Failed       int64
+	Lost         int64
 	StillOpen    int64
 	TotalSeconds int64
 }
@@ -166,6 +167,7 @@ func (q *Queries) ReportCallsByHour(ctx context.Context, arg ReportCallsByHourPa
 			&i.AuthFailed,
 			&i.LockedOut,
 			&i.Failed,
+			&i.Lost,
 			&i.StillOpen,
 			&i.TotalSeconds,
 		); err != nil {
