@@ -64,14 +64,18 @@ func TestOneChannelManySessions(t *testing.T) {
 	}
 }
 
-// TestRefusedValueIsNoOutage calls with a caller ID that is not UTF-8, which
-// the database refuses to store: the caller hears the apology, the dialplan
-// gets IVR_RESULT=error, and the log says the database refused a value, not
-// that it is unavailable, without echoing the value.
+// TestRefusedValueIsNoOutage calls with a dialled number the database refuses
+// to store (a rule added here for the test: text from the wire is made valid
+// before it is stored, so no caller can trip one): the caller hears the
+// apology, the dialplan gets IVR_RESULT=error, and the log says the database
+// refused a value, not that it is unavailable, without echoing the value.
 func TestRefusedValueIsNoOutage(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, ivr.Config{}, nil)
-	tr := w.srv.Run(t, agiclient.Call{Script: "ivr?menu=main", Env: map[string]string{"agi_callerid": "555\xff\xfe0123"}})
+	if _, err := w.pool.Exec(context.Background(), `ALTER TABLE calls ADD CONSTRAINT calls_dnid_refused CHECK (dnid <> '5559876')`); err != nil {
+		t.Fatal(err)
+	}
+	tr := w.srv.Run(t, agiclient.Call{Script: "ivr?menu=main", Env: map[string]string{"agi_callerid": aliceLocal, "agi_dnid": "5559876"}})
 	if got := tr.Variables["IVR_RESULT"]; got != string(ivr.ResultError) {
 		t.Errorf("IVR_RESULT = %q, want error\n%s", got, tr)
 	}
@@ -85,7 +89,7 @@ func TestRefusedValueIsNoOutage(t *testing.T) {
 	if !strings.Contains(line, `msg="database refused a value"`) || strings.Contains(line, "unavailable") {
 		t.Errorf("log line %q, want one saying the database refused a value\n%s", line, logs)
 	}
-	if strings.Contains(line, "\xff") || strings.Contains(line, `\xff`) || strings.Contains(line, "0xff") {
-		t.Errorf("the refused value reached the log: %q", line)
+	if !strings.Contains(line, "calls_dnid_refused") || strings.Contains(line, "5559876") {
+		t.Errorf("log line %q, want the rule named and the value left out", line)
 	}
 }

@@ -141,7 +141,7 @@ func waitBlocked(t *testing.T, db *store.DB, callerID int64) uint32 {
 	for range 500 {
 		var pid int32
 		err := op.QueryRow(ctx, `SELECT pid FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%pin_attempts%'`).Scan(&pid)
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%DecidePINAttempts%'`).Scan(&pid)
 		if err == nil {
 			return uint32(pid)
 		}

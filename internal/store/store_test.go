@@ -477,7 +477,8 @@ func TestErrorClasses(t *testing.T) {
 	}{
 		{"a step of no kind", db.AppendStep(ctx, ivr.Step{CallID: id, Seq: 1, Key: "x", Kind: "Not a kind", Outcome: ivr.OutcomeValid}),
 			"call_steps_kind_format", "23514"},
-		{"an answer that is not UTF-8", db.SaveResponse(ctx, ivr.Response{CallID: id, Answer: "1\xff\xfe"}), "", "22021"},
+		{"an answer from a menu and a survey at once", db.SaveResponse(ctx, ivr.Response{CallID: id, MenuVersionID: publishedMenu(t, db, "errclass").VersionID, SurveyVersionID: publishedSurvey(t, db, "errclass").VersionID, Answer: "1"}),
+			"responses_one_source", "23514"},
 		{"a session key that is no UUID", func() error {
 			_, err := db.StartCall(ctx, ivr.Call{SessionID: "secret-123", UniqueID: "1700000700.2"})
 			return err
@@ -491,7 +492,7 @@ func TestErrorClasses(t *testing.T) {
 		if iv.Constraint != tc.constraint || iv.Code != tc.code {
 			t.Errorf("%s: constraint %q code %s, want %q %s", tc.name, iv.Constraint, iv.Code, tc.constraint, tc.code)
 		}
-		if msg := tc.err.Error(); strings.Contains(msg, "\xff") || strings.Contains(msg, "0xff") || strings.Contains(msg, "secret-123") {
+		if msg := tc.err.Error(); strings.Contains(msg, "secret-123") {
 			t.Errorf("%s: the value shows in the error %q", tc.name, msg)
 		}
 	}
