@@ -18,7 +18,7 @@ import (
 // tests: its many calls would slow the ones bound by short timeouts
 // (TestLookupTimeout's 150ms).
 func TestLockHoldsForCallsInProgress(t *testing.T) {
-	const held, lockAfter = 20, 5
+	const held, lockAfter = 50, 5
 	w := newWorld(t, ivr.Config{MaxPINTries: 1, LockAfter: lockAfter, LockBase: time.Hour}, nil)
 	// The held calls come from an unknown number and type Alice's account:
 	// the journal step of the account shows when they have read her row.
@@ -44,7 +44,7 @@ func TestLockHoldsForCallsInProgress(t *testing.T) {
 	for range held {
 		wg.Go(func() {
 			c := byAccount
-			c.Faults = []agiclient.Fault{{Step: pinStep, Kind: agiclient.SlowReply, Delay: 3 * time.Second}}
+			c.Faults = []agiclient.Fault{{Step: pinStep, Kind: agiclient.SlowReply, Delay: 10 * time.Second}}
 			tr, err := c.Run(ctx, w.srv.Addr)
 			if err != nil {
 				t.Error(err)
