@@ -19,6 +19,10 @@ import (
 // importBatch is how many callers one INSERT of an import carries.
 const importBatch = 1000
 
+// maxProblemsShown is how many bad rows of one kind an import lists before it
+// sums up the rest in one line.
+const maxProblemsShown = 50
+
 func runCallers(ctx context.Context, e *env, args []string) error {
 	return dispatch(ctx, e, "callers", []subcommand{
 		{"add", "ACCOUNT", "add a caller", callersAdd},
@@ -31,7 +35,7 @@ func runCallers(ctx context.Context, e *env, args []string) error {
 		{"set-pin", "ACCOUNT", "set a caller's PIN (asked for, never on the command line)", callersSetPIN},
 		{"unlock", "ACCOUNT", "clear a caller's PIN failures and lockout", accountOp("callers unlock",
 			"Clear a caller's consecutive PIN failures and lockout.", "unlocked", (*store.DB).UnlockCaller)},
-		{"import", "FILE.csv", "import callers from CSV (account,name,numbers,language,pin)", callersImport},
+		{"import", "FILE.csv", "import callers from CSV (account,name,numbers,language,status,pin)", callersImport},
 		{"export", "", "write every caller as CSV, without PINs", callersExport},
 	}, args)
 }
@@ -297,8 +301,8 @@ func callersSetPIN(ctx context.Context, e *env, args []string) error {
 }
 
 func callersImport(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "callers import", "FILE.csv", "Import callers from a CSV file with the header account,name,numbers,language,pin "+
-		"(numbers separated by ';' or spaces; name, language and pin may be empty or left out). Every row is checked first; "+
+	f := newFlags(e, "callers import", "FILE.csv", "Import callers from a UTF-8 CSV file with the header account,name,numbers,language,status,pin "+
+		"(numbers separated by ';' or spaces; every column but account may be empty or left out; status is active or disabled). Every row is checked first; "+
 		"when any is bad, every bad row is reported with its line and nothing is imported, unless --skip-invalid. "+
 		"The import is one transaction: all the valid rows or nothing.")
 	db := f.database()
@@ -342,8 +346,8 @@ func callersImport(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("check existing callers: %w", err)
 	}
 	res.Reject(taken)
-	for _, p := range res.Problems {
-		fmt.Fprintf(e.stderr, "%s:%d: %s\n", pos[0], p.Line, p.Message)
+	if err := callerimport.Report(e.stderr, pos[0], res.Problems, maxProblemsShown); err != nil {
+		return err
 	}
 	if len(res.Problems) > 0 && !*skip {
 		return fmt.Errorf("%s: %d of %d rows are invalid; nothing imported (--skip-invalid imports the %d valid rows)",
@@ -351,7 +355,7 @@ func callersImport(ctx context.Context, e *env, args []string) error {
 	}
 	callers := make([]ivr.Caller, len(res.Rows))
 	for i, row := range res.Rows {
-		callers[i] = ivr.Caller{Account: row.Account, Name: row.Name, Language: row.Language, Phones: row.Phones, Status: ivr.CallerActive}
+		callers[i] = ivr.Caller{Account: row.Account, Name: row.Name, Language: row.Language, Phones: row.Phones, Status: row.Status}
 		if row.PIN != "" {
 			callers[i].PIN = kr.Hash(row.Account, string(row.PIN))
 		}
@@ -371,7 +375,7 @@ func callersImport(ctx context.Context, e *env, args []string) error {
 }
 
 func callersExport(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "callers export", "", "Write every caller to standard output as CSV (account,name,numbers,language), in account order, without PINs; callers import reads it back.")
+	f := newFlags(e, "callers export", "", "Write every caller to standard output as CSV (account,name,numbers,language,status), in account order, without PINs; callers import reads it back into the same callers.")
 	db := f.database()
 	if _, err := f.parse(args, 0, 0); err != nil {
 		return err

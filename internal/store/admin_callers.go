@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"slices"
 
@@ -143,7 +144,7 @@ func (db *DB) Taken(ctx context.Context, accounts, numbers []string) (takenAccou
 }
 
 // ImportCallers inserts callers and their numbers in one transaction, batch
-// callers per statement, calling done with the size of each batch written. On
+// callers per statement (a caller without a Status is active), calling done with the size of each batch written. On
 // any error nothing is imported.
 func (db *DB) ImportCallers(ctx context.Context, callers []ivr.Caller, batch int, done func(n int)) error {
 	return db.tx(ctx, func(q *sqlcdb.Queries) error {
@@ -152,12 +153,14 @@ func (db *DB) ImportCallers(ctx context.Context, callers []ivr.Caller, batch int
 				Accounts:    make([]string, len(chunk)),
 				Names:       make([]string, len(chunk)),
 				Languages:   make([]string, len(chunk)),
+				Statuses:    make([]string, len(chunk)),
 				PinKeyIds:   make([]string, len(chunk)),
 				PinHashes:   make([][]byte, len(chunk)),
 				PinVersions: make([]int16, len(chunk)),
 			}
 			for i, c := range chunk {
 				p.Accounts[i], p.Names[i], p.Languages[i] = c.Account, c.Name, c.Language
+				p.Statuses[i] = string(cmp.Or(c.Status, ivr.CallerActive))
 				_, p.PinHashes[i], p.PinVersions[i] = pinColumns(c.PIN)
 				p.PinKeyIds[i] = c.PIN.KeyID
 				if p.PinHashes[i] == nil {
