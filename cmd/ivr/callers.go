@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgerrcode"
+
 	"github.com/ivrhq/ivr/internal/callerimport"
 	"github.com/ivrhq/ivr/internal/ivr"
 	"github.com/ivrhq/ivr/internal/phone"
@@ -98,7 +100,8 @@ func callersAdd(ctx context.Context, e *env, args []string) error {
 	}
 	defer s.Close()
 	if _, err := s.CreateCaller(ctx, c); err != nil {
-		return fmt.Errorf("add caller %s: %w", c.Account, err)
+		return fmt.Errorf("add caller %s: %w", c.Account, refused(ctx, s, c.Account, err, map[string]string{
+			"account": c.Account, "language": c.Language, "status": string(c.Status)}, c.Phones))
 	}
 	fmt.Fprintf(e.stdout, "added caller %s\n", c.Account)
 	return nil
@@ -202,6 +205,44 @@ func callerError(account string, err error) error {
 	return fmt.Errorf("caller %s: %w", account, err)
 }
 
+// refused words err, a change to the caller with account that the database
+// refused, for the operator who asked for it: the field, the value they gave
+// (from given, keyed by the field as store.RefusalOf names it; never a
+// secret's) and what is wrong with it. A number that belongs to another
+// caller is named with that caller. Other errors come back unchanged.
+func refused(ctx context.Context, s *store.DB, account string, err error, given map[string]string, phones []string) error {
+	var constraint, code string
+	var ce *ivr.ConflictError
+	var ie *ivr.InvalidValueError
+	switch {
+	case errors.As(err, &ce):
+		constraint = ce.Constraint
+	case errors.As(err, &ie):
+		constraint, code = ie.Constraint, ie.Code
+	default:
+		return err
+	}
+	if constraint == "caller_phones_e164_key" {
+		if _, owners, terr := s.Taken(ctx, nil, phones); terr == nil {
+			for _, n := range phones {
+				if owner, ok := owners[n]; ok && owner != account {
+					return fmt.Errorf("number %s already belongs to caller %s", n, owner)
+				}
+			}
+		}
+	}
+	r, ok := store.RefusalOf(constraint)
+	switch {
+	case !ok && code == pgerrcode.CharacterNotInRepertoire:
+		return errors.New("a value is not UTF-8 text")
+	case !ok:
+		return err
+	case r.Secret || given[r.Field] == "":
+		return fmt.Errorf("%s %s", r.Field, r.Problem)
+	}
+	return fmt.Errorf("%s %q %s", r.Field, given[r.Field], r.Problem)
+}
+
 func callersUpdate(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "callers update", "ACCOUNT", "Change the fields given; the others keep their values.")
 	db := f.database()
@@ -247,7 +288,8 @@ func callersUpdate(ctx context.Context, e *env, args []string) error {
 	}
 	defer s.Close()
 	if err := s.UpdateCaller(ctx, pos[0], ch); err != nil {
-		return callerError(pos[0], err)
+		given := map[string]string{"account": pos[0], "language": *lang, "status": *status}
+		return callerError(pos[0], refused(ctx, s, pos[0], err, given, ch.Phones))
 	}
 	fmt.Fprintf(e.stdout, "updated caller %s\n", pos[0])
 	return nil

@@ -107,7 +107,7 @@ func TestCallersCRUD(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "too easy") || strings.Contains(err.Error(), "1234") {
 		t.Errorf("a weak PIN: error %v, want one saying it is too easy without showing it", err)
 	}
-	if _, _, err = c.run("", "callers", "add", "1003", "--numbers", "+14155550101"); err == nil || !strings.Contains(err.Error(), "caller_phones_e164_key") {
+	if _, _, err = c.run("", "callers", "add", "1003", "--numbers", "+14155550101"); err == nil || !strings.Contains(err.Error(), "number +14155550101 already belongs to caller 1001") {
 		t.Errorf("a taken number: error %v", err)
 	}
 	if n := c.count(`SELECT count(*) FROM callers`); n != 1 {
@@ -363,6 +363,40 @@ func BenchmarkCallersImport(b *testing.B) {
 		}
 		if got := out.String(); got != "imported 10000 callers\n" {
 			b.Fatalf("import said %q", got)
+		}
+	}
+}
+
+// TestCallersAddAndUpdateSayWhatIsWrong makes the mistakes an operator makes
+// with add and update: each message names the field and the value given, and
+// none is a raw database error.
+func TestCallersAddAndUpdateSayWhatIsWrong(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	c.ok("", "callers", "add", "1001", "--numbers", "+14155550101")
+	c.ok("", "callers", "add", "1002", "--numbers", "+14155550102")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"add", "1001"}, `add caller 1001: account "1001" already exists`},
+		{[]string{"add", "1003", "--numbers", "+14155550101"}, "add caller 1003: number +14155550101 already belongs to caller 1001"},
+		{[]string{"add", "12ab"}, `add caller 12ab: account "12ab" must be 1 to 20 digits`},
+		{[]string{"add", "1003", "--language", "English"}, `add caller 1003: language "English" is not an Asterisk language code such as en or es_MX`},
+		{[]string{"update", "1002", "--numbers", "+14155550101"}, "caller 1002: number +14155550101 already belongs to caller 1001"},
+		{[]string{"update", "1002", "--language", "Spanish"}, `caller 1002: language "Spanish" is not an Asterisk language code`},
+		{[]string{"update", "1234", "--name", "Nobody"}, "no caller with account 1234"},
+		{[]string{"delete", "1234"}, "no caller with account 1234"},
+	} {
+		_, _, err := c.run("", append([]string{"callers"}, tc.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ivr callers %s: %v, want %q", strings.Join(tc.args, " "), err, tc.want)
+			continue
+		}
+		for _, raw := range []string{"SQLSTATE", "constraint", "no rows"} {
+			if strings.Contains(err.Error(), raw) {
+				t.Errorf("ivr callers %s: a raw database error: %v", strings.Join(tc.args, " "), err)
+			}
 		}
 	}
 }
