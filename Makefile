@@ -5,9 +5,10 @@ SQLC := go run github.com/sqlc-dev/sqlc/cmd/sqlc@v1.31.1
 
 .PHONY: run test test-asterisk generate build prompts
 
-# run starts ivr on a private local PostgreSQL (see `ivr dev -h`).
+# run starts ivr on its private local PostgreSQL (see `ivr dev -h`), whatever
+# DATABASE_URL the shell exports; it prints the URL the operator commands need.
 run:
-	go run ./cmd/ivr dev
+	DATABASE_URL= DATABASE_URL_FILE= go run ./cmd/ivr dev
 
 # test runs all tests. Database tests start their own throwaway PostgreSQL
 # from the installed binaries, or use $$TEST_DATABASE_URL when it is set.

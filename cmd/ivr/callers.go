@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgerrcode"
+
 	"github.com/ivrhq/ivr/internal/callerimport"
 	"github.com/ivrhq/ivr/internal/ivr"
 	"github.com/ivrhq/ivr/internal/phone"
@@ -18,6 +20,10 @@ import (
 
 // importBatch is how many callers one INSERT of an import carries.
 const importBatch = 1000
+
+// maxProblemsShown is how many bad rows of one kind an import lists before it
+// sums up the rest in one line.
+const maxProblemsShown = 50
 
 func runCallers(ctx context.Context, e *env, args []string) error {
 	return dispatch(ctx, e, "callers", []subcommand{
@@ -31,7 +37,7 @@ func runCallers(ctx context.Context, e *env, args []string) error {
 		{"set-pin", "ACCOUNT", "set a caller's PIN (asked for, never on the command line)", callersSetPIN},
 		{"unlock", "ACCOUNT", "clear a caller's PIN failures and lockout", accountOp("callers unlock",
 			"Clear a caller's consecutive PIN failures and lockout.", "unlocked", (*store.DB).UnlockCaller)},
-		{"import", "FILE.csv", "import callers from CSV (account,name,numbers,language,pin)", callersImport},
+		{"import", "FILE.csv", "import callers from CSV (account,name,numbers,language,status,pin)", callersImport},
 		{"export", "", "write every caller as CSV, without PINs", callersExport},
 	}, args)
 }
@@ -94,7 +100,8 @@ func callersAdd(ctx context.Context, e *env, args []string) error {
 	}
 	defer s.Close()
 	if _, err := s.CreateCaller(ctx, c); err != nil {
-		return fmt.Errorf("add caller %s: %w", c.Account, err)
+		return fmt.Errorf("add caller %s: %w", c.Account, refused(ctx, s, c.Account, err, map[string]string{
+			"account": c.Account, "language": c.Language, "status": string(c.Status)}, c.Phones))
 	}
 	fmt.Fprintf(e.stdout, "added caller %s\n", c.Account)
 	return nil
@@ -198,6 +205,44 @@ func callerError(account string, err error) error {
 	return fmt.Errorf("caller %s: %w", account, err)
 }
 
+// refused words err, a change to the caller with account that the database
+// refused, for the operator who asked for it: the field, the value they gave
+// (from given, keyed by the field as store.RefusalOf names it; never a
+// secret's) and what is wrong with it. A number that belongs to another
+// caller is named with that caller. Other errors come back unchanged.
+func refused(ctx context.Context, s *store.DB, account string, err error, given map[string]string, phones []string) error {
+	var constraint, code string
+	var ce *ivr.ConflictError
+	var ie *ivr.InvalidValueError
+	switch {
+	case errors.As(err, &ce):
+		constraint = ce.Constraint
+	case errors.As(err, &ie):
+		constraint, code = ie.Constraint, ie.Code
+	default:
+		return err
+	}
+	if constraint == "caller_phones_e164_key" {
+		if _, owners, terr := s.Taken(ctx, nil, phones); terr == nil {
+			for _, n := range phones {
+				if owner, ok := owners[n]; ok && owner != account {
+					return fmt.Errorf("number %s already belongs to caller %s", n, owner)
+				}
+			}
+		}
+	}
+	r, ok := store.RefusalOf(constraint)
+	switch {
+	case !ok && code == pgerrcode.CharacterNotInRepertoire:
+		return errors.New("a value is not UTF-8 text")
+	case !ok:
+		return err
+	case r.Secret || given[r.Field] == "":
+		return fmt.Errorf("%s %s", r.Field, r.Problem)
+	}
+	return fmt.Errorf("%s %q %s", r.Field, given[r.Field], r.Problem)
+}
+
 func callersUpdate(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "callers update", "ACCOUNT", "Change the fields given; the others keep their values.")
 	db := f.database()
@@ -243,7 +288,8 @@ func callersUpdate(ctx context.Context, e *env, args []string) error {
 	}
 	defer s.Close()
 	if err := s.UpdateCaller(ctx, pos[0], ch); err != nil {
-		return callerError(pos[0], err)
+		given := map[string]string{"account": pos[0], "language": *lang, "status": *status}
+		return callerError(pos[0], refused(ctx, s, pos[0], err, given, ch.Phones))
 	}
 	fmt.Fprintf(e.stdout, "updated caller %s\n", pos[0])
 	return nil
@@ -297,8 +343,8 @@ func callersSetPIN(ctx context.Context, e *env, args []string) error {
 }
 
 func callersImport(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "callers import", "FILE.csv", "Import callers from a CSV file with the header account,name,numbers,language,pin "+
-		"(numbers separated by ';' or spaces; name, language and pin may be empty or left out). Every row is checked first; "+
+	f := newFlags(e, "callers import", "FILE.csv", "Import callers from a UTF-8 CSV file with the header account,name,numbers,language,status,pin "+
+		"(numbers separated by ';' or spaces; every column but account may be empty or left out; status is active or disabled). Every row is checked first; "+
 		"when any is bad, every bad row is reported with its line and nothing is imported, unless --skip-invalid. "+
 		"The import is one transaction: all the valid rows or nothing.")
 	db := f.database()
@@ -342,8 +388,8 @@ func callersImport(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("check existing callers: %w", err)
 	}
 	res.Reject(taken)
-	for _, p := range res.Problems {
-		fmt.Fprintf(e.stderr, "%s:%d: %s\n", pos[0], p.Line, p.Message)
+	if err := callerimport.Report(e.stderr, pos[0], res.Problems, maxProblemsShown); err != nil {
+		return err
 	}
 	if len(res.Problems) > 0 && !*skip {
 		return fmt.Errorf("%s: %d of %d rows are invalid; nothing imported (--skip-invalid imports the %d valid rows)",
@@ -351,7 +397,7 @@ func callersImport(ctx context.Context, e *env, args []string) error {
 	}
 	callers := make([]ivr.Caller, len(res.Rows))
 	for i, row := range res.Rows {
-		callers[i] = ivr.Caller{Account: row.Account, Name: row.Name, Language: row.Language, Phones: row.Phones, Status: ivr.CallerActive}
+		callers[i] = ivr.Caller{Account: row.Account, Name: row.Name, Language: row.Language, Phones: row.Phones, Status: row.Status}
 		if row.PIN != "" {
 			callers[i].PIN = kr.Hash(row.Account, string(row.PIN))
 		}
@@ -371,7 +417,7 @@ func callersImport(ctx context.Context, e *env, args []string) error {
 }
 
 func callersExport(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "callers export", "", "Write every caller to standard output as CSV (account,name,numbers,language), in account order, without PINs; callers import reads it back.")
+	f := newFlags(e, "callers export", "", "Write every caller to standard output as CSV (account,name,numbers,language,status), in account order, without PINs; callers import reads it back into the same callers.")
 	db := f.database()
 	if _, err := f.parse(args, 0, 0); err != nil {
 		return err

@@ -4,9 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"flag"
-	"fmt"
+	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/ivrhq/ivr/internal/store"
@@ -37,13 +36,18 @@ func (d *dbFlags) URL() (string, error) {
 	return "", usageError{"no database: give --database-url or set DATABASE_URL"}
 }
 
-// Store opens the store; the caller closes it.
+// operatorStatementTimeout is the longest one statement of an operator
+// command may run unless the URL sets statement_timeout (0 turns it off).
+const operatorStatementTimeout = time.Minute
+
+// Store opens the store for an operator command, with statements limited to
+// operatorStatementTimeout; the caller closes it.
 func (d *dbFlags) Store(ctx context.Context) (*store.DB, error) {
 	url, err := d.URL()
 	if err != nil {
 		return nil, err
 	}
-	return store.Open(ctx, url)
+	return store.OpenWith(ctx, url, store.Options{StatementTimeout: operatorStatementTimeout})
 }
 
 // SQL opens a database/sql handle over a pgx pool, for goose. The caller
@@ -53,13 +57,9 @@ func (d *dbFlags) SQL(ctx context.Context) (sqlDB *sql.DB, done func(), err erro
 	if err != nil {
 		return nil, nil, err
 	}
-	pool, err := pgxpool.New(ctx, url)
+	pool, err := store.Connect(ctx, url, store.Options{})
 	if err != nil {
-		return nil, nil, fmt.Errorf("open database: %w", err)
-	}
-	if err := pool.Ping(ctx); err != nil {
-		pool.Close()
-		return nil, nil, fmt.Errorf("open database: %w", err)
+		return nil, nil, err
 	}
 	sqlDB = stdlib.OpenDBFromPool(pool)
 	return sqlDB, func() {

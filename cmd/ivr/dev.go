@@ -12,7 +12,10 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/ivrhq/ivr/internal/ivr"
 	"github.com/ivrhq/ivr/internal/pglocal"
@@ -25,13 +28,15 @@ type devConfig struct {
 	serveConfig
 	dataDir string
 	demo    bool
+	reset   bool
 }
 
 // register adds the dev settings to s: every serve setting, then dev's own.
 func (c *devConfig) register(s *settings) {
 	c.serveConfig.register(s)
 	s.String(&c.dataDir, "data-dir", "IVR_DATA_DIR", ".ivr", "directory kept between runs for the private PostgreSQL (pgdata/) and the generated PIN key (pin.key)")
-	s.Bool(&c.demo, "demo", "IVR_DEMO", true, "load the demo callers, menus and survey (again: loading is idempotent)")
+	s.Bool(&c.demo, "demo", "IVR_DEMO", true, "load the demo callers, menus and survey into a new database (a new data directory, or a DATABASE_URL database without callers); later runs keep what you changed")
+	s.Bool(&c.reset, "reset", "IVR_RESET", false, "start over: delete the private PostgreSQL's data and load the demo data again (never touches a DATABASE_URL database)")
 }
 
 // runDev is the embedded default behind the README's run command: a private
@@ -60,7 +65,17 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if dsn == "" {
+	own := dsn == "" // the private PostgreSQL of dataDir
+	fresh := false   // a database this run made
+	if own {
+		pgdata := filepath.Join(dataDir, "pgdata")
+		if c.reset {
+			if err := os.RemoveAll(pgdata); err != nil {
+				return fmt.Errorf("reset: %w", err)
+			}
+		}
+		_, err := os.Stat(filepath.Join(pgdata, "PG_VERSION"))
+		fresh = errors.Is(err, os.ErrNotExist)
 		pg, url, err := startDevPostgres(ctx, dataDir)
 		if err != nil {
 			return err
@@ -68,10 +83,27 @@ func runDev(ctx context.Context, e *env, args []string) error {
 		defer pg.Stop()
 		log.Info("postgresql started", "data_dir", pg.DataDir())
 		dsn = url
+	} else {
+		if c.reset {
+			return usageError{"dev: --reset starts the private PostgreSQL over and never deletes a DATABASE_URL database: unset DATABASE_URL to use the private one"}
+		}
+		fmt.Fprintf(e.stderr, "ivr dev: using the database of DATABASE_URL (%s), not a private PostgreSQL: unset DATABASE_URL for the one in %s\n",
+			describeDatabase(dsn), dataDir)
 	}
 	var demo []demoCaller
 	seed := func(ctx context.Context, st *store.DB) (err error) {
 		if !c.demo {
+			return nil
+		}
+		if !own {
+			// A database of the user's: demo data only while it has no callers.
+			cs, err := st.ListCallers(ctx, store.CallerFilter{Limit: 1})
+			if err != nil {
+				return fmt.Errorf("look for callers: %w", err)
+			}
+			fresh = len(cs) == 0
+		}
+		if !fresh {
 			return nil
 		}
 		if demo, err = loadDemo(ctx, e, st, dsn, keyring, sampleDirs); err != nil {
@@ -79,7 +111,13 @@ func runDev(ctx context.Context, e *env, args []string) error {
 		}
 		return nil
 	}
-	welcome := func(srv *server) { printWelcome(e.stdout, srv.agiLn.Addr(), srv.httpLn, srv.cfg.allowed, demo) }
+	welcome := func(srv *server) {
+		printWelcome(e.stdout, srv.agiLn.Addr(), srv.httpLn, srv.cfg.allowed, demo)
+		if own {
+			printDatabase(e.stdout, dsn, demo == nil && c.demo)
+		}
+		fmt.Fprintf(e.stdout, "\nStop with Ctrl-C; the data stays in the data directory for the next run.\n\n")
+	}
 	return serveStore(ctx, &c.serveConfig, dsn, keyring, log, agiLog, true, seed, welcome)
 }
 
@@ -157,10 +195,10 @@ var demoCallers = []demoCaller{
 // working directory (the source tree) and where the container image has them.
 var sampleDirs = []string{".", "/usr/share/ivr"}
 
-// loadDemo loads the demo data into st, again on every run: the callers (with
-// their PINs reset and unlocked) and the sample survey and menus of the first
-// of dirs that has them, applied and published the way `ivr surveys apply` and
-// `ivr menus apply` do it (an unchanged file stores nothing).
+// loadDemo loads the demo data into st, a new database: the callers with
+// their PINs, and the sample survey and menus of the first of dirs that has
+// them, applied and published the way `ivr surveys apply` and `ivr menus
+// apply` do it.
 func loadDemo(ctx context.Context, e *env, st *store.DB, dsn string, keyring *ivr.Keyring, dirs []string) ([]demoCaller, error) {
 	for _, d := range demoCallers {
 		c, err := st.CallerByAccount(ctx, d.account)
@@ -212,6 +250,30 @@ func findSample(name string, dirs []string) string {
 	return ""
 }
 
+// printDatabase tells the user how the operator commands reach the private
+// database, and, when kept is set, that it holds the work of earlier runs.
+func printDatabase(w io.Writer, dsn string, kept bool) {
+	fmt.Fprintf(w, "\nThe operator commands (ivr callers, menus, report ...) reach this database with:\n\n  export DATABASE_URL='%s'\n", dsn)
+	if kept {
+		fmt.Fprintf(w, "\nThe data of earlier runs is kept, your changes with it (the demo callers' PINs are the ones the first run\n"+
+			"printed unless you changed them); -reset starts over with the demo data.\n")
+	}
+}
+
+// describeDatabase names the server and database of dsn for a message,
+// without the password.
+func describeDatabase(dsn string) string {
+	cfg, err := pgconn.ParseConfig(dsn)
+	if err != nil {
+		return "a URL that does not parse"
+	}
+	host := cfg.Host
+	if !strings.HasPrefix(host, "/") {
+		host = net.JoinHostPort(host, strconv.Itoa(int(cfg.Port)))
+	}
+	return fmt.Sprintf("database %s on %s as user %s", cfg.Database, host, cfg.User)
+}
+
 // printWelcome tells the user what runs, how to reach it from Asterisk and how
 // to try it now.
 func printWelcome(w io.Writer, agiAddr net.Addr, httpLn net.Listener, allowed prefixList, demo []demoCaller) {
@@ -243,7 +305,6 @@ func printWelcome(w io.Writer, agiAddr net.Addr, httpLn net.Listener, allowed pr
 		fmt.Fprintf(w, "\nTry a call now, without Asterisk: %s logs in with PIN %s, then hangs up at the main menu:\n\n", d.name, d.pin)
 		fmt.Fprintf(w, "  go run ./cmd/ivr call -addr %s -route 'ivr?menu=main' -caller %s -press '%s#' -press '!'\n", callAddr, d.phone, d.pin)
 	}
-	fmt.Fprintf(w, "\nStop with Ctrl-C; the data stays in the data directory for the next run.\n\n")
 }
 
 // dialplan is the dialplan of the README and docs/asterisk.md, word for word,

@@ -20,10 +20,10 @@ LIMIT @lim OFFSET @off;
 -- AdminInsertCallers inserts many callers at once; an empty pin key id means
 -- no PIN. It returns the new ids with their accounts.
 -- name: AdminInsertCallers :many
-INSERT INTO callers (account, name, language, pin_key_id, pin_hash, pin_version)
-SELECT a, n, l, nullif(k, ''), CASE WHEN k = '' THEN NULL ELSE h END, v
+INSERT INTO callers (account, name, language, status, pin_key_id, pin_hash, pin_version)
+SELECT a, n, l, s, nullif(k, ''), CASE WHEN k = '' THEN NULL ELSE h END, v
 FROM (SELECT unnest(@accounts::text[]) AS a, unnest(@names::text[]) AS n, unnest(@languages::text[]) AS l,
-             unnest(@pin_key_ids::text[]) AS k, unnest(@pin_hashes::bytea[]) AS h,
+             unnest(@statuses::text[]) AS s, unnest(@pin_key_ids::text[]) AS k, unnest(@pin_hashes::bytea[]) AS h,
              unnest(@pin_versions::smallint[]) AS v) AS t
 RETURNING id, account;
 

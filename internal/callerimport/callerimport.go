@@ -1,15 +1,18 @@
 // Package callerimport reads and writes callers as CSV, the file format of
 // "ivr callers import" and "ivr callers export":
 //
-//	account,name,numbers,language,pin
-//	1001,Ada Lovelace,+14155550101;+14155550102,en,4831
-//	1002,Alan Turing,4155550103,,
+//	account,name,numbers,language,status,pin
+//	1001,Ada Lovelace,+14155550101;+14155550102,en,active,4831
+//	1002,Alan Turing,4155550103,,disabled,
+//	1003,Grace Hopper,,,,
 //
-// Columns may come in any order; account and numbers are required, name,
-// language and pin are optional (export writes no pin column). numbers holds one
-// or more phone numbers separated by ';', ',' or spaces, each read by
-// phone.Normalize in the default region. Read checks every row and reports every
-// mistake with its line; a PIN is never part of a message.
+// Columns may come in any order; account is required, the others are optional
+// (export writes every column but pin, so an export reads back as the same
+// callers). numbers holds zero or more phone numbers separated by ';', ',' or
+// spaces, each read by phone.Normalize in the default region; status is active
+// (the default when empty) or disabled. The file must be UTF-8. Read checks
+// every row and reports every mistake with its line; a PIN is never part of a
+// message.
 package callerimport
 
 import (
@@ -21,13 +24,17 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/ivrhq/ivr/internal/ivr"
 	"github.com/ivrhq/ivr/internal/phone"
 )
 
 // Columns is the header Write produces and Read expects (pin is optional).
-var Columns = []string{"account", "name", "numbers", "language", "pin"}
+var Columns = []string{"account", "name", "numbers", "language", "status", "pin"}
+
+// exported is the header Write produces: every column but pin.
+var exported = Columns[:len(Columns)-1]
 
 // MaxNameLength is the longest caller name Read accepts, in characters.
 const MaxNameLength = 200
@@ -45,6 +52,7 @@ type Row struct {
 	Name     string
 	Phones   []string // E.164, no repeats
 	Language string
+	Status   ivr.CallerStatus // active when the row leaves it empty
 	PIN      ivr.Secret
 }
 
@@ -66,7 +74,8 @@ type Result struct {
 // the phone numbers (valid in region, the default for numbers without a country
 // code), the language code, the PIN (ivr.ValidatePIN), and that no account or
 // number appears twice in the file. A row with any mistake becomes a Problem
-// (the later of two duplicates is the bad one). Read returns an error only when
+// (the later of two duplicates is the bad one), and so does a row that is not
+// valid UTF-8. Read returns an error only when
 // the file as a whole cannot be read: no header, an unknown or missing column,
 // or an I/O error.
 func Read(r io.Reader, region string) (*Result, error) {
@@ -107,6 +116,11 @@ func Read(r io.Reader, region string) (*Result, error) {
 			continue // a blank line
 		}
 		res.Records++
+		if i := slices.IndexFunc(rec, func(f string) bool { return !utf8.ValidString(f) }); i >= 0 {
+			res.Problems = append(res.Problems, Problem{Line: line, Message: fmt.Sprintf(
+				"field %d is not UTF-8 text (save the file as UTF-8)", i+1)})
+			continue
+		}
 		row, msgs := parseRow(rec, col, region)
 		row.Line = line
 		if len(rec) != len(header) {
@@ -146,10 +160,8 @@ func columns(header []string) (map[string]int, error) {
 		}
 		col[h] = i
 	}
-	for _, need := range []string{"account", "numbers"} {
-		if _, ok := col[need]; !ok {
-			return nil, fmt.Errorf("line 1: the header has no %s column (want %s)", need, strings.Join(Columns, ","))
-		}
+	if _, ok := col["account"]; !ok {
+		return nil, fmt.Errorf("line 1: the header has no account column (want %s)", strings.Join(Columns, ","))
 	}
 	return col, nil
 }
@@ -179,10 +191,15 @@ func parseRow(rec []string, col map[string]int, region string) (Row, []string) {
 	if !languagePattern.MatchString(row.Language) {
 		msgs = append(msgs, fmt.Sprintf("language %q is not an Asterisk language code such as en or es_MX", row.Language))
 	}
-	raw := strings.FieldsFunc(field("numbers"), func(r rune) bool { return r == ';' || r == ',' || unicode.IsSpace(r) })
-	if len(raw) == 0 {
-		msgs = append(msgs, "no phone number")
+	switch st := ivr.CallerStatus(field("status")); st {
+	case "":
+		row.Status = ivr.CallerActive
+	case ivr.CallerActive, ivr.CallerDisabled:
+		row.Status = st
+	default:
+		msgs = append(msgs, fmt.Sprintf("status %q must be active or disabled", st))
 	}
+	raw := strings.FieldsFunc(field("numbers"), func(r rune) bool { return r == ';' || r == ',' || unicode.IsSpace(r) })
 	for _, n := range raw {
 		e164, ok := phone.Normalize(n, region)
 		if !ok {
@@ -232,7 +249,8 @@ func (res *Result) Reject(t Taken) {
 	slices.SortStableFunc(res.Problems, func(a, b Problem) int { return a.Line - b.Line })
 }
 
-// Writer writes callers as CSV without PINs, header first.
+// Writer writes callers as CSV without PINs, header first: every column of
+// Columns but pin.
 type Writer struct {
 	cw     *csv.Writer
 	header bool
@@ -245,11 +263,11 @@ func NewWriter(w io.Writer) *Writer { return &Writer{cw: csv.NewWriter(w)} }
 func (w *Writer) Write(c ivr.Caller) error {
 	if !w.header {
 		w.header = true
-		if err := w.cw.Write(Columns[:4]); err != nil {
+		if err := w.cw.Write(exported); err != nil {
 			return err
 		}
 	}
-	return w.cw.Write([]string{c.Account, c.Name, strings.Join(c.Phones, ";"), c.Language})
+	return w.cw.Write([]string{c.Account, c.Name, strings.Join(c.Phones, ";"), c.Language, string(c.Status)})
 }
 
 // Flush writes the header if nothing was written yet, flushes, and returns the
@@ -257,8 +275,50 @@ func (w *Writer) Write(c ivr.Caller) error {
 func (w *Writer) Flush() error {
 	if !w.header {
 		w.header = true
-		w.cw.Write(Columns[:4])
+		w.cw.Write(exported)
 	}
 	w.cw.Flush()
 	return w.cw.Error()
+}
+
+// digitRun and quoted are the parts of a message that vary from row to row.
+var (
+	digitRun = regexp.MustCompile(`\+?[0-9]+`)
+	quoted   = regexp.MustCompile(`"[^"]*"`)
+)
+
+// Kind returns p's message with its values (numbers, quoted text) blanked
+// out, so rows that are wrong in the same way have the same kind.
+func (p Problem) Kind() string {
+	return digitRun.ReplaceAllString(quoted.ReplaceAllString(p.Message, `"…"`), "N")
+}
+
+// Report writes problems to w as "file:line: message", at most limit of each
+// Kind; the rest of a kind become one line with their count and a hint. It
+// returns the first write error.
+func Report(w io.Writer, file string, problems []Problem, limit int) error {
+	shown := make(map[string]int)
+	var kinds []string
+	for _, p := range problems {
+		k := p.Kind()
+		if shown[k]++; shown[k] == 1 {
+			kinds = append(kinds, k)
+		}
+		if shown[k] > limit {
+			continue
+		}
+		if _, err := fmt.Fprintf(w, "%s:%d: %s\n", file, p.Line, p.Message); err != nil {
+			return err
+		}
+	}
+	for _, k := range kinds {
+		if n := shown[k] - limit; n > 0 {
+			if _, err := fmt.Fprintf(w, "%s: %d more rows like the %d above (%s): "+
+				"the same mistake throughout the file usually has one cause, such as a wrong column, region or encoding\n",
+				file, n, limit, k); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

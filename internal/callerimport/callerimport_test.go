@@ -2,6 +2,7 @@ package callerimport_test
 
 import (
 	"bytes"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -36,7 +37,6 @@ func TestReadReportsEveryBadRow(t *testing.T) {
 		3:  `account "10x2" must be 1 to 20 digits`,
 		4:  "account is missing",
 		5:  `number "555" is not a valid phone number (region US)`,
-		6:  "no phone number",
 		7:  "pin is too easy to guess",
 		8:  "pin must have 4 to 6 digits",
 		9:  "account 1001 is already on line 2",
@@ -64,14 +64,15 @@ func TestReadReportsEveryBadRow(t *testing.T) {
 		t.Errorf("Records = %d, want 13", res.Records)
 	}
 	wantRows := []callerimport.Row{
-		{Line: 2, Account: "1001", Name: "Ada Lovelace", Phones: []string{"+14155550101", "+14155550102"}, Language: "en", PIN: "4831"},
-		{Line: 14, Account: "1013", Name: "Grace Hopper", Phones: []string{"+14155550113"}, Language: "es_MX"},
+		{Line: 2, Account: "1001", Name: "Ada Lovelace", Phones: []string{"+14155550101", "+14155550102"}, Language: "en", Status: ivr.CallerActive, PIN: "4831"},
+		{Line: 6, Account: "1005", Name: "No Number", Status: ivr.CallerActive},
+		{Line: 14, Account: "1013", Name: "Grace Hopper", Phones: []string{"+14155550113"}, Language: "es_MX", Status: ivr.CallerActive},
 	}
 	if !reflect.DeepEqual(res.Rows, wantRows) {
 		t.Errorf("rows:\ngot  %+v\nwant %+v", res.Rows, wantRows)
 	}
 
-	res.Reject(callerimport.Taken{Accounts: map[string]bool{"1013": true}, Numbers: map[string]string{"+14155550102": "2001"}})
+	res.Reject(callerimport.Taken{Accounts: map[string]bool{"1005": true, "1013": true}, Numbers: map[string]string{"+14155550102": "2001"}})
 	if len(res.Rows) != 0 {
 		t.Errorf("rows left after Reject: %+v", res.Rows)
 	}
@@ -107,7 +108,8 @@ func TestWriteReadsBack(t *testing.T) {
 	w := callerimport.NewWriter(&buf)
 	callers := []ivr.Caller{
 		{Account: "1001", Name: "Ada, Countess", Phones: []string{"+14155550101", "+14155550102"}, Language: "en", PIN: ivr.PINHash{KeyID: "k", Sum: []byte{1}}},
-		{Account: "1002", Phones: []string{"+31612345678"}},
+		{Account: "1002", Phones: []string{"+31612345678"}, Status: ivr.CallerDisabled},
+		{Account: "1003", Status: ivr.CallerActive},
 	}
 	for _, c := range callers {
 		if err := w.Write(c); err != nil {
@@ -117,17 +119,64 @@ func TestWriteReadsBack(t *testing.T) {
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	want := "account,name,numbers,language\n1001,\"Ada, Countess\",+14155550101;+14155550102,en\n1002,,+31612345678,\n"
+	want := "account,name,numbers,language,status\n1001,\"Ada, Countess\",+14155550101;+14155550102,en,\n" +
+		"1002,,+31612345678,,disabled\n1003,,,,active\n"
 	if buf.String() != want {
 		t.Fatalf("export:\ngot  %q\nwant %q", buf.String(), want)
 	}
 	res, err := callerimport.Read(&buf, "US")
-	if err != nil || len(res.Problems) != 0 || len(res.Rows) != 2 || res.Rows[0].Name != "Ada, Countess" {
+	if err != nil || len(res.Problems) != 0 || len(res.Rows) != 3 || res.Rows[0].Name != "Ada, Countess" ||
+		res.Rows[1].Status != ivr.CallerDisabled || len(res.Rows[2].Phones) != 0 {
 		t.Errorf("export does not read back: %+v %v", res, err)
 	}
 	var empty bytes.Buffer
 	e := callerimport.NewWriter(&empty)
-	if err := e.Flush(); err != nil || empty.String() != "account,name,numbers,language\n" {
+	if err := e.Flush(); err != nil || empty.String() != "account,name,numbers,language,status\n" {
 		t.Errorf("empty export %q, %v", empty.String(), err)
+	}
+}
+
+// TestReadRefusesRowsThatAreNotUTF8 reads a file saved as Latin-1: the row
+// with the accented name is a bad row with its line, the others are good.
+func TestReadRefusesRowsThatAreNotUTF8(t *testing.T) {
+	src := "account,name,numbers,status\n1001,Ada,+14155550101,\n1002,Jos\xe9,+14155550102,\n1003,Bob,,paused\n1004,Eve,,disabled\n"
+	res, err := callerimport.Read(strings.NewReader(src), "US")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []callerimport.Problem{
+		{Line: 3, Message: "field 2 is not UTF-8 text (save the file as UTF-8)"},
+		{Line: 4, Message: `status "paused" must be active or disabled`},
+	}
+	if !reflect.DeepEqual(res.Problems, want) {
+		t.Errorf("problems:\ngot  %+v\nwant %+v", res.Problems, want)
+	}
+	if len(res.Rows) != 2 || res.Rows[0].Account != "1001" || res.Rows[1].Status != ivr.CallerDisabled {
+		t.Errorf("rows: %+v", res.Rows)
+	}
+}
+
+// TestReportSumsUpRepeatedMistakes reports 120 rows with the same mistake and
+// one other: 50 of the first are listed, the other 70 are one line with their
+// count, and the different mistake is listed too.
+func TestReportSumsUpRepeatedMistakes(t *testing.T) {
+	var problems []callerimport.Problem
+	for i := range 120 {
+		problems = append(problems, callerimport.Problem{Line: i + 2, Message: fmt.Sprintf(`number "%d" is not a valid phone number (region US)`, 100+i)})
+	}
+	problems = append(problems, callerimport.Problem{Line: 200, Message: "account is missing"})
+	var buf bytes.Buffer
+	if err := callerimport.Report(&buf, "c.csv", problems, 50); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 52 {
+		t.Fatalf("%d lines, want 50 listed, the other mistake and one summary:\n%s", len(lines), buf.String())
+	}
+	if lines[0] != `c.csv:2: number "100" is not a valid phone number (region US)` || lines[50] != "c.csv:200: account is missing" {
+		t.Errorf("listed rows:\n%s", buf.String())
+	}
+	if !strings.HasPrefix(lines[51], "c.csv: 70 more rows like the 50 above") || !strings.Contains(lines[51], "is not a valid phone number") {
+		t.Errorf("summary line %q", lines[51])
 	}
 }

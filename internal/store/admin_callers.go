@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"slices"
 
@@ -73,9 +74,10 @@ type CallerChange struct {
 }
 
 // UpdateCaller changes the caller with account; ivr.ErrNotFound when there is
-// none, a *ivr.ConflictError when a new number belongs to another caller.
+// none, a *ivr.ConflictError when a new number belongs to another caller, an
+// *ivr.InvalidValueError when a value breaks a rule of the schema.
 func (db *DB) UpdateCaller(ctx context.Context, account string, ch CallerChange) error {
-	return db.tx(ctx, func(q *sqlcdb.Queries) error {
+	return mapErr(db.tx(ctx, func(q *sqlcdb.Queries) error {
 		p := sqlcdb.AdminUpdateCallerParams{Account: account, Name: ch.Name, Language: ch.Language}
 		if ch.Status != nil {
 			p.Status = new(string(*ch.Status))
@@ -88,7 +90,7 @@ func (db *DB) UpdateCaller(ctx context.Context, account string, ch CallerChange)
 			return err
 		}
 		return q.AdminInsertPhones(ctx, sqlcdb.AdminInsertPhonesParams{CallerIds: repeat(id, len(ch.Phones)), Numbers: ch.Phones})
-	})
+	}))
 }
 
 // affected turns a count of changed rows into ivr.ErrNotFound when it is 0.
@@ -143,21 +145,23 @@ func (db *DB) Taken(ctx context.Context, accounts, numbers []string) (takenAccou
 }
 
 // ImportCallers inserts callers and their numbers in one transaction, batch
-// callers per statement, calling done with the size of each batch written. On
+// callers per statement (a caller without a Status is active), calling done with the size of each batch written. On
 // any error nothing is imported.
 func (db *DB) ImportCallers(ctx context.Context, callers []ivr.Caller, batch int, done func(n int)) error {
-	return db.tx(ctx, func(q *sqlcdb.Queries) error {
+	return mapErr(db.tx(ctx, func(q *sqlcdb.Queries) error {
 		for chunk := range slices.Chunk(callers, max(batch, 1)) {
 			p := sqlcdb.AdminInsertCallersParams{
 				Accounts:    make([]string, len(chunk)),
 				Names:       make([]string, len(chunk)),
 				Languages:   make([]string, len(chunk)),
+				Statuses:    make([]string, len(chunk)),
 				PinKeyIds:   make([]string, len(chunk)),
 				PinHashes:   make([][]byte, len(chunk)),
 				PinVersions: make([]int16, len(chunk)),
 			}
 			for i, c := range chunk {
 				p.Accounts[i], p.Names[i], p.Languages[i] = c.Account, c.Name, c.Language
+				p.Statuses[i] = string(cmp.Or(c.Status, ivr.CallerActive))
 				_, p.PinHashes[i], p.PinVersions[i] = pinColumns(c.PIN)
 				p.PinKeyIds[i] = c.PIN.KeyID
 				if p.PinHashes[i] == nil {
@@ -185,5 +189,5 @@ func (db *DB) ImportCallers(ctx context.Context, callers []ivr.Caller, batch int
 			done(len(chunk))
 		}
 		return nil
-	})
+	}))
 }

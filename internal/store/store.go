@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
@@ -26,6 +29,11 @@ const sqlstatePublished = "IV001"
 // defaultMaxConns is the pool size when the URL sets no pool_max_conns: reads
 // of many concurrent calls share it with the group committers.
 const defaultMaxConns = 16
+
+// DefaultConnectTimeout bounds how long opening a connection may take when the
+// URL sets no connect_timeout: a server that accepts the TCP connection but
+// never answers fails after this long instead of hanging.
+const DefaultConnectTimeout = 5 * time.Second
 
 // DB is the PostgreSQL store of the IVR. It implements the ports of package
 // ivr (CallerDirectory, Journal, PINLedger, Catalog, MessageBox) and the
@@ -56,6 +64,11 @@ type Options struct {
 	// QueueSize bounds the writes waiting for a commit; a write finding the
 	// queue full waits (or gives up when its ctx ends). Default 4096.
 	QueueSize int
+	// StatementTimeout, when positive, makes the server cancel any statement
+	// that runs longer (PostgreSQL's statement_timeout), unless the URL sets
+	// statement_timeout itself. Zero means no limit: the call path must not
+	// have one, operator commands should.
+	StatementTimeout time.Duration
 }
 
 // Stats are counters since Open. RoundTrips counts the statements and batches
@@ -90,19 +103,10 @@ func Open(ctx context.Context, url string) (*DB, error) {
 
 // OpenWith is Open with tuning options.
 func OpenWith(ctx context.Context, url string, opts Options) (*DB, error) {
-	cfg, err := poolConfig(url)
-	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
-	}
 	stats := new(counters)
-	cfg.ConnConfig.Tracer = roundTripTracer{stats}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	pool, err := connect(ctx, url, opts, roundTripTracer{stats})
 	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
-	}
-	if err := pool.Ping(ctx); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("open database: %w", err)
+		return nil, err
 	}
 	db := &DB{pool: pool, q: sqlcdb.New(pool), stats: stats}
 	db.gc = newCommitter(pool, stats, opts)
@@ -114,6 +118,64 @@ func OpenWith(ctx context.Context, url string, opts Options) (*DB, error) {
 	return db, nil
 }
 
+// Connect opens a bare connection pool on url, with Open's connect timeout and
+// opts.StatementTimeout, and checks that the server answers. It is for code
+// that needs no DB, such as migrations through stdlib.OpenDBFromPool. The
+// caller closes the pool. Errors name the host and what failed, never the
+// password.
+func Connect(ctx context.Context, url string, opts Options) (*pgxpool.Pool, error) {
+	return connect(ctx, url, opts, nil)
+}
+
+// connect is Connect with a query tracer (nil for none).
+func connect(ctx context.Context, url string, opts Options, tracer pgx.QueryTracer) (*pgxpool.Pool, error) {
+	cfg, err := poolConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if opts.StatementTimeout > 0 {
+		if _, set := cfg.ConnConfig.RuntimeParams["statement_timeout"]; !set {
+			cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
+		}
+	}
+	if tracer != nil {
+		cfg.ConnConfig.Tracer = tracer
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, connectError(cfg, err)
+	}
+	return pool, nil
+}
+
+// connectError words a failed first connection: which server, and whether it
+// timed out, refused or was stopped. pgx's own message, kept at the end,
+// names the user and database but never the password.
+func connectError(cfg *pgxpool.Config, err error) error {
+	where := cfg.ConnConfig.Host
+	if !strings.HasPrefix(where, "/") {
+		where = net.JoinHostPort(where, strconv.Itoa(int(cfg.ConnConfig.Port)))
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		return fmt.Errorf("open database: connecting to %s was interrupted: %w", where, err)
+	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+		return fmt.Errorf("open database: %s did not answer within %s (connect_timeout in the URL changes this): %w",
+			where, cfg.ConnConfig.ConnectTimeout, err)
+	}
+	return fmt.Errorf("open database: connect to %s: %w", where, err)
+}
+
+// isTimeout reports whether err is a network timeout.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
 // poolConfig parses url into the pool configuration Open uses.
 func poolConfig(url string) (*pgxpool.Config, error) {
 	cfg, err := pgxpool.ParseConfig(url)
@@ -122,6 +184,9 @@ func poolConfig(url string) (*pgxpool.Config, error) {
 	}
 	if !strings.Contains(url, "pool_max_conns") {
 		cfg.MaxConns = defaultMaxConns
+	}
+	if !strings.Contains(url, "connect_timeout") {
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
 	}
 	return cfg, nil
 }

@@ -582,3 +582,34 @@ func TestPINLockUnderConcurrency(t *testing.T) {
 	}
 	t.Logf("%d of %d right PINs accepted before the lock", accepted, rights)
 }
+
+// TestStatementTimeout shows that a DB opened for an operator command cancels
+// a statement that runs too long, that the URL can override the limit, and
+// that a DB opened without one (the call path) has none.
+func TestStatementTimeout(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := testdb.URL(t)
+	for _, tc := range []struct {
+		name, url string
+		opts      store.Options
+		want      string
+	}{
+		{"operator", url, store.Options{StatementTimeout: 1500 * time.Millisecond}, "1500ms"},
+		{"overridden in the URL", url + "&statement_timeout=0", store.Options{StatementTimeout: time.Second}, "0"},
+		{"call path", url, store.Options{}, "0"},
+	} {
+		pool, err := store.Connect(ctx, tc.url, tc.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		if err := pool.QueryRow(ctx, "SHOW statement_timeout").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want {
+			t.Errorf("%s: statement_timeout = %s, want %s", tc.name, got, tc.want)
+		}
+		pool.Close()
+	}
+}

@@ -31,11 +31,11 @@ func (q *Queries) AdminDeletePhones(ctx context.Context, callerID int64) error {
 }
 
 const adminInsertCallers = `-- name: AdminInsertCallers :many
-INSERT INTO callers (account, name, language, pin_key_id, pin_hash, pin_version)
-SELECT a, n, l, nullif(k, ''), CASE WHEN k = '' THEN NULL ELSE h END, v
+INSERT INTO callers (account, name, language, status, pin_key_id, pin_hash, pin_version)
+SELECT a, n, l, s, nullif(k, ''), CASE WHEN k = '' THEN NULL ELSE h END, v
 FROM (SELECT unnest($1::text[]) AS a, unnest($2::text[]) AS n, unnest($3::text[]) AS l,
-             unnest($4::text[]) AS k, unnest($5::bytea[]) AS h,
-             unnest($6::smallint[]) AS v) AS t
+             unnest($4::text[]) AS s, unnest($5::text[]) AS k, unnest($6::bytea[]) AS h,
+             unnest($7::smallint[]) AS v) AS t
 RETURNING id, account
 `
 
@@ -43,6 +43,7 @@ type AdminInsertCallersParams struct {
 	Accounts    []string
 	Names       []string
 	Languages   []string
+	Statuses    []string
 	PinKeyIds   []string
 	PinHashes   [][]byte
 	PinVersions []int16
@@ -60,6 +61,7 @@ func (q *Queries) AdminInsertCallers(ctx context.Context, arg AdminInsertCallers
 		arg.Accounts,
 		arg.Names,
 		arg.Languages,
+		arg.Statuses,
 		arg.PinKeyIds,
 		arg.PinHashes,
 		arg.PinVersions,
