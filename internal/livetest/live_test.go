@@ -138,16 +138,12 @@ func setUp() (*suite, error) {
 	if err := os.MkdirAll(st.recDir, 0o755); err != nil {
 		return st, err
 	}
-	// The lookup's bound is raised from its 500ms default: this machine runs
-	// Asterisk, two PostgreSQL servers, four ivr servers and thirty calls at
-	// once, and the first writes of a server starting cold can take longer.
 	for tag, args := range map[string][]string{
 		tagMain:   nil,
 		tagDrain:  {"-drain-timeout", "60s"},
 		tagCut:    {"-drain-timeout", cutDrainTimeout.String()},
 		tagDBDown: nil,
 	} {
-		args = append(args, "-lookup-timeout", "2s")
 		d := st.db
 		if tag == tagDBDown {
 			d = st.dbDown
