@@ -3,6 +3,7 @@
 package livetest
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -110,7 +111,8 @@ func TestLookupUnknownAndAnonymous(t *testing.T) {
 	}
 }
 
-// A known caller types the right PIN and asks for the operator (README.md).
+// A known caller types the right PIN and asks for the operator (README.md);
+// the lookup before it, on the same channel, keeps its own row.
 func TestPINThenOperator(t *testing.T) {
 	t.Parallel()
 	e := readmeIVR(tagMain)
@@ -128,6 +130,17 @@ func TestPINThenOperator(t *testing.T) {
 	}
 	wantPINAttempts(t, s.rows, c, true)
 	wantResponses(t, s.rows, c, "main=0")
+	// The lookup and the ivr ran on the one channel, with its one uniqueid:
+	// two sessions, each with a row of its own.
+	if n, err := s.rows.callCount(l.id); err != nil || n != 2 {
+		t.Errorf("calls holds %d rows for uniqueid %s (%v), want 2: the lookup's and the ivr's", n, l.id, err)
+	}
+	if lc, err := s.rows.call(l.id, "lookup"); err != nil {
+		t.Error(err)
+	} else {
+		wantCaller(t, s.rows, lc, cOperator.account, false)
+		wantEnd(t, lc, "completed")
+	}
 	sts := steps(t, s.rows, c, cOperator.pin)
 	wantStep(t, sts, "pin", "pin", "valid", "-")
 	wantStep(t, sts, "transfer", "operator:operator", "valid", "-")
@@ -174,12 +187,26 @@ func TestLockout(t *testing.T) {
 	steps(t, s.rows, c, pin)
 }
 
-// A key pressed while vm-incorrect plays after a wrong PIN starts the next PIN.
+// A key pressed while vm-incorrect plays after a wrong PIN starts the next
+// PIN: the prompts before an input go out one per command, each with the
+// input's keys as barge-in keys.
 func TestKeyDuringQueuedPrompt(t *testing.T) {
 	t.Parallel()
 	e := deployIVR(tagMain)
 	l := call(t, e, "k1111#v"+cQueued.pin+"#-0", callerID("Quinn", cQueued.phone))
 	wantTransfer(t, l, e, "operator")
+	for _, c := range l.agiCommands() {
+		if (strings.HasPrefix(c, "STREAM FILE") || strings.HasPrefix(c, "GET DATA")) && strings.Contains(c, "&") {
+			t.Errorf("a command names several sounds: %s", c)
+		}
+	}
+	// The PIN's first key interrupts vm-incorrect: its reply is that key.
+	reply, err := s.kit.agiReply(l.channel(), "STREAM FILE vm-incorrect ")
+	if err != nil {
+		t.Error(err)
+	} else if want := fmt.Sprintf("200 result=%d ", cQueued.pin[0]); !strings.HasPrefix(reply, want) {
+		t.Errorf("STREAM FILE vm-incorrect answered %q, want %q...: the key was not pressed during the prompt", reply, want)
+	}
 	c := ivrRow(t, s.rows, l)
 	wantCaller(t, s.rows, c, cQueued.account, true)
 	wantPINAttempts(t, s.rows, c, false, true)
