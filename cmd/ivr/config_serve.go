@@ -60,7 +60,7 @@ func (c *serveConfig) register(s *settings) {
 	s.Bool(&c.agiDebug, "agi-debug", "IVR_AGI_DEBUG", false, "log every FastAGI command and reply at debug level, whatever -log-level says (PINs masked)")
 
 	s.String(&c.ivr.DefaultRegion, "region", "IVR_REGION", "US", "ISO 3166 region for reading caller IDs without a country code")
-	s.Duration(&c.ivr.LookupTimeout, "lookup-timeout", "IVR_LOOKUP_TIMEOUT", 500*time.Millisecond, "bound on the database work of the lookup route; past it IVR_LOOKUP_ERROR=timeout")
+	s.Duration(&c.ivr.LookupTimeout, "lookup-timeout", "IVR_LOOKUP_TIMEOUT", 500*time.Millisecond, "how long the lookup route keeps the dialplan waiting; past it IVR_LOOKUP_ERROR=timeout (the call's row is written in the background)")
 	s.Int(&c.lookupCache, "lookup-cache", "IVR_LOOKUP_CACHE", store.DefaultCallerCacheSize, "phone numbers the lookup route keeps in memory, kept fresh by LISTEN on its own database connection; 0 turns the cache off (needed behind a pooler in transaction mode, which does not pass notifications on)")
 	s.Duration(&c.ivr.StoreTimeout, "store-timeout", "IVR_STORE_TIMEOUT", 5*time.Second, "bound on each database operation of the ivr route")
 	s.String(&c.ivr.MenuKey, "menu", "IVR_MENU", "main", "menu the ivr route starts with when the dialplan names none")

@@ -16,8 +16,9 @@ type Config struct {
 	// DefaultRegion is the ISO 3166 region ("US", "NL") used to read caller IDs
 	// without a country code. Default "US".
 	DefaultRegion string
-	// LookupTimeout bounds the database work of the lookup route; past it the
-	// route sets IVR_LOOKUP_ERROR=timeout and returns. Default 500ms.
+	// LookupTimeout bounds how long the lookup route keeps the dialplan
+	// waiting; a caller not found by then gives IVR_LOOKUP_ERROR=timeout, and
+	// the call's row is written in the background. Default 500ms.
 	LookupTimeout time.Duration
 	// RecordingDir is the directory on the Asterisk host where RECORD FILE
 	// writes recordings (Asterisk writes it, as the Asterisk user). It must be

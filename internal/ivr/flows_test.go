@@ -95,6 +95,9 @@ func TestLookupTimeout(t *testing.T) {
 	if took > 2*time.Second {
 		t.Errorf("lookup took %v with a 150ms deadline", took)
 	}
+	// The row may still be on its way: the lookup waits for it no longer
+	// than its deadline.
+	w.waitWrites()
 	row := callByUniqueID(t, w.pool, tr.EnvValue("agi_uniqueid"))
 	c := call{tr: tr, row: row, steps: stepsOf(t, w.pool, row.ID)}
 	if !c.hasStep(ivr.StepLookup, "lookup", ivr.OutcomeTimeout) {

@@ -44,6 +44,7 @@ type world struct {
 	cache  *store.CallerCache  // the lookup route's
 	menus  *store.CatalogCache // the live menus and surveys
 	kr     *ivr.Keyring
+	app    *ivr.App
 	srv    *agitest.Server
 	logs   *syncBuffer
 	alice  int64
@@ -145,8 +146,20 @@ func newWorld(t testing.TB, cfg ivr.Config, via func(url string) string) *world 
 	if err != nil {
 		t.Fatal(err)
 	}
+	w.app = app
 	w.srv = serve(t, app, w.logs)
 	return w
+}
+
+// waitWrites waits until the writes of the calls that ended are done: the
+// lookup's row is written after the route returns when the database is slow.
+func (w *world) waitWrites() {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if !w.app.WaitWrites(ctx) {
+		w.t.Fatalf("the writes of the ended calls were not done within 10s: %+v\n%s", w.app.PendingStats(), w.logs)
+	}
 }
 
 // eventually polls ok until it holds, and fails the test when that takes
@@ -187,6 +200,7 @@ type call struct {
 func (w *world) run(c agiclient.Call) call {
 	w.t.Helper()
 	tr := w.srv.Run(w.t, c)
+	w.waitWrites()
 	uid := tr.EnvValue("agi_uniqueid")
 	row := callByUniqueID(w.t, w.pool, uid)
 	return call{tr: tr, row: row, steps: stepsOf(w.t, w.pool, row.ID)}

@@ -21,12 +21,16 @@ func (a *App) normalize(raw string) (string, bool) { return phone.Normalize(raw,
 // or an argument) it also sets CALLERID(name). It never answers nor plays.
 //
 // The caller is found through Services.Lookup, which may answer from a cache.
-// The lookup is bounded by Config.LookupTimeout: past it the route sets
-// IVR_CALLER_FOUND=0 and IVR_LOOKUP_ERROR=timeout (IVR_LOOKUP_ERROR=error for a
-// failing database) and returns, so the call goes on. The call row and its
-// lookup step are written in one go (Journal.RecordCall) while the variables
-// are being set, bounded by the same timeout.
+// Config.LookupTimeout bounds what the dialplan waits for: past it the route
+// sets IVR_CALLER_FOUND=0 and IVR_LOOKUP_ERROR=timeout (IVR_LOOKUP_ERROR=error
+// for a failing database) and returns, so the call goes on. The call row and
+// its lookup step are written in one go (Journal.RecordCall) while the
+// variables are being set; the route waits for that write until the same
+// deadline at most, and a write that takes longer or fails is finished in the
+// background (bounded by Config.StoreTimeout each attempt, retried until the
+// database takes it, and waited for by Close).
 func (a *App) ServeLookup(s *agi.Session, r *agi.Request) {
+	deadline := time.Now().Add(a.cfg.LookupTimeout)
 	c := a.newCall(s, r, "lookup")
 	st := Step{Seq: 1, Key: "lookup", Kind: StepLookup, Attempt: 1, Outcome: OutcomeInvalid}
 	var (
@@ -36,7 +40,7 @@ func (a *App) ServeLookup(s *agi.Session, r *agi.Request) {
 		problem  error
 	)
 	if c.row.CallerIDE164 != "" {
-		ctx, cancel := context.WithTimeout(c.ctx, a.cfg.LookupTimeout)
+		ctx, cancel := context.WithDeadline(c.ctx, deadline)
 		var err error
 		caller, err = a.svc.Lookup.LookupCaller(ctx, c.row.CallerIDE164)
 		cancel()
@@ -57,18 +61,15 @@ func (a *App) ServeLookup(s *agi.Session, r *agi.Request) {
 	st.Elapsed = time.Since(c.row.StartedAt)
 	st.At = a.now()
 
-	// Write the call row while the variables are set.
-	end := CallEnd{Reason: EndCompleted, CallerID: c.row.CallerID}
-	recorded := make(chan error, 1)
-	wait := time.NewTimer(a.cfg.LookupTimeout)
+	// The call row and its lookup step are written in the background while
+	// the variables are set; the dialplan waits for the write no longer than
+	// the lookup's deadline. A write still running then goes on after the
+	// route returns, and one the database does not take is retried until
+	// written: the pending writes own it either way.
+	end := CallEnd{Reason: EndCompleted, CallerID: c.row.CallerID, EndedAt: a.now()}
+	recorded := a.pending.start(c.log, a.cfg.StoreTimeout, "call row", c.recordCall(end, []Step{st}))
+	wait := time.NewTimer(time.Until(deadline))
 	defer wait.Stop()
-	end.EndedAt = a.now()
-	go func() {
-		ctx, cancel := context.WithTimeout(c.dctx, a.cfg.LookupTimeout)
-		defer cancel()
-		_, err := a.svc.Journal.RecordCall(ctx, c.row, end, []Step{st})
-		recorded <- err
-	}()
 
 	vars := [][2]string{{"IVR_CALLER_FOUND", "0"}}
 	if found {
@@ -93,19 +94,13 @@ func (a *App) ServeLookup(s *agi.Session, r *agi.Request) {
 			break
 		}
 	}
-	// The wait is bounded here too: a store may finish a write it has already
-	// sent after the write's context ends; the goroutine ends with it.
-	// A row not written is kept and written once the database takes it.
-	var recordErr error
 	select {
 	case err := <-recorded:
-		recordErr = err
+		if err != nil {
+			problem = errors.Join(problem, err)
+		}
 	case <-wait.C:
-		recordErr = context.DeadlineExceeded
-	}
-	if recordErr != nil {
-		problem = errors.Join(problem, &storeError{op: "record call", err: recordErr})
-		a.pending.keep(c.log, a.cfg.StoreTimeout, "call row", recordErr, c.recordCall(end, []Step{st}))
+		c.log.Debug("call row still being written when the lookup returned")
 	}
 	if setErr != nil && !c.s.Hungup() {
 		problem = errors.Join(problem, setErr)

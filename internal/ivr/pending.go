@@ -23,12 +23,17 @@ const (
 // retried with backoff by a goroutine of its own until it succeeds, fails for
 // good, or the App stops retrying (Close); the handler of the call has
 // returned long before.
+//
+// A write may also be handed over before its first attempt (start): it then
+// runs in the background from the outset, and is kept for retry if that
+// attempt fails.
 type pendingWrites struct {
-	mu      sync.Mutex
-	stopped bool
-	quit    chan struct{} // closed by stop: the goroutines end after their attempt
-	idle    chan struct{} // closed, and replaced, each time the last goroutine ends
-	stats   PendingStats  // Pending counts the goroutines
+	mu       sync.Mutex
+	stopped  bool
+	quit     chan struct{} // closed by stop: the goroutines end after their attempt
+	idle     chan struct{} // closed, and replaced, each time the last goroutine ends
+	stats    PendingStats  // Pending counts the goroutines retrying
+	starting int           // goroutines making a first attempt (start)
 }
 
 // PendingStats counts the writes kept for retry since New.
@@ -61,10 +66,8 @@ func (p *pendingWrites) keep(log *slog.Logger, timeout time.Duration, what strin
 	go func() {
 		outcome, attempts, err := p.retry(timeout, write)
 		p.mu.Lock()
-		if p.stats.Pending--; p.stats.Pending == 0 {
-			close(p.idle)
-			p.idle = make(chan struct{})
-		}
+		p.stats.Pending--
+		p.idleIfDone()
 		switch outcome {
 		case retryDone:
 			p.stats.Done++
@@ -83,6 +86,42 @@ func (p *pendingWrites) keep(log *slog.Logger, timeout time.Duration, what strin
 			log.Error(what+" abandoned: the server is stopping", "attempts", attempts, "err", err.Error())
 		}
 	}()
+}
+
+// start makes the first attempt of write at once, in a goroutine of its own,
+// and keeps write for retry (as keep does) when that attempt fails. The
+// channel gets the error of the first attempt, nil when it wrote; the caller
+// may stop waiting for it at any time: the write goes on, and Close waits for
+// it like for the writes kept for retry.
+func (p *pendingWrites) start(log *slog.Logger, timeout time.Duration, what string, write func(ctx context.Context) error) <-chan error {
+	first := make(chan error, 1)
+	p.mu.Lock()
+	p.starting++
+	p.mu.Unlock()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		err := write(ctx)
+		cancel()
+		first <- err
+		if err != nil {
+			// Counted as kept before it stops counting as starting, so wait
+			// never sees a moment with nothing pending in between.
+			p.keep(log, timeout, what, err, write)
+		}
+		p.mu.Lock()
+		p.starting--
+		p.idleIfDone()
+		p.mu.Unlock()
+	}()
+	return first
+}
+
+// idleIfDone wakes the waiters of wait when no goroutine is left; p.mu is held.
+func (p *pendingWrites) idleIfDone() {
+	if p.stats.Pending == 0 && p.starting == 0 {
+		close(p.idle)
+		p.idle = make(chan struct{})
+	}
 }
 
 type retryOutcome int
@@ -136,7 +175,7 @@ func (p *pendingWrites) stop() {
 func (p *pendingWrites) wait(ctx context.Context) bool {
 	for {
 		p.mu.Lock()
-		n, idle := p.stats.Pending, p.idle
+		n, idle := p.stats.Pending+p.starting, p.idle
 		p.mu.Unlock()
 		if n == 0 {
 			return true

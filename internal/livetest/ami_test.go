@@ -276,6 +276,16 @@ func (l calllog) callerName() string {
 	return name
 }
 
+// channel returns the name of the call's channel (Local/...;1).
+func (l calllog) channel() string {
+	for _, e := range l.events {
+		if e["Uniqueid"] == l.id && e["Channel"] != "" {
+			return e["Channel"]
+		}
+	}
+	return ""
+}
+
 // hangupCause returns the cause text of the channel's hangup.
 func (l calllog) hangupCause() string {
 	for _, e := range l.events {

@@ -35,8 +35,24 @@ func wantFallback(t *testing.T, l calllog, e entry) {
 	if !l.ran(e.context, e.exten, "Playback", "tt-somethingwrong") {
 		t.Errorf("the dialplan did not play its apology (Playback(tt-somethingwrong) in %s)", e.context)
 	}
-	if !l.reached("transfers", "operator") {
-		t.Errorf("the dialplan did not go to transfers,operator")
+	if !l.reached(e.sibling("transfers"), "operator") {
+		t.Errorf("the dialplan did not go to %s,operator", e.sibling("transfers"))
+	}
+}
+
+// wantOperatorAfterError checks a call ivr took and ended with
+// IVR_RESULT=error: the dialplan went straight to the operator, without its
+// own apology (the caller hears one, not two). apologised says whether ivr
+// played tt-somethingwrong itself.
+func wantOperatorAfterError(t *testing.T, l calllog, e entry, apologised bool) {
+	t.Helper()
+	wantVar(t, l, "IVR_RESULT", "error")
+	if got := l.played("tt-somethingwrong"); got != apologised {
+		t.Errorf("ivr played tt-somethingwrong: %v, want %v", got, apologised)
+	}
+	wantNoFallback(t, l, e)
+	if !l.reached(e.sibling("transfers"), "operator") {
+		t.Errorf("the dialplan did not go to %s,operator", e.sibling("transfers"))
 	}
 }
 

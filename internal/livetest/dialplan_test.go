@@ -101,44 +101,44 @@ func fencedDialplans(md string) []string {
 	return blocks
 }
 
-// dialplanFor returns the contexts of secs that call FastAGI, renamed with the
-// prefix tag and pointing at ivr on addr (host:port): each agi://HOST/ becomes
-// agi://addr/. The other contexts ([transfers] ...) are shared and written
-// once by sharedContexts.
-func dialplanFor(secs []section, tag, addr string) string {
+// dialplanFor returns the contexts of secs renamed with the prefix (the
+// server's tag and the document's name, main-readme-), so that each document
+// keeps its own [transfers] and every server its own copy, and pointing at
+// ivr on addr (host:port): each agi://HOST/ becomes agi://addr/. A reference to
+// one of the document's contexts in Goto, GotoIf or Gosub (transfers,operator,1)
+// is renamed with it. [general] and [globals] are left out: the kit's own
+// extensions.conf has them.
+func dialplanFor(secs []section, prefix, addr string) string {
+	var names []string
+	for _, s := range secs {
+		if !kitContext(s.name) {
+			names = append(names, regexp.QuoteMeta(s.name))
+		}
+	}
+	// A context name where Goto-like arguments start: after "(", "?" or ":",
+	// and followed by the extension.
+	ref := regexp.MustCompile(`([(?:])(` + strings.Join(names, "|") + `),`)
 	var b strings.Builder
 	for _, s := range secs {
-		if !callsAGI(s) {
+		if kitContext(s.name) {
 			continue
 		}
-		fmt.Fprintf(&b, "[%s-%s]\n", tag, s.name)
+		fmt.Fprintf(&b, "[%s%s]\n", prefix, s.name)
 		for _, l := range s.lines {
-			b.WriteString(agiURL.ReplaceAllString(l, "agi://"+addr+"/") + "\n")
+			l = agiURL.ReplaceAllString(l, "agi://"+addr+"/")
+			if gotoApp.MatchString(l) {
+				l = ref.ReplaceAllString(l, "${1}"+prefix+"${2},")
+			}
+			b.WriteString(l + "\n")
 		}
 		b.WriteString("\n")
 	}
 	return b.String()
 }
 
-// sharedContexts returns the contexts of secs that do not call FastAGI, except
-// [general] and [globals], which the kit's own extensions.conf has.
-func sharedContexts(secs []section) string {
-	var b strings.Builder
-	for _, s := range secs {
-		if callsAGI(s) || s.name == "general" || s.name == "globals" {
-			continue
-		}
-		fmt.Fprintf(&b, "[%s]\n%s\n\n", s.name, strings.Join(s.lines, "\n"))
-	}
-	return b.String()
-}
+// gotoApp matches a dialplan line that runs an application naming a context.
+var gotoApp = regexp.MustCompile(`(?i)\b(Goto|GotoIf|Gosub|GosubIf)\(`)
 
-// callsAGI reports whether a context runs a FastAGI script.
-func callsAGI(s section) bool {
-	for _, l := range s.lines {
-		if agiURL.MatchString(l) {
-			return true
-		}
-	}
-	return false
-}
+// kitContext reports whether the context is one the kit's extensions.conf
+// defines itself.
+func kitContext(name string) bool { return name == "general" || name == "globals" }

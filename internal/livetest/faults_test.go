@@ -69,8 +69,9 @@ func TestHangupAtEachStep(t *testing.T) {
 	}
 }
 
-// With its database stopped the server apologises, the dialplan falls back,
-// and once the database is back the next call works.
+// With its database stopped the server apologises and ends the call with
+// IVR_RESULT=error, the dialplan hands it to the operator, and once the
+// database is back the next call works.
 func TestDatabaseDown(t *testing.T) {
 	t.Parallel()
 	e := deployIVR(tagDBDown)
@@ -86,11 +87,8 @@ func TestDatabaseDown(t *testing.T) {
 	if got, _ := l.lastVar("IVR_LOOKUP_ERROR"); got != "error" && got != "timeout" {
 		t.Errorf("IVR_LOOKUP_ERROR = %q, want error or timeout", got)
 	}
-	wantVar(t, l, "IVR_RESULT", "error")
-	if !l.played("tt-somethingwrong") {
-		t.Error("ivr did not apologise (tt-somethingwrong)")
-	}
-	wantFallback(t, l, e)
+	wantVar(t, l, "AGISTATUS", "SUCCESS")
+	wantOperatorAfterError(t, l, e, true)
 	if log := s.servers[tagDBDown].log.String(); !strings.Contains(log, "uniqueid="+l.id) || !strings.Contains(log, "database unavailable") {
 		t.Errorf("the server log has no line 'database unavailable' for uniqueid=%s", l.id)
 	}
@@ -147,7 +145,8 @@ func TestDrain(t *testing.T) {
 }
 
 // SIGTERM with a call that outlasts the drain timeout: the call is closed as a
-// server shutdown, and the dialplan falls back.
+// server shutdown with IVR_RESULT=error, and the dialplan hands it to the
+// operator.
 func TestDrainTimeout(t *testing.T) {
 	t.Parallel()
 	e := deployIVR(tagCut)
@@ -159,8 +158,8 @@ func TestDrainTimeout(t *testing.T) {
 	}
 	l := p.wait(t)
 	wantVar(t, l, "AGISTATUS", "SUCCESS")
-	wantVar(t, l, "IVR_RESULT", "error")
-	wantFallback(t, l, e)
+	// The call is cut, not apologised for: the operator takes it at once.
+	wantOperatorAfterError(t, l, e, false)
 	c := ivrRow(t, s.rows, l)
 	wantEnd(t, c, "shutdown")
 	if err := srv.waitExit(30 * time.Second); err != nil {

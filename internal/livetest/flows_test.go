@@ -3,6 +3,7 @@
 package livetest
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -110,14 +111,15 @@ func TestLookupUnknownAndAnonymous(t *testing.T) {
 	}
 }
 
-// A known caller types the right PIN and asks for the operator (README.md).
+// A known caller types the right PIN and asks for the operator (README.md);
+// the lookup before it, on the same channel, keeps its own row.
 func TestPINThenOperator(t *testing.T) {
 	t.Parallel()
 	e := readmeIVR(tagMain)
 	l := call(t, e, "k"+cOperator.pin+"#-0", callerID("Oscar", cOperator.phone))
 	wantVar(t, l, "IVR_CALLER_FOUND", "1")
 	wantTransfer(t, l, e, "operator")
-	if !l.reached("transfers", "operator") {
+	if !l.reached(e.sibling("transfers"), "operator") {
 		t.Error("the dialplan did not go to transfers,operator")
 	}
 	c := ivrRow(t, s.rows, l)
@@ -128,6 +130,17 @@ func TestPINThenOperator(t *testing.T) {
 	}
 	wantPINAttempts(t, s.rows, c, true)
 	wantResponses(t, s.rows, c, "main=0")
+	// The lookup and the ivr ran on the one channel, with its one uniqueid:
+	// two sessions, each with a row of its own.
+	if n, err := s.rows.callCount(l.id); err != nil || n != 2 {
+		t.Errorf("calls holds %d rows for uniqueid %s (%v), want 2: the lookup's and the ivr's", n, l.id, err)
+	}
+	if lc, err := s.rows.call(l.id, "lookup"); err != nil {
+		t.Error(err)
+	} else {
+		wantCaller(t, s.rows, lc, cOperator.account, false)
+		wantEnd(t, lc, "completed")
+	}
 	sts := steps(t, s.rows, c, cOperator.pin)
 	wantStep(t, sts, "pin", "pin", "valid", "-")
 	wantStep(t, sts, "transfer", "operator:operator", "valid", "-")
@@ -174,12 +187,26 @@ func TestLockout(t *testing.T) {
 	steps(t, s.rows, c, pin)
 }
 
-// A key pressed while vm-incorrect plays after a wrong PIN starts the next PIN.
+// A key pressed while vm-incorrect plays after a wrong PIN starts the next
+// PIN: the prompts before an input go out one per command, each with the
+// input's keys as barge-in keys.
 func TestKeyDuringQueuedPrompt(t *testing.T) {
 	t.Parallel()
 	e := deployIVR(tagMain)
 	l := call(t, e, "k1111#v"+cQueued.pin+"#-0", callerID("Quinn", cQueued.phone))
 	wantTransfer(t, l, e, "operator")
+	for _, c := range l.agiCommands() {
+		if (strings.HasPrefix(c, "STREAM FILE") || strings.HasPrefix(c, "GET DATA")) && strings.Contains(c, "&") {
+			t.Errorf("a command names several sounds: %s", c)
+		}
+	}
+	// The PIN's first key interrupts vm-incorrect: its reply is that key.
+	reply, err := s.kit.agiReply(l.channel(), "STREAM FILE vm-incorrect ")
+	if err != nil {
+		t.Error(err)
+	} else if want := fmt.Sprintf("200 result=%d ", cQueued.pin[0]); !strings.HasPrefix(reply, want) {
+		t.Errorf("STREAM FILE vm-incorrect answered %q, want %q...: the key was not pressed during the prompt", reply, want)
+	}
 	c := ivrRow(t, s.rows, l)
 	wantCaller(t, s.rows, c, cQueued.account, true)
 	wantPINAttempts(t, s.rows, c, false, true)
@@ -211,8 +238,8 @@ func TestSubmenuTransfer(t *testing.T) {
 	e := ivrmdIVR(tagMain)
 	l := call(t, e, "k"+cSubmenu.pin+"#-5-1", callerID("Sam", cSubmenu.phone))
 	wantTransfer(t, l, e, "sales")
-	if !l.ran(e.context, e.exten, "GotoIf", "transfer-sales,1") {
-		t.Error("the dialplan did not branch to transfer-sales")
+	if !l.reached(e.sibling("transfers"), "sales") {
+		t.Errorf("the dialplan did not go to %s,sales", e.sibling("transfers"))
 	}
 	c := ivrRow(t, s.rows, l)
 	wantEnd(t, c, "transferred")
@@ -231,7 +258,7 @@ func TestMenuHangup(t *testing.T) {
 	if !l.played("vm-goodbye") {
 		t.Error("the caller did not hear vm-goodbye")
 	}
-	if l.reached("transfers", "operator") {
+	if l.reached(e.sibling("transfers"), "operator") {
 		t.Error("the dialplan went to the operator after a goodbye")
 	}
 	c := ivrRow(t, s.rows, l)
@@ -305,11 +332,12 @@ func TestRecordThenMessages(t *testing.T) {
 }
 
 // The survey: an invalid answer is asked again; every answer is saved
-// (docs/asterisk.md).
+// (docs/asterisk.md). The 9 comes after the intro (ivr/survey-intro, 6 s),
+// whose barge-in keys are only the first question's answers.
 func TestSurvey(t *testing.T) {
 	t.Parallel()
 	e := astmdIVR(tagMain)
-	l := call(t, e, "k"+cSurvey.pin+"#-2-9-4-10-1-0", callerID("Sue", cSurvey.phone))
+	l := call(t, e, "k"+cSurvey.pin+"#-2---w9-4-10-1-0", callerID("Sue", cSurvey.phone))
 	wantTransfer(t, l, e, "operator")
 	c := ivrRow(t, s.rows, l)
 	wantResponses(t, s.rows, c, "main=2", "overall=4", "recommend=10", "callback=1", "main=0")

@@ -225,3 +225,28 @@ func ensureWavPrompts() error {
 	}
 	return nil
 }
+
+// agiReply returns Asterisk's reply to the first AGI command of channel that
+// starts with command, as its log/full shows it ("200 result=55 endpos=8000").
+func (k *kit) agiReply(channel, command string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(k.dir, "log", "full"))
+	if err != nil {
+		return "", err
+	}
+	rx, tx := "<"+channel+">AGI Rx << "+command, "<"+channel+">AGI Tx >> "
+	sent := false
+	for line := range strings.Lines(string(b)) {
+		switch {
+		case !sent && strings.Contains(line, rx):
+			sent = true
+		case sent:
+			if _, reply, ok := strings.Cut(line, tx); ok && strings.HasPrefix(reply, "2") {
+				return strings.TrimSpace(reply), nil
+			}
+		}
+	}
+	if sent {
+		return "", fmt.Errorf("%s: no reply to %q in %s/log/full", channel, command, k.dir)
+	}
+	return "", fmt.Errorf("%s sent no %q (%s/log/full)", channel, command, k.dir)
+}
