@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -32,22 +31,18 @@ type benchResult struct {
 // runBench is `ivr bench`: many simulated calls at once against a running
 // server, for a count or a duration.
 func runBench(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := newFlags(e, "bench", "", "Load a running server with simulated calls, for a count or a duration, and print the latencies.")
 	var cf callFlags
-	cf.register(fs, e)
-	dbf := newDBFlags(fs, e)
+	cf.register(fs)
+	dbf := fs.database()
 	concurrency := fs.Int("concurrency", 10, "calls in flight at once")
 	count := fs.Int("calls", 0, "calls to make in all (default 1000 unless --duration is given)")
 	duration := fs.Duration("duration", 0, "keep starting calls this long instead of a count")
 	format := fs.String("format", "table", "output format of the latency table: table, csv or json")
 	noProgress := fs.Bool("no-progress", false, "do not draw a progress bar")
 	check := fs.Bool("check-db", false, "check the call rows in the database (implied by --database-url or DATABASE_URL)")
-	if err := fs.Parse(args); err != nil {
+	if _, err := fs.parse(args, 0, 0); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("bench: unexpected argument %q", fs.Arg(0))}
 	}
 	f, err := tabular.ParseFormat(*format)
 	if err != nil {

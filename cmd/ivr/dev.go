@@ -28,18 +28,24 @@ type devConfig struct {
 }
 
 // register adds the dev settings to s: every serve setting, then dev's own.
-func (c *devConfig) register(s *settings) {
+func (c *devConfig) register(s *cmdFlags) {
 	c.serveConfig.register(s)
-	s.String(&c.dataDir, "data-dir", "IVR_DATA_DIR", ".ivr", "directory kept between runs for the private PostgreSQL (pgdata/) and the generated PIN key (pin.key)")
-	s.Bool(&c.demo, "demo", "IVR_DEMO", true, "load the demo callers, menus and survey (again: loading is idempotent)")
+	s.StringVar(&c.dataDir, "data-dir", ".ivr", "directory kept between runs for the private PostgreSQL (pgdata/) and the generated PIN key (pin.key)")
+	s.BoolVar(&c.demo, "demo", true, "load the demo callers, menus and survey (again: loading is idempotent)")
 }
+
+// devSummary is the text of ivr dev -h.
+const devSummary = "Run the server on a private local PostgreSQL (kept in -data-dir; or the database of DATABASE_URL) " +
+	"with migrations applied and the demo callers, menus and survey loaded. Stop with Ctrl-C."
 
 // runDev is the embedded default behind the README's run command: a private
 // PostgreSQL (unless DATABASE_URL names one), migrations, demo data, and the
 // server, with what to paste into Asterisk printed on stdout.
 func runDev(ctx context.Context, e *env, args []string) error {
 	var c devConfig
-	log, agiLog, err := parseSettings(e, "dev", args, c.register, &c.serveConfig, false)
+	f := newFlags(e, "dev", "", devSummary)
+	c.register(f)
+	log, agiLog, err := parseSettings(f, args, &c.serveConfig, false)
 	if err != nil {
 		return err
 	}

@@ -28,7 +28,9 @@ const closeGrace = 10 * time.Second
 
 func runServe(ctx context.Context, e *env, args []string) error {
 	var c serveConfig
-	log, agiLog, err := parseSettings(e, "serve", args, c.register, &c, true)
+	f := newFlags(e, "serve", "", "Run the FastAGI server and its HTTP endpoints (/metrics, /healthz, /readyz) until SIGTERM or SIGINT.")
+	c.register(f)
+	log, agiLog, err := parseSettings(f, args, &c, true)
 	if err != nil {
 		return err
 	}
@@ -39,18 +41,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	return serveStore(ctx, &c, dsn, keyring, log, agiLog, c.migrate, nil, nil)
 }
 
-// parseSettings parses args into the settings register adds to c's, checks c
-// and returns its loggers. needDB is false for dev, which can start a database.
-func parseSettings(e *env, cmd string, args []string, register func(*settings), c *serveConfig, needDB bool) (log, agiLog *slog.Logger, err error) {
-	s := newSettings(cmd, e.stderr)
-	register(s)
-	if err := s.parse(args, e.getenv); err != nil {
+// parseSettings parses args into f, which holds c's settings, checks c and
+// returns its loggers. needDB is false for dev, which can start a database.
+func parseSettings(f *cmdFlags, args []string, c *serveConfig, needDB bool) (log, agiLog *slog.Logger, err error) {
+	if _, err := f.parse(args, 0, 0); err != nil {
 		return nil, nil, err
 	}
 	if err := c.check(needDB); err != nil {
 		return nil, nil, err
 	}
-	log, agiLog = c.loggers(e.stderr)
+	log, agiLog = c.loggers(f.e.stderr)
 	return log, agiLog, nil
 }
 

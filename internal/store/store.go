@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/ivrhq/ivr/internal/ivr"
 	"github.com/ivrhq/ivr/internal/store/internal/sqlcdb"
@@ -145,6 +147,10 @@ func (db *DB) Close() {
 // Pool returns the connection pool, for code that runs its own SQL (reports,
 // migrations through stdlib.OpenDBFromPool). The DB keeps ownership of it.
 func (db *DB) Pool() *pgxpool.Pool { return db.pool }
+
+// SQL returns a database/sql handle over the pool, for goose's migrations.
+// Closing it leaves the pool open; the DB keeps ownership of the pool.
+func (db *DB) SQL() *sql.DB { return stdlib.OpenDBFromPool(db.pool) }
 
 // Stats returns the counters since Open.
 func (db *DB) Stats() Stats {
