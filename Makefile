@@ -5,9 +5,11 @@ SQLC := go run github.com/sqlc-dev/sqlc/cmd/sqlc@v1.31.1
 
 .PHONY: run test test-asterisk generate build prompts
 
-# run starts ivr on a private local PostgreSQL (see `ivr dev -h`).
-run:
-	go run ./cmd/ivr dev
+# run starts ivr on a private local PostgreSQL (see `ivr dev -h`). The binary
+# is built first and run in place of the shell, so that Ctrl-C reaches ivr
+# alone and its clean stop is make's exit status (go run exits 1 on a signal).
+run: build
+	exec bin/ivr dev
 
 # test runs all tests. Database tests start their own throwaway PostgreSQL
 # from the installed binaries, or use $$TEST_DATABASE_URL when it is set.
