@@ -12,7 +12,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/peterbourgon/ff/v4"
@@ -163,7 +162,9 @@ func isBoolFlag(fl *flag.Flag) bool {
 }
 
 // fromEnv sets every flag not in given from the first of its environment
-// variables that is not empty, and adds it to given.
+// variables that is not empty, and adds it to given. It reads the environment
+// main passed down (tests pass their own), which ff's own environment stage,
+// reading the process's, cannot.
 func (f *cmdFlags) fromEnv(given map[string]bool) error {
 	var err error
 	f.VisitAll(func(fl *flag.Flag) {
@@ -264,6 +265,3 @@ func (l *dirList) Set(s string) error {
 }
 
 func (l *dirList) String() string { return strings.Join(*l, string(os.PathListSeparator)) }
-
-// has reports whether the list holds dir.
-func (l dirList) has(dir string) bool { return slices.Contains(l, dir) }
