@@ -16,15 +16,14 @@ func newRegistry(db *store.DB) (*prometheus.Registry, *metrics.Metrics) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(reg)
 	metrics.RegisterDB(reg, func() metrics.DBStats {
-		p := db.Pool().Stat()
 		s := db.Stats()
 		return metrics.DBStats{
-			MaxConns:          p.MaxConns(),
-			AcquiredConns:     p.AcquiredConns(),
-			IdleConns:         p.IdleConns(),
-			AcquireCount:      p.AcquireCount(),
-			AcquireDuration:   p.AcquireDuration(),
-			EmptyAcquireCount: p.EmptyAcquireCount(),
+			MaxConns:          s.PoolMaxConns,
+			AcquiredConns:     s.PoolAcquiredConns,
+			IdleConns:         s.PoolIdleConns,
+			AcquireCount:      s.PoolAcquires,
+			AcquireDuration:   s.PoolAcquireWait,
+			EmptyAcquireCount: s.PoolEmptyAcquires,
 			RoundTrips:        s.RoundTrips,
 			Commits:           s.Commits,
 			Batches:           s.Batches,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
@@ -66,7 +67,10 @@ type Options struct {
 // writes, Statements the statements that carried them (writes of one kind in
 // one group commit share a statement), Batches the group commits among
 // Commits, and Retries the group commits that were sent again without a
-// failing write or with a failing coalesced statement split up.
+// failing write or with a failing coalesced statement split up. The Pool
+// fields are the connection pool's: its size, the connections in use and idle
+// now, and the acquisitions so far, the time they waited, and how many of them
+// found no idle connection.
 type Stats struct {
 	RoundTrips int64
 	Commits    int64
@@ -74,6 +78,10 @@ type Stats struct {
 	Statements int64
 	Batches    int64
 	Retries    int64
+
+	PoolMaxConns, PoolAcquiredConns, PoolIdleConns int32
+	PoolAcquires, PoolEmptyAcquires                int64
+	PoolAcquireWait                                time.Duration
 }
 
 // counters are the live Stats.
@@ -154,6 +162,7 @@ func (db *DB) SQL() *sql.DB { return stdlib.OpenDBFromPool(db.pool) }
 
 // Stats returns the counters since Open.
 func (db *DB) Stats() Stats {
+	p := db.pool.Stat()
 	return Stats{
 		RoundTrips: db.stats.roundTrips.Load(),
 		Commits:    db.stats.commits.Load(),
@@ -161,6 +170,13 @@ func (db *DB) Stats() Stats {
 		Statements: db.stats.statements.Load(),
 		Batches:    db.stats.batches.Load(),
 		Retries:    db.stats.retries.Load(),
+
+		PoolMaxConns:      p.MaxConns(),
+		PoolAcquiredConns: p.AcquiredConns(),
+		PoolIdleConns:     p.IdleConns(),
+		PoolAcquires:      p.AcquireCount(),
+		PoolEmptyAcquires: p.EmptyAcquireCount(),
+		PoolAcquireWait:   p.AcquireDuration(),
 	}
 }
 
