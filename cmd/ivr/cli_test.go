@@ -75,6 +75,11 @@ func TestEveryCommandHasHelpAndRefusesBadFlags(t *testing.T) {
 				if c.flag != "" && !strings.Contains(out, c.flag+" ") {
 					t.Errorf("ivr %s does not list %s:\n%s", strings.Join(how, " "), c.flag, out)
 				}
+				for _, line := range strings.Split(out, "\n") {
+					if strings.HasPrefix(strings.TrimSpace(line), "--") && !strings.Contains(line, "[$IVR_") {
+						t.Errorf("ivr %s: a flag without its variable: %s", strings.Join(how, " "), line)
+					}
+				}
 				if strings.Contains(out, "--database-url ") && !strings.Contains(out, "$DATABASE_URL") {
 					t.Errorf("ivr %s does not name $DATABASE_URL:\n%s", strings.Join(how, " "), out)
 				}

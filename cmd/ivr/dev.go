@@ -198,7 +198,9 @@ func loadDemo(ctx context.Context, e *env, st *store.DB, dsn string, keyring *iv
 			continue
 		}
 		var out bytes.Buffer
-		quiet := &env{getenv: e.getenv, stdin: e.stdin, stdout: &out, stderr: &out}
+		// dsn names the database whole: no variable such as DATABASE_URL_FILE
+		// may add to it or contradict it.
+		quiet := &env{getenv: func(string) string { return "" }, stdin: e.stdin, stdout: &out, stderr: &out}
 		if err := f.run(ctx, quiet, []string{"apply", "-f", path, "--publish", "--database-url", dsn}); err != nil {
 			return nil, fmt.Errorf("%s: %w\n%s", path, err, out.String())
 		}
