@@ -6,9 +6,11 @@ SQLC := go run github.com/sqlc-dev/sqlc/cmd/sqlc@v1.31.1
 .PHONY: run test test-asterisk generate build prompts
 
 # run starts ivr on its private local PostgreSQL (see `ivr dev -h`), whatever
-# DATABASE_URL the shell exports; it prints the URL the operator commands need.
-run:
-	DATABASE_URL= DATABASE_URL_FILE= go run ./cmd/ivr dev
+# DATABASE_URL the shell exports; it prints the URL the operator commands need. The binary
+# is built first and run in place of the shell, so that Ctrl-C reaches ivr
+# alone and its clean stop is make's exit status (go run exits 1 on a signal).
+run: build
+	exec env -u DATABASE_URL -u DATABASE_URL_FILE -u IVR_DATABASE_URL -u IVR_DATABASE_URL_FILE bin/ivr dev
 
 # test runs all tests. Database tests start their own throwaway PostgreSQL
 # from the installed binaries, or use $$TEST_DATABASE_URL when it is set.

@@ -2,7 +2,10 @@ module github.com/ivrhq/ivr
 
 go 1.26.8
 
-require github.com/nyaruka/phonenumbers v1.8.1
+require (
+	github.com/nyaruka/phonenumbers v1.8.1
+	github.com/peterbourgon/ff/v4 v4.0.0-alpha.4
+)
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -33,11 +32,10 @@ type benchResult struct {
 // runBench is `ivr bench`: many simulated calls at once against a running
 // server, for a count or a duration.
 func runBench(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := newFlags(e, "bench", "", "Load a running server with simulated calls, for a count or a duration, and print the latencies.")
 	var cf callFlags
-	cf.register(fs, e)
-	dbf := newDBFlags(fs, e)
+	cf.register(fs)
+	dbf := fs.database()
 	concurrency := fs.Int("concurrency", 10, "calls in flight at once")
 	count := fs.Int("calls", 0, "calls to make in all (default 1000 unless --duration is given)")
 	duration := fs.Duration("duration", 0, "keep starting calls this long instead of a count")
@@ -45,11 +43,8 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	noProgress := fs.Bool("no-progress", false, "do not draw a progress bar")
 	hangups := fs.Float64("hangup-rate", 0, "share of the calls (0 to 1) in which the caller hangs up at a random command among the first eight")
 	check := fs.Bool("check-db", false, "check the call rows in the database (implied by --database-url or DATABASE_URL)")
-	if err := fs.Parse(args); err != nil {
+	if _, err := fs.parse(args, 0, 0); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("bench: unexpected argument %q", fs.Arg(0))}
 	}
 	f, err := tabular.ParseFormat(*format)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -31,8 +30,7 @@ type callFlags struct {
 	records     multiFlag
 	args        multiFlag
 	hangupAfter time.Duration
-	soundsDirs  multiFlag
-	soundsEnv   string // IVR_CALL_SOUNDS_DIR
+	soundsDirs  dirList
 }
 
 // stockSoundsDirs are where Asterisk's sounds directory usually is: its own
@@ -45,8 +43,8 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-func (c *callFlags) register(fs *flag.FlagSet, e *env) {
-	fs.StringVar(&c.addr, "addr", envOr(e, "IVR_CALL_ADDR", "127.0.0.1:4573"), "host:port of the FastAGI server (IVR_CALL_ADDR)")
+func (c *callFlags) register(fs *cmdFlags) {
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:4573", "host:port of the FastAGI server")
 	fs.Var(&c.routes, "route", "the script after agi://host/, with its query: ivr, ivr?menu=main, lookup (default ivr); given again, the next AGI() on the same channel")
 	fs.StringVar(&c.caller, "caller", "", "the caller ID number (agi_callerid); empty is a withheld number")
 	fs.StringVar(&c.callerName, "caller-name", "", "the caller ID name (agi_calleridname)")
@@ -57,20 +55,11 @@ func (c *callFlags) register(fs *flag.FlagSet, e *env) {
 	fs.Var(&c.records, "record-result", `outcome of the next RECORD FILE: REASON[:DURATION[:KEY]], e.g. dtmf:4s:#, timeout:0s, hangup:2s, writefile (repeatable)`)
 	fs.Var(&c.args, "arg", "an AGI() argument after the URL (agi_arg_N, repeatable)")
 	fs.DurationVar(&c.hangupAfter, "hangup-after", 0, "hang up this long after the call starts (0: never)")
-	fs.Var(&c.soundsDirs, "sounds-dir", `an Asterisk sounds directory (<dir>/<lang>/<name>.<ext>, <dir>/<name>.<ext>) holding the prompts that exist, repeatable; "none" lets every prompt exist (IVR_CALL_SOUNDS_DIR, a list separated by `+"`"+string(filepath.ListSeparator)+"`"+`; default Asterisk's own sounds directory when one is found)`)
-	c.soundsEnv = e.getenv("IVR_CALL_SOUNDS_DIR")
+	fs.Var(&c.soundsDirs, "sounds-dir", `an Asterisk sounds directory (<dir>/<lang>/<name>.<ext>, <dir>/<name>.<ext>) holding the prompts that exist, repeatable; "none" lets every prompt exist (several separated by `+"`"+string(filepath.ListSeparator)+"`"+`; default Asterisk's own sounds directory when one is found)`)
 	// The names other pages of the project use for the same settings.
 	fs.Var(&c.routes, "script", "the same as --route")
 	fs.StringVar(&c.caller, "callerid", "", "the same as --caller")
 	fs.Var(&c.keys, "keys", "the same as --press")
-}
-
-// envOr returns the environment variable name, or def when it is empty.
-func envOr(e *env, name, def string) string {
-	if v := e.getenv(name); v != "" {
-		return v
-	}
-	return def
 }
 
 // scripts returns the routes given, "ivr" when none was.
@@ -91,9 +80,6 @@ func (c *callFlags) scripts() []string {
 // The directories it scanned are returned too.
 func (c *callFlags) sounds() (*agiclient.Sounds, []string, error) {
 	dirs := []string(c.soundsDirs)
-	if len(dirs) == 0 && c.soundsEnv != "" {
-		dirs = filepath.SplitList(c.soundsEnv)
-	}
 	if len(dirs) == 0 {
 		for _, d := range stockSoundsDirs {
 			if fi, err := os.Stat(filepath.Join(d, "en")); err == nil && fi.IsDir() {
@@ -190,17 +176,13 @@ func parseRecordResult(s string) (agiclient.Record, error) {
 
 // runCall is `ivr call`: one simulated call, printed as a dialogue.
 func runCall(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("call", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := newFlags(e, "call", "", "Place one simulated call against a running server, as Asterisk would, and print it as a dialogue.")
 	var cf callFlags
-	cf.register(fs, e)
+	cf.register(fs)
 	interactive := fs.Bool("interactive", false, "ask for the keys on the terminal whenever the server waits for input")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up on a call that lasts longer")
-	if err := fs.Parse(args); err != nil {
+	if _, err := fs.parse(args, 0, 0); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("call: unexpected argument %q", fs.Arg(0))}
 	}
 	call, err := cf.call()
 	if err != nil {

@@ -12,9 +12,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
+	"slices"
 	"strings"
 
+	"github.com/peterbourgon/ff/v4"
+	"github.com/peterbourgon/ff/v4/ffhelp"
 	"golang.org/x/term"
 
 	"github.com/ivrhq/ivr/internal/ivr"
@@ -29,89 +31,66 @@ type subcommand struct {
 	run     func(ctx context.Context, e *env, args []string) error
 }
 
-// dispatch runs the subcommand args[0] of group.
+// dispatch runs the subcommand args[0] of group ("ivr", "callers"). -h and
+// help print the group's usage on stdout; help SUB ... runs SUB ... -h. A
+// subcommand without a summary runs but is not listed.
 func dispatch(ctx context.Context, e *env, group string, subs []subcommand, args []string) error {
-	usage := func(w io.Writer) {
-		fmt.Fprintf(w, "usage: ivr %s <command> [flags]\n\n", group)
-		for _, s := range subs {
-			fmt.Fprintf(w, "  %-9s %s\n", s.name, s.summary)
-		}
-		fmt.Fprintf(w, "\nRun 'ivr %s <command> -h' for the flags of a command.\n", group)
+	help := groupHelp(group, subs)
+	prefix := group + ": "
+	if group == "ivr" {
+		prefix = ""
 	}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(e.stdout)
-		if len(args) == 0 {
-			return usageError{group + ": no command given"}
-		}
-		return nil
+	if len(args) == 0 {
+		fmt.Fprint(e.stderr, help)
+		return usageError{prefix + "no command given"}
 	}
+	switch args[0] {
+	case "-h", "-help", "--help":
+		fmt.Fprint(e.stdout, help)
+		return flag.ErrHelp
+	case "help":
+		if len(args) == 1 {
+			fmt.Fprint(e.stdout, help)
+			return flag.ErrHelp
+		}
+		args = append(slices.Clone(args[1:]), "-h")
+	}
+	var names []string
 	for _, s := range subs {
 		if s.name == args[0] {
 			return s.run(ctx, e, args[1:])
 		}
+		if s.summary != "" {
+			names = append(names, s.name)
+		}
 	}
-	usage(e.stderr)
-	return usageError{fmt.Sprintf("%s: unknown command %q", group, args[0])}
+	fmt.Fprint(e.stderr, help)
+	return usageError{fmt.Sprintf("%sunknown command %q (the commands are %s)", prefix, args[0], strings.Join(names, ", "))}
 }
 
-// cmdFlags is the flag set of one subcommand.
-type cmdFlags struct {
-	*flag.FlagSet
-	e    *env
-	name string // "callers add"
-	args string
-}
-
-func newFlags(e *env, name, args, summary string) *cmdFlags {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	f := &cmdFlags{FlagSet: fs, e: e, name: name, args: args}
-	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "usage: ivr %s %s[flags]\n\n%s\n\n", name, strings.TrimSpace(args)+" ", summary)
-		fs.PrintDefaults()
+// groupHelp is the usage of a group of subcommands.
+func groupHelp(group string, subs []subcommand) ffhelp.Help {
+	name := strings.TrimPrefix("ivr "+group, "ivr ivr")
+	if name == "" {
+		name = "ivr"
 	}
-	return f
-}
-
-// envOr returns the environment variable name, or def when it is empty. Flags
-// take their defaults from it, so -h shows the value in effect.
-func (f *cmdFlags) envOr(name, def string) string {
-	if v := f.e.getenv(name); v != "" {
-		return v
+	cmd := &ff.Command{
+		Name:     name,
+		Usage:    name + " <command> [flags]",
+		LongHelp: "Run '" + name + " <command> -h' or 'ivr help " + strings.TrimPrefix(name+" ", "ivr ") + "<command>' for the flags of a command.",
+		Flags:    ff.NewFlagSet(name),
 	}
-	return def
+	for _, s := range subs {
+		if s.summary != "" {
+			cmd.Subcommands = append(cmd.Subcommands, &ff.Command{Name: s.name, ShortHelp: s.summary})
+		}
+	}
+	return ffhelp.Command(cmd)
 }
 
 // format adds --format.
 func (f *cmdFlags) format() *string {
 	return f.String("format", "table", "output format: table, csv or json")
-}
-
-// parse parses flags wherever they stand among args and checks that between min
-// and max positional arguments remain; it returns those.
-func (f *cmdFlags) parse(args []string, min, max int) ([]string, error) {
-	var pos []string
-	for {
-		if err := f.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, usageError{fmt.Sprintf("%s: %v", f.name, err)}
-		}
-		args = f.Args()
-		if len(args) == 0 {
-			break
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-	if len(pos) < min || len(pos) > max {
-		if min == max && min == 0 {
-			return nil, usageError{fmt.Sprintf("%s: unexpected argument %q", f.name, pos[0])}
-		}
-		return nil, usageError{fmt.Sprintf("usage: ivr %s %s[flags]", f.name, strings.TrimSpace(f.args)+" ")}
-	}
-	return pos, nil
 }
 
 // write renders rows in the --format given.
@@ -176,72 +155,28 @@ func (p *pinSource) read(e *env) (ivr.Secret, error) {
 	return ivr.Secret(strings.TrimSpace(line)), nil
 }
 
-// keySource is the PIN key setting: --pin-key or --pin-key-file, with
-// IVR_PIN_KEY and IVR_PIN_KEY_FILE behind them, in ivr.ParseKeyring's format.
-type keySource struct{ key, file string }
+// keySource is the PIN key setting: -pin-key or -pin-key-file, with
+// IVR_PIN_KEY and IVR_PIN_KEY_FILE behind them.
+type keySource struct{ key string }
 
 func (f *cmdFlags) keySource() *keySource {
 	k := &keySource{}
-	f.StringVar(&k.key, "pin-key", f.envOr("IVR_PIN_KEY", ""), "PIN hashing keys as id:base64key[,...], the first one current ($IVR_PIN_KEY; prefer --pin-key-file)")
-	f.StringVar(&k.file, "pin-key-file", f.envOr("IVR_PIN_KEY_FILE", ""), "file holding the PIN keys ($IVR_PIN_KEY_FILE)")
+	f.pinKey(&k.key)
 	return k
 }
 
 // keyring parses the PIN key setting.
-func (k *keySource) keyring() (*ivr.Keyring, error) {
-	spec := k.key
-	if k.file != "" {
-		b, err := os.ReadFile(k.file)
-		if err != nil {
-			return nil, fmt.Errorf("read PIN key: %w", err)
-		}
-		spec = string(b)
-	}
-	if strings.TrimSpace(spec) == "" {
-		return nil, usageError{"no PIN key: set IVR_PIN_KEY_FILE (or --pin-key-file) to a file holding id:base64key, the same key the server uses"}
-	}
-	kr, err := ivr.ParseKeyring(spec)
-	if err != nil {
-		return nil, err
-	}
-	return kr, nil
-}
+func (k *keySource) keyring() (*ivr.Keyring, error) { return pinKeyring(k.key) }
 
 // region adds --region.
 func (f *cmdFlags) region() *string {
-	return f.String("region", f.envOr("IVR_REGION", "US"), "ISO 3166 region for phone numbers without a country code ($IVR_REGION)")
+	return f.String("region", "US", "ISO 3166 region for phone numbers without a country code")
 }
 
-// dirList is the value of a repeatable directory flag. Its default comes from
-// an environment variable holding a list (dir1:dir2); the first directory
-// given on the command line replaces that list.
-type dirList struct {
-	dirs  []string
-	given bool
-}
-
-func (l *dirList) Set(s string) error {
-	if !l.given {
-		l.dirs, l.given = nil, true
-	}
-	l.dirs = append(l.dirs, s)
-	return nil
-}
-
-func (l *dirList) String() string { return strings.Join(l.dirs, string(os.PathListSeparator)) }
-
-// soundsDirs adds --sounds-dir, repeatable, with $IVR_SOUNDS_DIR behind it.
+// soundsDirs adds --sounds-dir, repeatable.
 func (f *cmdFlags) soundsDirs() *dirList {
 	l := &dirList{}
-	for _, d := range filepath.SplitList(f.envOr("IVR_SOUNDS_DIR", "")) {
-		if d != "" {
-			l.dirs = append(l.dirs, d)
-		}
-	}
 	f.Var(l, "sounds-dir", "a local copy of an Asterisk sounds directory (repeat for several): warn about prompts with no file "+
-		"there, directly or in a language folder ($IVR_SOUNDS_DIR, several separated by "+string(os.PathListSeparator)+")")
+		"there, directly or in a language folder (several separated by "+string(os.PathListSeparator)+")")
 	return l
 }
-
-// database adds --database-url (dbflags.go).
-func (f *cmdFlags) database() *dbFlags { return newDBFlags(f.FlagSet, f.e) }

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
 	"strings"
 )
@@ -18,17 +20,35 @@ const (
 // configReference returns the Markdown configuration reference of serve and dev.
 func configReference() string {
 	var b bytes.Buffer
-	serve := newSettings("serve", io.Discard)
+	e := &env{getenv: func(string) string { return "" }, stdout: io.Discard, stderr: io.Discard}
+	serve := newFlags(e, "serve", "", "")
 	new(serveConfig).register(serve)
-	dev := newSettings("dev", io.Discard)
+	dev := newFlags(e, "dev", "", "")
 	new(devConfig).register(dev)
 
 	b.WriteString("### ivr serve\n\n")
-	serve.reference(&b, nil)
+	reference(&b, serve, nil)
 	b.WriteString("\n### ivr dev\n\n")
 	b.WriteString("`ivr dev` takes every setting of `ivr serve` (with the defaults above) and these:\n\n")
-	dev.reference(&b, serve.names())
+	reference(&b, dev, serve)
 	return b.String()
+}
+
+// reference writes the flags of f as a Markdown table, leaving out those of
+// skip (already documented in another table) when it is not nil.
+func reference(w io.Writer, f, skip *cmdFlags) {
+	fmt.Fprintln(w, "| flag | environment | default | meaning |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- |")
+	f.VisitAll(func(fl *flag.Flag) {
+		if skip != nil && skip.Lookup(fl.Name) != nil {
+			return
+		}
+		def := ""
+		if fl.DefValue != "" {
+			def = "`" + fl.DefValue + "`"
+		}
+		fmt.Fprintf(w, "| `-%s` | `%s` | %s | %s |\n", fl.Name, strings.Join(envNames(fl.Name), "`, `"), def, strings.ReplaceAll(fl.Usage, "|", `\|`))
+	})
 }
 
 // replaceReference returns doc with the text between the reference markers

@@ -2,38 +2,38 @@ package main
 
 import (
 	"context"
-	"database/sql"
-	"flag"
+	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/stdlib"
-
+	"github.com/ivrhq/ivr/internal/ivr"
 	"github.com/ivrhq/ivr/internal/store"
 )
 
-// dbFlags is the database a command works on: --database-url, or
-// $DATABASE_URL when the flag is not given.
+// dbFlags is the database a command works on: -database-url and
+// -database-password, each with its -file twin.
 type dbFlags struct {
-	e   *env
-	url string
+	url      string
+	password string
 }
 
-// newDBFlags adds --database-url to fs.
-func newDBFlags(fs *flag.FlagSet, e *env) *dbFlags {
-	d := &dbFlags{e: e}
-	fs.StringVar(&d.url, "database-url", "", "PostgreSQL connection URL, postgres://user:pass@host:5432/ivr?sslmode=... (default $DATABASE_URL)")
+// database adds -database-url and -database-password (and their -file twins).
+func (f *cmdFlags) database() *dbFlags {
+	d := &dbFlags{}
+	f.secret(&d.url, "database-url", "PostgreSQL connection URL (postgres://user@host:5432/ivr?sslmode=... or key=value form); pool settings such as pool_max_conns go here too")
+	f.secret(&d.password, "database-password", "database password, replacing any password in the URL")
 	return d
 }
 
-// URL returns the connection URL, or a usage error when none is given.
+// given reports whether a database was named.
+func (d *dbFlags) given() bool { return d.url != "" }
+
+// URL returns the connection URL with the password of -database-password, or
+// a usage error when no database is named.
 func (d *dbFlags) URL() (string, error) {
-	if d.url != "" {
-		return d.url, nil
+	if d.url == "" {
+		return "", usageError{"no database: set DATABASE_URL (or -database-url or -database-url-file)"}
 	}
-	if u := d.e.getenv("DATABASE_URL"); u != "" {
-		return u, nil
-	}
-	return "", usageError{"no database: give --database-url or set DATABASE_URL"}
+	return withPassword(d.url, d.password)
 }
 
 // operatorStatementTimeout is the longest one statement of an operator
@@ -50,20 +50,21 @@ func (d *dbFlags) Store(ctx context.Context) (*store.DB, error) {
 	return store.OpenWith(ctx, url, store.Options{StatementTimeout: operatorStatementTimeout})
 }
 
-// SQL opens a database/sql handle over a pgx pool, for goose. The caller
-// calls done when finished, which closes both.
-func (d *dbFlags) SQL(ctx context.Context) (sqlDB *sql.DB, done func(), err error) {
-	url, err := d.URL()
-	if err != nil {
-		return nil, nil, err
+// pinKey adds -pin-key and -pin-key-file.
+func (f *cmdFlags) pinKey(p *string) {
+	f.secret(p, "pin-key", "PIN hashing keys as id:base64key[,id:base64key...], the first one current (at least 16 bytes each)")
+}
+
+// pinKeyring parses the PIN keys of -pin-key (or -pin-key-file). It is the one
+// place a PIN key setting is read.
+func pinKeyring(spec string) (*ivr.Keyring, error) {
+	if spec == "" {
+		return nil, usageError{"no PIN key: set IVR_PIN_KEY_FILE (or -pin-key-file) to a file holding id:base64key, the same key the server uses; " +
+			"make one with: printf 'k1:%s\\n' \"$(head -c 32 /dev/urandom | base64)\""}
 	}
-	pool, err := store.Connect(ctx, url, store.Options{})
+	k, err := ivr.ParseKeyring(spec)
 	if err != nil {
-		return nil, nil, err
+		return nil, usageError{strings.TrimPrefix(err.Error(), "pin keyring: ") + " (in -pin-key)"}
 	}
-	sqlDB = stdlib.OpenDBFromPool(pool)
-	return sqlDB, func() {
-		sqlDB.Close()
-		pool.Close()
-	}, nil
+	return k, nil
 }

@@ -32,19 +32,25 @@ type devConfig struct {
 }
 
 // register adds the dev settings to s: every serve setting, then dev's own.
-func (c *devConfig) register(s *settings) {
+func (c *devConfig) register(s *cmdFlags) {
 	c.serveConfig.register(s)
-	s.String(&c.dataDir, "data-dir", "IVR_DATA_DIR", ".ivr", "directory kept between runs for the private PostgreSQL (pgdata/) and the generated PIN key (pin.key)")
-	s.Bool(&c.demo, "demo", "IVR_DEMO", true, "load the demo callers, menus and survey into a new database (a new data directory, or a DATABASE_URL database without callers); later runs keep what you changed")
-	s.Bool(&c.reset, "reset", "IVR_RESET", false, "start over: delete the private PostgreSQL's data and load the demo data again (never touches a DATABASE_URL database)")
+	s.StringVar(&c.dataDir, "data-dir", ".ivr", "directory kept between runs for the private PostgreSQL (pgdata/) and the generated PIN key (pin.key)")
+	s.BoolVar(&c.demo, "demo", true, "load the demo callers, menus and survey into a new database (a new data directory, or a DATABASE_URL database without callers); later runs keep what you changed")
+	s.BoolVar(&c.reset, "reset", false, "start over: delete the private PostgreSQL's data and load the demo data again (never touches a DATABASE_URL database)")
 }
+
+// devSummary is the text of ivr dev -h.
+const devSummary = "Run the server on a private local PostgreSQL (kept in -data-dir; or the database of DATABASE_URL) " +
+	"with migrations applied and the demo callers, menus and survey loaded. Stop with Ctrl-C."
 
 // runDev is the embedded default behind the README's run command: a private
 // PostgreSQL (unless DATABASE_URL names one), migrations, demo data, and the
 // server, with what to paste into Asterisk printed on stdout.
 func runDev(ctx context.Context, e *env, args []string) error {
 	var c devConfig
-	log, agiLog, err := parseSettings(e, "dev", args, c.register, &c.serveConfig, false)
+	f := newFlags(e, "dev", "", devSummary)
+	c.register(f)
+	log, agiLog, err := parseSettings(f, args, &c.serveConfig, false)
 	if err != nil {
 		return err
 	}
@@ -230,7 +236,9 @@ func loadDemo(ctx context.Context, e *env, st *store.DB, dsn string, keyring *iv
 			continue
 		}
 		var out bytes.Buffer
-		quiet := &env{getenv: e.getenv, stdin: e.stdin, stdout: &out, stderr: &out}
+		// dsn names the database whole: no variable such as DATABASE_URL_FILE
+		// may add to it or contradict it.
+		quiet := &env{getenv: func(string) string { return "" }, stdin: e.stdin, stdout: &out, stderr: &out}
 		if err := f.run(ctx, quiet, []string{"apply", "-f", path, "--publish", "--database-url", dsn}); err != nil {
 			return nil, fmt.Errorf("%s: %w\n%s", path, err, out.String())
 		}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"time"
 
@@ -13,9 +12,8 @@ import (
 // runGenData fills an empty, migrated database with generated traffic for
 // measuring the reports: ivr gen-data --calls 1000000 --days 365.
 func runGenData(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("gen-data", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	dbf := newDBFlags(fs, e)
+	fs := newFlags(e, "gen-data", "", "Fill an empty, migrated database with generated calls for measuring the reports.")
+	dbf := fs.database()
 	var opt datagen.Options
 	fs.IntVar(&opt.Calls, "calls", 1_000_000, "calls to generate")
 	fs.IntVar(&opt.Callers, "callers", 0, "callers to generate (default calls/50)")
@@ -23,7 +21,7 @@ func runGenData(ctx context.Context, e *env, args []string) error {
 	start := fs.String("start", "", "first day of traffic, YYYY-MM-DD (UTC)")
 	fs.Uint64Var(&opt.Seed, "seed", 1, "random seed; the same seed makes the same data")
 	noProgress := fs.Bool("no-progress", false, "do not draw a progress bar")
-	if err := fs.Parse(args); err != nil {
+	if _, err := fs.parse(args, 0, 0); err != nil {
 		return err
 	}
 	if *start != "" {

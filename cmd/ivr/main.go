@@ -19,9 +19,7 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "ivr:", err)
-		}
+		fmt.Fprintln(os.Stderr, "ivr:", err)
 		os.Exit(exitCode(err))
 	}
 }
@@ -35,67 +33,40 @@ type env struct {
 	stderr io.Writer
 }
 
-// command is one subcommand of ivr.
-type command struct {
-	name    string
-	summary string
-	hidden  bool
-	run     func(ctx context.Context, e *env, args []string) error
-}
-
-// commands lists the subcommands in the order -h shows them.
-func commands() []command {
-	return []command{
-		{name: "serve", summary: "run the FastAGI server and its HTTP endpoints", run: runServe},
-		{name: "dev", summary: "run the server on a private local PostgreSQL with demo data", run: runDev},
-		{name: "migrate", summary: "apply or roll back database migrations (up|down|status|redo)", run: runMigrate},
-		{name: "callers", summary: "manage callers: add|list|show|update|delete|set-pin|unlock|import|export", run: runCallers},
-		{name: "menus", summary: "menus as code: apply|list|show|diff|publish|export", run: runMenus},
-		{name: "surveys", summary: "surveys as code: apply|list|show|diff|publish|export", run: runSurveys},
-		{name: "recordings", summary: "recordings: list|show|delete|purge|verify", run: runRecordings},
-		{name: "report", summary: "run a report over the stored calls", run: runReport},
-		{name: "call", summary: "place a simulated call against a running server", run: runCall},
-		{name: "bench", summary: "load a running server with simulated calls", run: runBench},
-		{name: "version", summary: "print the version and the schema version it needs", run: runVersion},
-		{name: "gen-data", summary: "fill an empty database with generated calls for measuring reports", hidden: true, run: runGenData},
+// commands lists the subcommands in the order -h shows them. gen-data has no
+// summary: it runs but is not listed.
+func commands() []subcommand {
+	return []subcommand{
+		{"serve", "", "run the FastAGI server and its HTTP endpoints", runServe},
+		{"dev", "", "run the server on a private local PostgreSQL with demo data", runDev},
+		{"migrate", "", "apply or roll back database migrations (up|down|status|redo)", runMigrate},
+		{"callers", "", "manage callers: add|list|show|update|delete|set-pin|unlock|import|export", runCallers},
+		{"menus", "", "menus as code: apply|list|show|diff|publish|export", runMenus},
+		{"surveys", "", "surveys as code: apply|list|show|diff|publish|export", runSurveys},
+		{"recordings", "", "recordings: list|show|delete|purge|verify", runRecordings},
+		{"report", "", "run a report over the stored calls", runReport},
+		{"call", "", "place a simulated call against a running server", runCall},
+		{"bench", "", "load a running server with simulated calls", runBench},
+		{"version", "", "print the version and the schema version it needs", runVersion},
+		{"gen-data", "", "", runGenData},
 	}
 }
 
-// run is main without the process: it parses args and runs one subcommand.
+// run is main without the process: it parses args and runs one subcommand. A
+// request for help is not an error.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	e := &env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stdout)
-		if len(args) == 0 {
-			return errors.New("no command given")
-		}
+	err := dispatch(ctx, e, "ivr", commands(), args)
+	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
-	for _, c := range commands() {
-		if c.name == args[0] {
-			return c.run(ctx, e, args[1:])
-		}
-	}
-	usage(stderr)
-	return fmt.Errorf("unknown command %q", args[0])
-}
-
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: ivr <command> [flags]")
-	fmt.Fprintln(w)
-	for _, c := range commands() {
-		if !c.hidden {
-			fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
-		}
-	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'ivr <command> -h' for the flags of a command.")
+	return err
 }
 
 // exitCode maps an error to the process exit status: 2 for usage errors, 1 otherwise.
 func exitCode(err error) int {
 	var u usageError
-	if errors.As(err, &u) || errors.Is(err, flag.ErrHelp) {
+	if errors.As(err, &u) {
 		return 2
 	}
 	return 1

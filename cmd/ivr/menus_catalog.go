@@ -93,7 +93,7 @@ func (k *catalogKind[T]) apply(ctx context.Context, e *env, args []string) error
 	if err != nil {
 		return err
 	}
-	for _, d := range sounds.dirs {
+	for _, d := range *sounds {
 		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
 			return fmt.Errorf("--sounds-dir %s is not a directory", d)
 		}
@@ -103,7 +103,7 @@ func (k *catalogKind[T]) apply(ctx context.Context, e *env, args []string) error
 		return err
 	}
 	defer s.Close()
-	opts := catalog.Options{SoundsDirs: sounds.dirs, Warn: func(p catalog.Problem) { fmt.Fprintln(e.stderr, p) }}
+	opts := catalog.Options{SoundsDirs: *sounds, Warn: func(p catalog.Problem) { fmt.Fprintln(e.stderr, p) }}
 	if opts.PublishedMenus, err = s.PublishedMenuKeys(ctx); err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -14,7 +13,7 @@ import (
 	"github.com/ivrhq/ivr/db"
 )
 
-const migrateUsage = `usage: ivr migrate [--database-url URL] <action>
+const migrateSummary = `Apply or roll back the embedded database migrations.
 
 Actions:
   up          apply every pending migration
@@ -25,38 +24,29 @@ Actions:
   status      list the migrations and whether each is applied
 
 Migrations hold a PostgreSQL advisory lock while they run, so two processes
-migrating the same database take turns.
-
-Flags:
-`
+migrating the same database take turns.`
 
 // runMigrate applies or rolls back the embedded migrations.
 func runMigrate(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	dbf := newDBFlags(fs, e)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), migrateUsage)
-		fs.PrintDefaults()
-	}
-	pos, err := parseInterspersed(fs, args)
+	fs := newFlags(e, "migrate", "ACTION [N]", migrateSummary)
+	dbf := fs.database()
+	pos, err := fs.parse(args, 0, 2)
 	if err != nil {
 		return err
 	}
 	if len(pos) == 0 {
-		fs.Usage()
-		return usageError{"migrate: no action given"}
+		return fs.fail("no action given")
 	}
 	action, target, err := migrateAction(pos)
 	if err != nil {
 		return err
 	}
-	sqlDB, done, err := dbf.SQL(ctx)
+	st, err := dbf.Store(ctx)
 	if err != nil {
 		return err
 	}
-	defer done()
-	p, err := db.NewMigrator(sqlDB)
+	defer st.Close()
+	p, err := db.NewMigrator(st.SQL())
 	if err != nil {
 		return err
 	}
@@ -154,21 +144,4 @@ func printStatus(ctx context.Context, w io.Writer, p *goose.Provider) error {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", s.Source.Version, s.State, applied, s.Source.Path)
 	}
 	return tw.Flush()
-}
-
-// parseInterspersed parses flags given before, between and after the
-// positional arguments, and returns the positional ones.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }

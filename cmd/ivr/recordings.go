@@ -39,8 +39,8 @@ type recordingFiles struct {
 func (f *cmdFlags) recordingFiles() *recordingFiles {
 	r := &recordingFiles{}
 	f.StringVar(&r.dir, "dir", "", "local mount of the recordings directory, to check or remove the files")
-	f.StringVar(&r.remoteDir, "recording-dir", f.envOr("IVR_RECORDING_DIR", "/var/spool/asterisk/ivr"),
-		"the recordings directory on the Asterisk host, as the server is configured ($IVR_RECORDING_DIR)")
+	f.StringVar(&r.remoteDir, "recording-dir", "/var/spool/asterisk/ivr",
+		"the recordings directory on the Asterisk host, as the server is configured")
 	return r
 }
 

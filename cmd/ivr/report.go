@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -43,23 +42,19 @@ func reports() []reportDef {
 
 // runReport is `ivr report [NAME] [--from DAY] [--to DAY] [--format F]`.
 func runReport(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() { reportUsage(fs) }
-	dbf := newDBFlags(fs, e)
+	fs := newFlags(e, "report", "[NAME]", "Run the report NAME over the stored calls; without NAME, list the reports. Days are UTC; --to is included.")
+	dbf := fs.database()
 	from := fs.String("from", "", "first day, YYYY-MM-DD in UTC (default 29 days before --to)")
 	to := fs.String("to", "", "last day, YYYY-MM-DD in UTC, included (default today)")
 	format := fs.String("format", "table", "output format: table, csv or json")
 	limit := fs.Int("limit", 50, "most rows of the callers report")
-	name, rest := "", args
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		name, rest = args[0], args[1:]
-	}
-	if err := fs.Parse(rest); err != nil {
+	pos, err := fs.parse(args, 0, 1)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("report: unexpected argument %q", fs.Arg(0))}
+	name := ""
+	if len(pos) > 0 {
+		name = pos[0]
 	}
 	f, err := tabular.ParseFormat(*format)
 	if err != nil {
@@ -91,13 +86,6 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return rows.Write(e.stdout, f)
-}
-
-func reportUsage(fs *flag.FlagSet) {
-	w := fs.Output()
-	fmt.Fprintln(w, "usage: ivr report [NAME] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--format table|csv|json]")
-	fmt.Fprintln(w, "\nWithout NAME, lists the reports. Days are UTC; --to is included.")
-	fs.PrintDefaults()
 }
 
 // listReports writes the names and summaries of the reports.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,12 +12,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jackc/pgx/v5/stdlib"
-	"github.com/pressly/goose/v3"
-
 	"github.com/ivrhq/ivr/db"
 	"github.com/ivrhq/ivr/internal/agi"
 	"github.com/ivrhq/ivr/internal/ivr"
+	"github.com/ivrhq/ivr/internal/metrics"
 	"github.com/ivrhq/ivr/internal/store"
 )
 
@@ -28,7 +25,9 @@ const closeGrace = 10 * time.Second
 
 func runServe(ctx context.Context, e *env, args []string) error {
 	var c serveConfig
-	log, agiLog, err := parseSettings(e, "serve", args, c.register, &c, true)
+	f := newFlags(e, "serve", "", "Run the FastAGI server and its HTTP endpoints (/metrics, /healthz, /readyz) until SIGTERM or SIGINT.")
+	c.register(f)
+	log, agiLog, err := parseSettings(f, args, &c, true)
 	if err != nil {
 		return err
 	}
@@ -39,18 +38,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	return serveStore(ctx, &c, dsn, keyring, log, agiLog, c.migrate, nil, nil)
 }
 
-// parseSettings parses args into the settings register adds to c's, checks c
-// and returns its loggers. needDB is false for dev, which can start a database.
-func parseSettings(e *env, cmd string, args []string, register func(*settings), c *serveConfig, needDB bool) (log, agiLog *slog.Logger, err error) {
-	s := newSettings(cmd, e.stderr)
-	register(s)
-	if err := s.parse(args, e.getenv); err != nil {
+// parseSettings parses args into f, which holds c's settings, checks c and
+// returns its loggers. needDB is false for dev, which can start a database.
+func parseSettings(f *cmdFlags, args []string, c *serveConfig, needDB bool) (log, agiLog *slog.Logger, err error) {
+	if _, err := f.parse(args, 0, 0); err != nil {
 		return nil, nil, err
 	}
 	if err := c.check(needDB); err != nil {
 		return nil, nil, err
 	}
-	log, agiLog = c.loggers(e.stderr)
+	log, agiLog = c.loggers(f.e.stderr)
 	return log, agiLog, nil
 }
 
@@ -112,10 +109,10 @@ type server struct {
 // yet.
 func newServer(c *serveConfig, st *store.DB, keyring *ivr.Keyring, log, agiLog *slog.Logger) (*server, error) {
 	reg, m := newRegistry(st)
-	p := timedPorts{p: st, m: m}
+	p := metrics.TimePorts(st, m)
 	svc := ivr.Services{
 		Callers: p, Journal: p, PINs: p, Messages: p,
-		Catalog: timedCatalog{c: st, m: m},
+		Catalog: metrics.TimeCatalog(st, m),
 		Keyring: keyring,
 		Logger:  log,
 	}
@@ -123,12 +120,12 @@ func newServer(c *serveConfig, st *store.DB, keyring *ivr.Keyring, log, agiLog *
 	if c.lookupCache > 0 {
 		cs.callers = store.NewCallerCache(st, store.CallerCacheOptions{Size: c.lookupCache, Logger: log})
 		registerCallerCache(reg, cs.callers)
-		svc.Lookup = timedLookup{l: cs.callers, m: m}
+		svc.Lookup = metrics.TimeLookup(cs.callers, m)
 	}
 	if c.catalogCache {
 		cs.catalog = store.NewCatalogCache(st, store.CatalogCacheOptions{Logger: log})
 		registerCatalogCache(reg, cs.catalog)
-		svc.Catalog = timedCatalog{c: cs.catalog, m: m}
+		svc.Catalog = metrics.TimeCatalog(cs.catalog, m)
 	}
 	app, err := ivr.New(c.ivr, svc)
 	if err != nil {
@@ -159,7 +156,7 @@ func newServer(c *serveConfig, st *store.DB, keyring *ivr.Keyring, log, agiLog *
 		sweep:  sweeper{st: st, log: log, lostAfter: c.lostAfter},
 	}
 	srv.sweep.swept = registerRecovery(reg, st, app)
-	instrument(srv.agi, m)
+	metrics.Instrument(srv.agi, m)
 	if c.httpAddr != "" {
 		srv.http = newHTTPServer(h.handler(reg), log)
 	}
@@ -286,70 +283,40 @@ func (s *server) closeApp() {
 	}
 }
 
-// schema compares the database's migrations with those the binary carries.
+// schema is the database's schema as the server sees it: an error when it
+// cannot be read at all.
 type schema struct {
-	st       *store.DB
-	sqlDB    *sql.DB
-	migrator *goose.Provider
-	err      error
+	*db.Schema
+	err error
 }
 
 func newSchema(st *store.DB) *schema {
-	sqlDB := stdlib.OpenDBFromPool(st.Pool())
-	p, err := db.NewMigrator(sqlDB)
-	return &schema{st: st, sqlDB: sqlDB, migrator: p, err: err}
+	sch, err := db.NewSchema(st.SQL())
+	return &schema{Schema: sch, err: err}
 }
 
-// Close releases the migrator's handle; the pool stays open.
+// Close releases the schema's handle; the pool stays open.
 func (s *schema) Close() error {
-	if s.migrator != nil {
-		return s.migrator.Close()
+	if s.Schema == nil {
+		return nil
 	}
-	return s.sqlDB.Close()
+	return s.Schema.Close()
 }
 
-// versions returns the database's newest applied migration (0 for a database
-// never migrated) and the binary's newest.
+// prepare is db.Schema.Prepare.
+func (s *schema) prepare(ctx context.Context, migrate bool, log *slog.Logger) error {
+	if s.err != nil {
+		return s.err
+	}
+	return s.Prepare(ctx, migrate, log)
+}
+
+// versions is db.Schema.Versions.
 func (s *schema) versions(ctx context.Context) (current, newest int64, err error) {
 	if s.err != nil {
 		return 0, 0, s.err
 	}
-	var exists bool
-	if err := s.st.Pool().QueryRow(ctx, "SELECT to_regclass('goose_db_version') IS NOT NULL").Scan(&exists); err != nil {
-		return 0, 0, fmt.Errorf("read schema version: %w", err)
-	}
-	sources := s.migrator.ListSources()
-	newest = sources[len(sources)-1].Version
-	if !exists {
-		return 0, newest, nil
-	}
-	current, _, err = s.migrator.GetVersions(ctx)
-	if err != nil {
-		return 0, newest, fmt.Errorf("read schema version: %w", err)
-	}
-	return current, newest, nil
-}
-
-// prepare applies the pending migrations when migrate is set, and otherwise
-// refuses a database whose schema is behind the binary.
-func (s *schema) prepare(ctx context.Context, migrate bool, log *slog.Logger) error {
-	current, newest, err := s.versions(ctx)
-	if err != nil {
-		return err
-	}
-	switch {
-	case current < newest && migrate:
-		res, err := s.migrator.Up(ctx)
-		if err != nil {
-			return fmt.Errorf("migrate: %w", err)
-		}
-		log.Info("migrated", "from", current, "to", newest, "applied", len(res))
-	case current < newest:
-		return fmt.Errorf("the database schema is at version %d and this ivr needs %d: run `ivr migrate up` (or serve with -migrate)", current, newest)
-	case current > newest:
-		log.Warn("the database schema is newer than this ivr: upgrade the binary", "schema", current, "binary", newest)
-	}
-	return nil
+	return s.Versions(ctx)
 }
 
 // ready is the /readyz check: the database answers and its schema is exactly

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"runtime/debug"
 
@@ -12,13 +11,9 @@ import (
 // runVersion prints the version of the binary and the schema version it
 // needs (its newest embedded migration).
 func runVersion(_ context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("version", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	if err := fs.Parse(args); err != nil {
+	fs := newFlags(e, "version", "", "Print the version of the binary and the schema version it needs.")
+	if _, err := fs.parse(args, 0, 0); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{"version takes no arguments"}
 	}
 	schema, file := db.LatestVersion()
 	fmt.Fprintf(e.stdout, "ivr %s\n", binaryVersion())

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/ivrhq/ivr/internal/ivr"
 	"github.com/ivrhq/ivr/internal/store/internal/sqlcdb"
@@ -78,7 +80,10 @@ type Options struct {
 // one group commit share a statement), Batches the group commits among
 // Commits, Retries the group commits that were sent again without a
 // failing write or with a failing coalesced statement split up, and Resends
-// the group commits sent again on another connection after theirs broke.
+// the group commits sent again on another connection after theirs broke. The
+// Pool fields are the connection pool's: its size, the connections in use and
+// idle now, and the acquisitions so far, the time they waited, and how many
+// of them found no idle connection.
 type Stats struct {
 	RoundTrips int64
 	Commits    int64
@@ -87,6 +92,10 @@ type Stats struct {
 	Batches    int64
 	Retries    int64
 	Resends    int64
+
+	PoolMaxConns, PoolAcquiredConns, PoolIdleConns int32
+	PoolAcquires, PoolEmptyAcquires                int64
+	PoolAcquireWait                                time.Duration
 }
 
 // counters are the live Stats.
@@ -213,8 +222,13 @@ func (db *DB) Close() {
 // migrations through stdlib.OpenDBFromPool). The DB keeps ownership of it.
 func (db *DB) Pool() *pgxpool.Pool { return db.pool }
 
+// SQL returns a database/sql handle over the pool, for goose's migrations.
+// Closing it leaves the pool open; the DB keeps ownership of the pool.
+func (db *DB) SQL() *sql.DB { return stdlib.OpenDBFromPool(db.pool) }
+
 // Stats returns the counters since Open.
 func (db *DB) Stats() Stats {
+	p := db.pool.Stat()
 	return Stats{
 		RoundTrips: db.stats.roundTrips.Load(),
 		Commits:    db.stats.commits.Load(),
@@ -223,6 +237,13 @@ func (db *DB) Stats() Stats {
 		Batches:    db.stats.batches.Load(),
 		Retries:    db.stats.retries.Load(),
 		Resends:    db.stats.resends.Load(),
+
+		PoolMaxConns:      p.MaxConns(),
+		PoolAcquiredConns: p.AcquiredConns(),
+		PoolIdleConns:     p.IdleConns(),
+		PoolAcquires:      p.AcquireCount(),
+		PoolEmptyAcquires: p.EmptyAcquireCount(),
+		PoolAcquireWait:   p.AcquireDuration(),
 	}
 }
 
