@@ -78,6 +78,7 @@ func callersAdd(ctx context.Context, e *env, args []string) error {
 	name := f.String("name", "", "the caller's name")
 	nums := f.String("numbers", "", "phone numbers, separated by ';' or ','")
 	lang := f.String("language", "", "Asterisk language code such as en or es_MX (empty: the channel's)")
+	f.dataFlags("name", "numbers", "language")
 	region := f.region()
 	pins := f.pinSource()
 	keys := f.keySource()
@@ -251,6 +252,7 @@ func callersUpdate(ctx context.Context, e *env, args []string) error {
 	lang := f.String("language", "", "new Asterisk language code; --language= clears it (the channel's is used)")
 	status := f.String("status", "", "new status: active or disabled")
 	nums := f.String("numbers", "", "replace all numbers with these, separated by ';' or ','")
+	f.dataFlags("name", "language", "status", "numbers")
 	region := f.region()
 	pos, err := f.parse(args, 1, 1)
 	if err != nil {

@@ -43,6 +43,19 @@ type cmdFlags struct {
 	summary string
 	secrets []secretFlag
 	given   map[string]bool // after parse: the flags set by args or environment
+	data    map[string]bool // flags that take no environment variable (see dataFlags)
+}
+
+// dataFlags marks flags that carry the data one run changes (a caller's name,
+// numbers, language, status): they take no environment variable, so a
+// variable left in a shell never changes a record behind the operator's back.
+func (f *cmdFlags) dataFlags(names ...string) {
+	if f.data == nil {
+		f.data = make(map[string]bool, len(names))
+	}
+	for _, n := range names {
+		f.data[n] = true
+	}
 }
 
 // secretFlag is a flag whose value may instead come from a file named by its
@@ -168,7 +181,7 @@ func isBoolFlag(fl *flag.Flag) bool {
 func (f *cmdFlags) fromEnv(given map[string]bool) error {
 	var err error
 	f.VisitAll(func(fl *flag.Flag) {
-		if given[fl.Name] || err != nil {
+		if given[fl.Name] || f.data[fl.Name] || err != nil {
 			return
 		}
 		for _, key := range envNames(fl.Name) {
@@ -222,6 +235,9 @@ func (f *cmdFlags) help() ffhelp.Help {
 	fs := ff.NewFlagSet(f.name)
 	f.VisitAll(func(fl *flag.Flag) {
 		usage := fl.Usage + " [$" + strings.Join(envNames(fl.Name), ", $") + "]"
+		if f.data[fl.Name] {
+			usage = fl.Usage + " [flag only]"
+		}
 		v := helpValue{fl}
 		cfg := ff.FlagConfig{LongName: fl.Name, Usage: usage, Value: v, Placeholder: v.placeholder(), NoPlaceholder: v.IsBoolFlag()}
 		if _, err := fs.AddFlag(cfg); err != nil {
