@@ -441,3 +441,22 @@ func TestDocLinksStayInTheRepository(t *testing.T) {
 		}
 	}
 }
+
+// The README's requirements name the Go version that go.mod requires.
+func TestReadmeNamesTheGoVersion(t *testing.T) {
+	mod, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^go (\S+)$`).FindSubmatch(mod)
+	if m == nil {
+		t.Fatal("go.mod has no go line")
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "- Go " + string(m[1]) + " or newer"; !strings.Contains(string(readme), want) {
+		t.Errorf("the README's requirements do not say %q", want)
+	}
+}
