@@ -19,7 +19,9 @@ func (d *describer) Register(c prometheus.Collector) error {
 	return nil
 }
 
-func (d *describer) MustRegister(cs ...prometheus.Collector) { d.collectors = append(d.collectors, cs...) }
+func (d *describer) MustRegister(cs ...prometheus.Collector) {
+	d.collectors = append(d.collectors, cs...)
+}
 
 func (d *describer) Unregister(prometheus.Collector) bool { return false }
 
