@@ -18,6 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/ivrhq/ivr/internal/ivr"
+	"github.com/ivrhq/ivr/internal/phone"
 	"github.com/ivrhq/ivr/internal/tabular"
 )
 
@@ -205,6 +206,14 @@ func (k *keySource) keyring() (*ivr.Keyring, error) {
 		return nil, err
 	}
 	return kr, nil
+}
+
+// checkRegion refuses a --region (IVR_REGION) without phone numbering data.
+func checkRegion(region string) error {
+	if err := phone.CheckRegion(region); err != nil {
+		return usageError{fmt.Sprintf("--region (IVR_REGION): %v", err)}
+	}
+	return nil
 }
 
 // region adds --region.

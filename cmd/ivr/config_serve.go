@@ -10,6 +10,7 @@ import (
 
 	"github.com/ivrhq/ivr/internal/agi"
 	"github.com/ivrhq/ivr/internal/ivr"
+	"github.com/ivrhq/ivr/internal/phone"
 	"github.com/ivrhq/ivr/internal/store"
 )
 
@@ -95,6 +96,8 @@ func (c *serveConfig) check(needDB bool) error {
 		return usageError{"-lookup-cache must not be negative"}
 	case c.logFormat != "text" && c.logFormat != "json":
 		return usageError{fmt.Sprintf("-log-format %q: want text or json", c.logFormat)}
+	case phone.CheckRegion(c.ivr.DefaultRegion) != nil:
+		return usageError{fmt.Sprintf("-region (IVR_REGION): %v", phone.CheckRegion(c.ivr.DefaultRegion))}
 	}
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(c.logLevel)); err != nil {

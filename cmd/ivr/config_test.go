@@ -128,7 +128,15 @@ func TestCheckRefusesUnworkableSettings(t *testing.T) {
 			t.Errorf("%v: check = %v, want an error about %s", tc.args, err, tc.want)
 		}
 	}
-	c, _ := parseServe(t, nil, nil)
+	// A region without numbering data would make every national caller ID unknown.
+	c, err := parseServe(t, []string{"-database-url", "x"}, map[string]string{"IVR_REGION": "ZZ"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.check(true); err == nil || !strings.Contains(err.Error(), "IVR_REGION") || !strings.Contains(err.Error(), `"ZZ"`) {
+		t.Errorf("IVR_REGION=ZZ: check = %v, want it refused", err)
+	}
+	c, _ = parseServe(t, nil, nil)
 	if _, err := c.pinKeyring(); err == nil || !strings.Contains(err.Error(), "IVR_PIN_KEY_FILE") {
 		t.Errorf("no PIN key: err = %v, want advice naming IVR_PIN_KEY_FILE", err)
 	}
