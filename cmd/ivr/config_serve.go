@@ -43,7 +43,7 @@ type serveConfig struct {
 // production server.
 func (c *serveConfig) register(s *settings) {
 	s.String(&c.agiAddr, "agi-addr", "IVR_AGI_ADDR", ":4573", "address the FastAGI server listens on")
-	s.String(&c.httpAddr, "http-addr", "IVR_HTTP_ADDR", ":8080", "address of the HTTP listener for /metrics, /healthz and /readyz; empty turns it off")
+	s.String(&c.httpAddr, "http-addr", "IVR_HTTP_ADDR", ":8080", "address of the HTTP listener for /metrics, /healthz and /readyz; off (or an empty -http-addr) turns it off")
 	s.Secret(&c.databaseURL, "database-url", "DATABASE_URL", "PostgreSQL connection URL (postgres://user@host:5432/ivr?sslmode=... or key=value form); pool settings such as pool_max_conns go here too")
 	s.Secret(&c.databasePass, "database-password", "IVR_DATABASE_PASSWORD", "database password, replacing any password in the URL")
 	s.Secret(&c.pinKey, "pin-key", "IVR_PIN_KEY", "PIN hashing keys as id:base64key[,id:base64key...], the first one current (at least 16 bytes each)")
@@ -152,4 +152,11 @@ func (c *serveConfig) pinKeyring() (*ivr.Keyring, error) {
 		return nil, errors.New(strings.TrimPrefix(err.Error(), "pin keyring: ") + " (in -pin-key)")
 	}
 	return k, nil
+}
+
+// httpOn reports whether -http-addr asks for the HTTP listener. "off" turns it
+// off where an empty value cannot: an empty environment variable is the same
+// as an unset one.
+func (c *serveConfig) httpOn() bool {
+	return c.httpAddr != "" && !strings.EqualFold(c.httpAddr, "off")
 }

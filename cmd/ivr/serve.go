@@ -155,7 +155,7 @@ func newServer(c *serveConfig, st *store.DB, keyring *ivr.Keyring, log, agiLog *
 		caches: cs,
 	}
 	instrument(srv.agi, m)
-	if c.httpAddr != "" {
+	if c.httpOn() {
 		srv.http = newHTTPServer(h.handler(reg), log)
 	}
 	return srv, nil
