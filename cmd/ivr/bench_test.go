@@ -47,11 +47,11 @@ func TestBenchForADurationAsJSON(t *testing.T) {
 	if err := run(context.Background(), args, func(string) string { return "" }, strings.NewReader(""), &out, &errOut); err != nil {
 		t.Fatalf("ivr bench: %v\n%s%s", err, out.String(), errOut.String())
 	}
-	var rows []map[string]string
+	var rows []map[string]any
 	if err := json.Unmarshal(out.Bytes(), &rows); err != nil {
 		t.Fatalf("stdout is not the JSON latency table: %v\n%s", err, out.String())
 	}
-	if len(rows) == 0 || rows[0]["latency_of"] != "call" || rows[0]["count"] == "0" {
+	if n, ok := rows[0]["count"].(float64); len(rows) == 0 || rows[0]["latency_of"] != "call" || !ok || n == 0 {
 		t.Errorf("latency rows = %v, want the whole-call row first", rows)
 	}
 	if s := errOut.String(); !strings.Contains(s, "results: IVR_CALLER_FOUND=1 ") || strings.Contains(s, "FOUND=0") || !strings.Contains(s, " 0 errors") {

@@ -204,7 +204,9 @@ func runCall(ctx context.Context, e *env, args []string) error {
 	}
 	if *interactive {
 		session := -1
-		call.Responder = interactiveResponder(e, bufio.NewScanner(e.stdin), func() {
+		stop := make(chan struct{})
+		defer close(stop)
+		call.Responder = interactiveResponder(e, readLines(e.stdin, stop), func() {
 			if session++; session > 0 && session < len(scripts) {
 				next(session)
 			}
@@ -242,11 +244,32 @@ func isInput(cmd agiclient.Command) bool {
 	return false
 }
 
+// readLines reads r line by line into the channel it returns, which is
+// closed at the end of r. The reading goroutine ends at the end of r, or with
+// the first line after stop is closed (a terminal cannot be read with a
+// deadline).
+func readLines(r io.Reader, stop <-chan struct{}) <-chan string {
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-stop:
+				return
+			}
+		}
+	}()
+	return lines
+}
+
 // interactiveResponder prints each command as it arrives and asks the person
 // at the terminal for the keys of every input. An empty line is silence, "!"
-// or the end of input hangs up. newSession is called before the first command
-// of each AGI session.
-func interactiveResponder(e *env, in *bufio.Scanner, newSession func()) func(agiclient.Command) agiclient.Reply {
+// or the end of input hangs up. The question is dropped when the call ends
+// meanwhile (--hangup-after, or the server closing it). newSession is called
+// before the first command of each AGI session.
+func interactiveResponder(e *env, in <-chan string, newSession func()) func(agiclient.Command) agiclient.Reply {
 	return func(cmd agiclient.Command) agiclient.Reply {
 		if cmd.Step == 1 {
 			newSession()
@@ -259,11 +282,21 @@ func interactiveResponder(e *env, in *bufio.Scanner, newSession func()) func(agi
 			return agiclient.Reply{}
 		}
 		fmt.Fprint(e.stdout, "  keys (Enter for silence, ! to hang up)> ")
-		if !in.Scan() {
+		var line string
+		var ok bool
+		select {
+		case line, ok = <-in:
+		case <-cmd.Done:
+			// The call is over: a hangup the channel already knows of,
+			// or a server that closed it. Nobody answers.
+			fmt.Fprintln(e.stdout)
+			return agiclient.Reply{Silence: true}
+		}
+		if !ok {
 			fmt.Fprintln(e.stdout)
 			return agiclient.Reply{Hangup: true}
 		}
-		keys := strings.TrimSpace(in.Text())
+		keys := strings.TrimSpace(line)
 		switch {
 		case keys == agiclient.Hangup:
 			fmt.Fprintln(e.stdout, "✆ caller hangs up")
@@ -344,7 +377,12 @@ func writeDialogue(w io.Writer, tr *agiclient.Transcript) {
 		case cmd.Name == "RECORD FILE" && value != "":
 			line += fmt.Sprintf(" → %s after %s", value, (time.Duration(endpos) * time.Second / 8000).Round(10*time.Millisecond))
 		}
-		if reply != "" && !strings.HasPrefix(reply, "200 ") {
+		switch {
+		case cmd.Dead && strings.HasPrefix(reply, "511 "):
+			// What Asterisk answers every such command after a hangup:
+			// the channel is gone, nothing went wrong.
+			line += "  (the channel is gone)"
+		case reply != "" && !strings.HasPrefix(reply, "200 "):
 			line += "  [" + strings.SplitN(reply, "\n", 2)[0] + "]"
 		}
 		fmt.Fprintln(w, line)

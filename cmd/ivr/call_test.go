@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -319,4 +322,60 @@ func TestCallLookupThenIVR(t *testing.T) {
 		"IVR_RESULT=transfer",
 		"IVR_TRANSFER_TO=sales",
 	)
+}
+
+// A person at the terminal is not asked for keys once the call is over: not
+// after --hangup-after, and not after the server closed the call; and the
+// 511 Asterisk answers on a dead channel is shown as such, not as an error.
+func TestCallEndsWhileWaitingForKeys(t *testing.T) {
+	t.Parallel()
+	run := func(args ...string) string {
+		t.Helper()
+		stdin, typing := io.Pipe() // a terminal where nobody types
+		defer typing.Close()
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), append([]string{"call", "--interactive", "--timeout", "30s"}, args...),
+			func(string) string { return "" }, stdin, &out, &errOut)
+		if err != nil {
+			t.Fatalf("ivr call %v: %v\n%s%s", args, err, out.String(), errOut.String())
+		}
+		return out.String()
+	}
+
+	addr, _ := startCallTarget(t)
+	out := run("--addr", addr, "--sounds-dir", "none", "--caller", "+15555550100", "--hangup-after", "300ms")
+	wantInOrder(t, out, "▶ vm-password  (waits for keys)", "— the caller hung up", "IVR_RESULT=hangup")
+	if strings.Contains(out, "☎ pressed") {
+		t.Errorf("keys pressed after the hangup:\n%s", out)
+	}
+
+	// A server that asks for keys and then closes the call.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		br := bufio.NewReader(conn)
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil || line == "\n" {
+				break
+			}
+		}
+		io.WriteString(conn, "GET DATA beep 5000 4\n")
+		time.Sleep(200 * time.Millisecond)
+	}()
+	out = run("--addr", ln.Addr().String(), "--sounds-dir", "none")
+	wantInOrder(t, out, "▶ beep  (waits for keys)", "— back to the dialplan")
+
+	out = callOutput(t, "--addr", addr, "--sounds-dir", "none", "--caller", "+15555550100", "--press", "7391", "--press", "!")
+	if !strings.Contains(out, "(the channel is gone)") || strings.Contains(out, "[511") {
+		t.Errorf("a command on the dead channel:\n%s", out)
+	}
 }

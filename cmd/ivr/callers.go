@@ -61,6 +61,9 @@ func callerRows(cs []ivr.Caller, now time.Time) tabular.Rows {
 
 // numbers normalises the numbers of a --numbers value.
 func numbers(raw, region string) ([]string, error) {
+	if err := checkRegion(region); err != nil {
+		return nil, err
+	}
 	var out []string
 	for _, n := range strings.FieldsFunc(raw, func(r rune) bool { return r == ';' || r == ',' }) {
 		e164, ok := phone.Normalize(n, region)
@@ -140,6 +143,9 @@ func callersList(ctx context.Context, e *env, args []string) error {
 	f.StringVar(&filter.After, "after", "", "start after this account (for paging: pass the last account shown)")
 	region := f.region()
 	if _, err := f.parse(args, 0, 0); err != nil {
+		return err
+	}
+	if err := checkRegion(*region); err != nil {
 		return err
 	}
 	if *ph != "" {
@@ -362,6 +368,9 @@ func callersImport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer file.Close()
+	if err := checkRegion(*region); err != nil {
+		return err
+	}
 	res, err := callerimport.Read(file, *region)
 	if err != nil {
 		return fmt.Errorf("%s: %w", pos[0], err)

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/ivrhq/ivr/internal/ivr"
+	"github.com/ivrhq/ivr/internal/phone"
 	"github.com/ivrhq/ivr/internal/tabular"
 )
 
@@ -167,6 +168,14 @@ func (f *cmdFlags) keySource() *keySource {
 
 // keyring parses the PIN key setting.
 func (k *keySource) keyring() (*ivr.Keyring, error) { return pinKeyring(k.key) }
+
+// checkRegion refuses a --region (IVR_REGION) without phone numbering data.
+func checkRegion(region string) error {
+	if err := phone.CheckRegion(region); err != nil {
+		return usageError{fmt.Sprintf("--region (IVR_REGION): %v", err)}
+	}
+	return nil
+}
 
 // region adds --region.
 func (f *cmdFlags) region() *string {

@@ -117,13 +117,16 @@ func TestCallersCRUD(t *testing.T) {
 	c.ok("", "callers", "add", "1002", "--name", "Alan Turing", "--numbers", "4155550103", "--language", "en")
 	c.ok("", "callers", "add", "2001", "--name", "Grace Hopper", "--numbers", "+31612345678")
 
-	var shown []map[string]string
+	var shown []map[string]any
 	out := c.ok("", "callers", "show", "1001", "--format", "json")
 	if err := json.Unmarshal([]byte(out), &shown); err != nil || len(shown) != 1 {
 		t.Fatalf("show json %q: %v", out, err)
 	}
-	if shown[0]["numbers"] != "+14155550101 +14155550102" || shown[0]["pin"] != "set" || strings.Contains(out, "4831") {
+	if shown[0]["numbers"] != "+14155550101 +14155550102" || shown[0]["pin"] != "set" || shown[0]["failures"] != 0.0 || strings.Contains(out, "4831") {
 		t.Errorf("show: %v", shown[0])
+	}
+	if _, _, err := c.runEnv(map[string]string{"IVR_REGION": "ZZ"}, "", "callers", "add", "3001", "--numbers", "4155550199"); err == nil || !strings.Contains(err.Error(), "IVR_REGION") {
+		t.Errorf("add with IVR_REGION=ZZ: %v, want the region refused", err)
 	}
 	if _, _, err := c.run("", "callers", "show", "9999"); err == nil || err.Error() != "no caller with account 9999" {
 		t.Errorf("show unknown: %v", err)

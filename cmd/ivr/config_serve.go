@@ -9,6 +9,7 @@ import (
 
 	"github.com/ivrhq/ivr/internal/agi"
 	"github.com/ivrhq/ivr/internal/ivr"
+	"github.com/ivrhq/ivr/internal/phone"
 	"github.com/ivrhq/ivr/internal/store"
 )
 
@@ -41,7 +42,7 @@ type serveConfig struct {
 // production server.
 func (c *serveConfig) register(s *cmdFlags) {
 	s.StringVar(&c.agiAddr, "agi-addr", ":4573", "address the FastAGI server listens on")
-	s.StringVar(&c.httpAddr, "http-addr", ":8080", "address of the HTTP listener for /metrics, /healthz and /readyz; empty turns it off")
+	s.StringVar(&c.httpAddr, "http-addr", ":8080", "address of the HTTP listener for /metrics, /healthz and /readyz; off (or an empty -http-addr) turns it off")
 	c.db = s.database()
 	s.pinKey(&c.pinKey)
 	s.IntVar(&c.maxCalls, "max-calls", 500, "most calls served at once; a call over it is refused at once so the dialplan sees AGISTATUS=FAILURE (0: no limit)")
@@ -97,6 +98,8 @@ func (c *serveConfig) check(needDB bool) error {
 		return usageError{"-lookup-cache must not be negative"}
 	case c.logFormat != "text" && c.logFormat != "json":
 		return usageError{fmt.Sprintf("-log-format %q: want text or json", c.logFormat)}
+	case phone.CheckRegion(c.ivr.DefaultRegion) != nil:
+		return usageError{fmt.Sprintf("-region (IVR_REGION): %v", phone.CheckRegion(c.ivr.DefaultRegion))}
 	}
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(c.logLevel)); err != nil {
@@ -139,4 +142,11 @@ func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// httpOn reports whether -http-addr asks for the HTTP listener. "off" turns it
+// off where an empty value cannot: an empty environment variable is the same
+// as an unset one.
+func (c *serveConfig) httpOn() bool {
+	return c.httpAddr != "" && !strings.EqualFold(c.httpAddr, "off")
 }

@@ -129,7 +129,35 @@ func TestCheckRefusesUnworkableSettings(t *testing.T) {
 			t.Errorf("%v: check = %v, want an error about %s", tc.args, err, tc.want)
 		}
 	}
-	c, _ := parseServe(t, nil, nil)
+	// IVR_HTTP_ADDR=off turns the HTTP listener off; an empty variable cannot.
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		on   bool
+	}{
+		{nil, map[string]string{"IVR_HTTP_ADDR": "off"}, false},
+		{[]string{"-http-addr", ""}, nil, false},
+		{[]string{"-http-addr", "off"}, nil, false},
+		{nil, map[string]string{"IVR_HTTP_ADDR": ""}, true},
+		{nil, map[string]string{"IVR_HTTP_ADDR": "127.0.0.1:9090"}, true},
+	} {
+		c, err := parseServe(t, tc.args, tc.env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.httpOn() != tc.on {
+			t.Errorf("%v %v: HTTP on = %v, want %v", tc.args, tc.env, c.httpOn(), tc.on)
+		}
+	}
+	// A region without numbering data would make every national caller ID unknown.
+	c, err := parseServe(t, []string{"-database-url", "x"}, map[string]string{"IVR_REGION": "ZZ"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.check(true); err == nil || !strings.Contains(err.Error(), "IVR_REGION") || !strings.Contains(err.Error(), `"ZZ"`) {
+		t.Errorf("IVR_REGION=ZZ: check = %v, want it refused", err)
+	}
+	c, _ = parseServe(t, nil, nil)
 	if _, err := pinKeyring(c.pinKey); err == nil || !strings.Contains(err.Error(), "IVR_PIN_KEY_FILE") {
 		t.Errorf("no PIN key: err = %v, want advice naming IVR_PIN_KEY_FILE", err)
 	}

@@ -13,24 +13,9 @@ import (
 // fences and with the indentation of a block in a list item removed.
 func codeBlocks(t *testing.T, path string) []string {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var blocks []string
-	var cur []string
-	indent, in := "", false
-	for line := range strings.SplitSeq(string(data), "\n") {
-		trimmed := strings.TrimLeft(line, " ")
-		switch {
-		case !in && strings.HasPrefix(trimmed, "```"):
-			in, indent, cur = true, line[:len(line)-len(trimmed)], nil
-		case in && strings.TrimSpace(line) == "```":
-			in = false
-			blocks = append(blocks, strings.Join(cur, "\n")+"\n")
-		case in:
-			cur = append(cur, strings.TrimPrefix(line, indent))
-		}
+	for _, b := range docBlocks(t, path) {
+		blocks = append(blocks, strings.Join(b.lines, "\n")+"\n")
 	}
 	return blocks
 }

@@ -127,18 +127,20 @@ func (k *catalogKind[T]) apply(ctx context.Context, e *env, args []string) error
 	rows := tabular.Rows{Columns: []string{"key", "version", "status", "changes", "live"}}
 	var changed []T
 	var status []string
+	var changes []int // per changed: how many fields differ from the newest version, or are set in a new one
 	var also []int64
 	for _, x := range xs {
 		key := k.info(x).key
 		old, err := k.fetch(ctx, s, key, latestVersion)
 		switch {
 		case errors.Is(err, ivr.ErrNotFound):
-			changed, status = append(changed, x), append(status, "new")
+			var none T
+			changed, status, changes = append(changed, x), append(status, "new"), append(changes, len(k.diff(none, x)))
 		case err != nil:
 			return err
 		default:
 			if cs := k.diff(old, x); len(cs) > 0 {
-				changed, status = append(changed, x), append(status, fmt.Sprintf("changed (%d)", len(cs)))
+				changed, status, changes = append(changed, x), append(status, "changed"), append(changes, len(cs))
 				continue
 			}
 			v := k.info(old)
@@ -160,7 +162,7 @@ func (k *catalogKind[T]) apply(ctx context.Context, e *env, args []string) error
 		if *dry {
 			n = "-"
 		}
-		rows.Add(v.key, n, status[i], "", yesNo(v.published))
+		rows.Add(v.key, n, status[i], changes[i], yesNo(v.published))
 	}
 	return write(e, rows, *format)
 }

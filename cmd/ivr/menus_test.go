@@ -24,11 +24,11 @@ func TestMenusAndSurveysApply(t *testing.T) {
 	}
 
 	out := c.ok("", "surveys", "apply", "-f", "../../surveys.yaml", "--publish", "--format", "csv")
-	if out != "key,version,status,changes,live\nsatisfaction,1,new,,yes\n" {
+	if out != "key,version,status,changes,live\nsatisfaction,1,new,13,yes\n" {
 		t.Errorf("surveys apply:\n%s", out)
 	}
 	out = c.ok("", "menus", "apply", "-f", "../../menus.yaml", "--publish", "--format", "csv")
-	if out != "key,version,status,changes,live\nmain,1,new,,yes\ndepartments,1,new,,yes\n" {
+	if out != "key,version,status,changes,live\nmain,1,new,21,yes\ndepartments,1,new,13,yes\n" {
 		t.Errorf("menus apply:\n%s", out)
 	}
 	if n := c.count(`SELECT count(*) FROM menu_versions WHERE published_at IS NOT NULL`); n != 2 {
@@ -55,11 +55,11 @@ func TestMenusAndSurveysApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	out = c.ok("", "menus", "apply", "-f", file, "--dry-run", "--format", "csv")
-	if out != "key,version,status,changes,live\ndepartments,1,unchanged,0,yes\nmain,-,changed (2),,no\n" || c.count(`SELECT count(*) FROM menu_versions`) != 2 {
+	if out != "key,version,status,changes,live\ndepartments,1,unchanged,0,yes\nmain,-,changed,2,no\n" || c.count(`SELECT count(*) FROM menu_versions`) != 2 {
 		t.Errorf("--dry-run:\n%s", out)
 	}
 	out = c.ok("", "menus", "apply", "-f", file, "--format", "csv")
-	if out != "key,version,status,changes,live\ndepartments,1,unchanged,0,yes\nmain,2,changed (2),,no\n" {
+	if out != "key,version,status,changes,live\ndepartments,1,unchanged,0,yes\nmain,2,changed,2,no\n" {
 		t.Errorf("applying a changed file:\n%s", out)
 	}
 	out = c.ok("", "menus", "diff", "main", "--format", "csv")
@@ -173,7 +173,7 @@ func TestMenusApplyWarnsAboutMissingSounds(t *testing.T) {
 	if err != nil {
 		t.Fatalf("apply: %v\n%s", err, stderr)
 	}
-	if out != "key,version,status,changes,live\nmain,1,new,,yes\nother,1,new,,yes\n" {
+	if out != "key,version,status,changes,live\nmain,1,new,8,yes\nother,1,new,6,yes\n" {
 		t.Errorf("apply stored:\n%s", out)
 	}
 	lines := strings.Split(strings.TrimSpace(stderr), "\n")

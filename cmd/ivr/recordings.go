@@ -71,12 +71,40 @@ func (r *recordingFiles) check(rec ivr.Recording) string {
 	return ""
 }
 
-// remove deletes the file of rec; a file already gone is not an error.
-func (r *recordingFiles) remove(rec ivr.Recording) error {
-	if err := os.Remove(r.local(rec)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
+// remove deletes the file of rec and reports whether there was one; a file
+// already gone is not an error.
+func (r *recordingFiles) remove(rec ivr.Recording) (bool, error) {
+	err := os.Remove(r.local(rec))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// exists reports whether the file of rec is there.
+func (r *recordingFiles) exists(rec ivr.Recording) bool {
+	_, err := os.Lstat(r.local(rec))
+	return err == nil
+}
+
+// checkDir refuses a --dir that is not a directory: a mount that is missing
+// would make every recording look missing.
+func (r *recordingFiles) checkDir() error {
+	if r.dir == "" {
+		return nil
+	}
+	if fi, err := os.Stat(r.dir); err != nil || !fi.IsDir() {
+		return usageError{fmt.Sprintf("--dir %s is not a directory (is the recordings directory mounted?)", r.dir)}
 	}
 	return nil
+}
+
+// plural returns "n word" or "n words".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
 
 func recordingRows(rs []store.AccountRecording, files *recordingFiles) tabular.Rows {
@@ -209,6 +237,10 @@ func recordingsDelete(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := files.checkDir(); err != nil {
+		s.Close()
+		return err
+	}
 	defer s.Close()
 	if r.DeletedAt.IsZero() {
 		if err := s.DeleteRecording(ctx, r.ID, time.Now()); err != nil && !errors.Is(err, ivr.ErrNotFound) {
@@ -216,7 +248,7 @@ func recordingsDelete(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if files.dir != "" {
-		if err := files.remove(r.Recording); err != nil {
+		if _, err := files.remove(r.Recording); err != nil {
 			return fmt.Errorf("recording %d is deleted but its file is not: %w", r.ID, err)
 		}
 	}
@@ -229,6 +261,7 @@ func recordingsPurge(ctx context.Context, e *env, args []string) error {
 		"too, including the files of recordings deleted earlier.")
 	db := f.database()
 	olderThan := f.String("older-than", "", "age of the recordings to purge, e.g. 90d (required)")
+	dryRun := f.Bool("dry-run", false, "say what would be purged and removed, and change nothing")
 	files := f.recordingFiles()
 	if _, err := f.parse(args, 0, 0); err != nil {
 		return err
@@ -240,6 +273,9 @@ func recordingsPurge(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := files.checkDir(); err != nil {
+		return err
+	}
 	s, err := db.Store(ctx)
 	if err != nil {
 		return err
@@ -247,6 +283,9 @@ func recordingsPurge(ctx context.Context, e *env, args []string) error {
 	defer s.Close()
 	now := time.Now().Truncate(time.Microsecond) // as PostgreSQL stores it
 	before, withFiles := now.Add(-age), files.dir != ""
+	if *dryRun {
+		return purgeDryRun(ctx, e, s, files, before)
+	}
 	total, err := s.CountPurge(ctx, before, withFiles)
 	if err != nil {
 		return err
@@ -266,9 +305,10 @@ func recordingsPurge(ctx context.Context, e *env, args []string) error {
 				purged++
 			}
 			if withFiles {
-				if err := files.remove(r); err != nil {
+				gone, err := files.remove(r)
+				if err != nil {
 					failed = append(failed, fmt.Sprintf("recording %d: %v", r.ID, err))
-				} else {
+				} else if gone {
 					removed++
 				}
 			}
@@ -282,9 +322,9 @@ func recordingsPurge(ctx context.Context, e *env, args []string) error {
 	for _, msg := range failed {
 		fmt.Fprintln(e.stderr, msg)
 	}
-	fmt.Fprintf(e.stdout, "purged %d recordings made before %s", purged, before.Format(time.RFC3339))
+	fmt.Fprintf(e.stdout, "purged %s made before %s", plural(purged, "recording"), before.Format(time.RFC3339))
 	if withFiles {
-		fmt.Fprintf(e.stdout, ", removed %d files", removed)
+		fmt.Fprintf(e.stdout, ", removed %s", plural(removed, "file"))
 	}
 	fmt.Fprintln(e.stdout)
 	if len(failed) > 0 {
@@ -293,8 +333,50 @@ func recordingsPurge(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
+// purgeDryRun says what a purge of the recordings made before before would
+// do, changing nothing.
+func purgeDryRun(ctx context.Context, e *env, s *store.DB, files *recordingFiles, before time.Time) error {
+	var purge, remove int
+	err := eachRecording(ctx, s, store.RecordingFilter{Before: before, IncludeDeleted: files.dir != ""}, func(r store.AccountRecording) {
+		if r.DeletedAt.IsZero() {
+			purge++
+		}
+		if files.dir != "" && files.exists(r.Recording) {
+			remove++
+		}
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "would purge %s made before %s", plural(purge, "recording"), before.Format(time.RFC3339))
+	if files.dir != "" {
+		fmt.Fprintf(e.stdout, ", would remove %s", plural(remove, "file"))
+	}
+	fmt.Fprintln(e.stdout, " (dry run: nothing changed)")
+	return nil
+}
+
+// eachRecording calls f for every recording filter selects, in pages.
+func eachRecording(ctx context.Context, s *store.DB, filter store.RecordingFilter, f func(store.AccountRecording)) error {
+	const page = 5000
+	filter.Limit = page
+	for filter.Offset = 0; ; filter.Offset += page {
+		rs, err := s.ListRecordings(ctx, filter)
+		if err != nil {
+			return fmt.Errorf("list recordings: %w", err)
+		}
+		for _, r := range rs {
+			f(r)
+		}
+		if len(rs) < page {
+			return nil
+		}
+	}
+}
+
 func recordingsVerify(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "recordings verify", "", "Check that every recording not deleted has a non-empty file under --dir; lists the ones that do not.")
+	f := newFlags(e, "recordings verify", "", "Check that every recording not deleted has a non-empty file under --dir, and that every file under --dir "+
+		"belongs to a recording; lists the recordings without a usable file and the files no recording knows.")
 	db := f.database()
 	format := f.format()
 	files := f.recordingFiles()
@@ -304,34 +386,54 @@ func recordingsVerify(ctx context.Context, e *env, args []string) error {
 	if files.dir == "" {
 		return usageError{"recordings verify: --dir is required (the local mount of the recordings directory)"}
 	}
+	if err := files.checkDir(); err != nil {
+		return err
+	}
 	s, err := db.Store(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
 	rows := tabular.Rows{Columns: []string{"id", "created_at", "account", "file", "problem"}}
-	checked := 0
-	for off := 0; ; off += 5000 {
-		rs, err := s.ListRecordings(ctx, store.RecordingFilter{Limit: 5000, Offset: off})
+	checked, bad := 0, 0
+	known := map[string]bool{} // the files of every recording, deleted or not
+	err = eachRecording(ctx, s, store.RecordingFilter{IncludeDeleted: true}, func(r store.AccountRecording) {
+		known[filepath.Clean(files.local(r.Recording))] = true
+		if !r.DeletedAt.IsZero() {
+			return
+		}
+		checked++
+		if problem := files.check(r.Recording); problem != "" {
+			bad++
+			rows.Add(r.ID, r.CreatedAt.Format(time.RFC3339), r.Account, files.local(r.Recording), problem)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	var unknown []string
+	err = filepath.WalkDir(files.dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		for _, r := range rs {
-			checked++
-			if problem := files.check(r.Recording); problem != "" {
-				rows.Add(r.ID, r.CreatedAt.Format(time.RFC3339), r.Account, files.local(r.Recording), problem)
-			}
+		if d.Type().IsRegular() && !known[filepath.Clean(path)] {
+			unknown = append(unknown, path)
 		}
-		if len(rs) < 5000 {
-			break
-		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read %s: %w", files.dir, err)
+	}
+	for _, path := range unknown {
+		rows.Add(nil, nil, nil, path, "no recording")
 	}
 	if err := write(e, rows, *format); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "%d recordings checked, %d with a problem\n", checked, len(rows.Data))
-	if len(rows.Data) > 0 {
-		return fmt.Errorf("%d recordings have no usable file", len(rows.Data))
+	fmt.Fprintf(e.stderr, "%s checked, %d with a problem; %s that no recording knows\n",
+		plural(checked, "recording"), bad, plural(len(unknown), "file"))
+	if bad > 0 || len(unknown) > 0 {
+		return fmt.Errorf("%s without a usable file, %s without a recording", plural(bad, "recording"), plural(len(unknown), "file"))
 	}
 	return nil
 }

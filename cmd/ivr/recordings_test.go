@@ -24,7 +24,7 @@ func TestRecordings(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	for name, content := range map[string]string{"old.wav": "RIFF", "older.wav": "RIFF", "new.wav": "RIFF", "empty.wav": ""} {
+	for name, content := range map[string]string{"old.wav": "RIFF", "older.wav": "RIFF", "new.wav": "RIFF", "empty.wav": "", "stray.wav": "RIFF"} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -50,12 +50,20 @@ func TestRecordings(t *testing.T) {
 	}
 
 	out, stderr, err := c.run("", "recordings", "verify", "--dir", dir, "--format", "csv")
-	if err == nil || !strings.Contains(err.Error(), "2 recordings have no usable file") {
+	if err == nil || !strings.Contains(err.Error(), "2 recordings without a usable file, 1 file without a recording") {
 		t.Fatalf("verify: %v", err)
 	}
 	if !strings.Contains(out, filepath.Join(dir, "empty.wav")+",empty") || !strings.Contains(out, filepath.Join(dir, "gone.wav")+",missing") ||
-		!strings.Contains(stderr, "4 recordings checked, 2 with a problem") {
+		!strings.Contains(out, ",,,"+filepath.Join(dir, "stray.wav")+",no recording") || strings.Contains(out, "older.wav") ||
+		!strings.Contains(stderr, "4 recordings checked, 2 with a problem; 1 file that no recording knows") {
 		t.Errorf("verify:\n%s\n%s", out, stderr)
+	}
+	missing := filepath.Join(dir, "not-mounted")
+	if _, _, err := c.run("", "recordings", "verify", "--dir", missing); err == nil || !strings.Contains(err.Error(), "--dir "+missing+" is not a directory") {
+		t.Errorf("verify of a directory that does not exist: %v", err)
+	}
+	if err := os.Remove(filepath.Join(dir, "stray.wav")); err != nil {
+		t.Fatal(err)
 	}
 
 	c.ok("", "recordings", "delete", id("empty"), "--dir", dir)
@@ -66,8 +74,19 @@ func TestRecordings(t *testing.T) {
 		t.Errorf("%d deleted recordings after delete, want 2", n)
 	}
 
+	out = c.ok("", "recordings", "purge", "--older-than", "90d", "--dir", dir, "--dry-run")
+	if !strings.Contains(out, "would purge 1 recording made before") || !strings.Contains(out, "would remove 2 files") {
+		t.Errorf("purge --dry-run:\n%s", out)
+	}
+	if n := c.count(`SELECT count(*) FROM recordings WHERE deleted_at IS NULL`); n != 3 {
+		t.Errorf("%d recordings left after a dry run, want 3", n)
+	}
+	// A file already gone is not counted as removed.
+	if err := os.Remove(filepath.Join(dir, "older.wav")); err != nil {
+		t.Fatal(err)
+	}
 	out, stderr, err = c.run("", "recordings", "purge", "--older-than", "90d", "--dir", dir)
-	if err != nil || !strings.Contains(out, "purged 1 recordings made before") || !strings.Contains(out, "removed 2 files") || !strings.Contains(stderr, "2/2 100%") {
+	if err != nil || !strings.Contains(out, "purged 1 recording made before") || !strings.Contains(out, "removed 1 file\n") {
 		t.Fatalf("purge: %v\n%s\n%s", err, out, stderr)
 	}
 	for _, name := range []string{"old.wav", "older.wav"} {

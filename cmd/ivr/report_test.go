@@ -274,12 +274,20 @@ func TestReportFormatsAndRange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err, got)
 	}
-	var rows []map[string]string
+	// Counts are JSON numbers, and the account a string, leading zeros and all.
+	var rows []map[string]any
 	if err := json.Unmarshal([]byte(got), &rows); err != nil {
 		t.Fatalf("callers json: %v\n%s", err, got)
 	}
-	if len(rows) != 1 || rows[0]["account"] != "1001" || rows[0]["calls"] != "4" || rows[0]["menu_choices"] != "3" || rows[0]["last_call"] != "2026-03-05 09:00" {
+	if len(rows) != 1 || rows[0]["account"] != "1001" || rows[0]["calls"] != 4.0 || rows[0]["menu_choices"] != 3.0 || rows[0]["last_call"] != "2026-03-05 09:00" {
 		t.Errorf("callers json = %v, want one row: Alice with 4 calls, 3 menu choices, last call 2026-03-05 09:00", rows)
+	}
+	if !strings.HasPrefix(got, `[
+  {
+    "account": "1001",
+    "name": "Alice",
+    "calls": 4,`) {
+		t.Errorf("callers json is not in the columns' order:\n%s", got)
 	}
 
 	// A range with no traffic is an empty table, not an error.

@@ -157,7 +157,7 @@ func newServer(c *serveConfig, st *store.DB, keyring *ivr.Keyring, log, agiLog *
 	}
 	srv.sweep.swept = registerRecovery(reg, st, app)
 	metrics.Instrument(srv.agi, m)
-	if c.httpAddr != "" {
+	if c.httpOn() {
 		srv.http = newHTTPServer(h.handler(reg), log)
 	}
 	return srv, nil

@@ -83,7 +83,7 @@ func ParseMenus(name string, data []byte, opts Options) ([]ivr.Menu, error) {
 	if err := decode(name, data, &f); err != nil {
 		return nil, err
 	}
-	v := &validator{report: report{file: name}, opts: opts}
+	v := &validator{report: report{file: name, src: data}, opts: opts}
 	if len(f.Menus) == 0 {
 		v.add(0, "no menus: the file needs a top-level menus: list")
 	}
@@ -110,8 +110,8 @@ func (v *validator) menu(d menuDoc, keys map[string]int) ivr.Menu {
 		InvalidPrompt: d.InvalidPrompt.s,
 		TimeoutPrompt: d.TimeoutPrompt.s,
 		Timeout:       DefaultTimeout,
-		MaxDigits:     d.MaxDigits,
-		MaxAttempts:   d.MaxAttempts,
+		MaxDigits:     d.MaxDigits.n,
+		MaxAttempts:   d.MaxAttempts.n,
 		FailureAction: ivr.Action{Kind: ivr.ActionKind(d.OnFailure.s)},
 	}
 	what := fmt.Sprintf("menu %q", m.Key)
@@ -132,7 +132,7 @@ func (v *validator) menu(d menuDoc, keys map[string]int) ivr.Menu {
 	if m.MaxAttempts == 0 {
 		m.MaxAttempts = DefaultMaxAttempts
 	} else if m.MaxAttempts < 1 || m.MaxAttempts > MaxAttemptsCap {
-		v.add(d.line, "%s: max_attempts %d is outside 1 to %d", what, m.MaxAttempts, MaxAttemptsCap)
+		v.add(d.MaxAttempts.lineOr(d.line), "%s: max_attempts %d is outside 1 to %d", what, m.MaxAttempts, MaxAttemptsCap)
 	}
 	switch m.FailureAction.Kind {
 	case "":
@@ -162,7 +162,7 @@ func (v *validator) menu(d menuDoc, keys map[string]int) ivr.Menu {
 	case m.MaxDigits == 0:
 		m.MaxDigits = max(longest, 1)
 	case m.MaxDigits < longest || m.MaxDigits > MaxDigitsCap:
-		v.add(d.line, "%s: max_digits %d must be between the longest option (%d) and %d", what, m.MaxDigits, longest, MaxDigitsCap)
+		v.add(d.MaxDigits.lineOr(d.line), "%s: max_digits %d must be between the longest option (%d) and %d", what, m.MaxDigits, longest, MaxDigitsCap)
 	}
 	return m
 }
@@ -310,8 +310,8 @@ func MarshalMenus(menus []ivr.Menu) ([]byte, error) {
 			InvalidPrompt: str(m.InvalidPrompt),
 			TimeoutPrompt: str(m.TimeoutPrompt),
 			Timeout:       str(m.Timeout.String()),
-			MaxDigits:     m.MaxDigits,
-			MaxAttempts:   m.MaxAttempts,
+			MaxDigits:     whole{n: m.MaxDigits},
+			MaxAttempts:   whole{n: m.MaxAttempts},
 			OnFailure:     str(string(m.FailureAction.Kind)),
 		}
 		for _, o := range m.Options {

@@ -3,6 +3,7 @@ package catalog
 import (
 	"cmp"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -46,6 +47,7 @@ func (ps Problems) Error() string {
 // report collects problems and warnings for one file.
 type report struct {
 	file  string
+	src   []byte // the file, for hints about its lines
 	ps    Problems
 	warns Problems
 }
@@ -72,5 +74,30 @@ func (r *report) finish(warn func(Problem)) error {
 		return nil
 	}
 	slices.SortStableFunc(r.ps, byLine)
-	return r.ps
+	return withHints(r.src, r.ps)
+}
+
+// commentValue matches a line whose value is only a comment: "key: #..." or
+// "- #...", where YAML reads no value at all.
+var commentValue = regexp.MustCompile(`^\s*(-\s+)?([A-Za-z_][A-Za-z0-9_]*:\s+|-\s+)#`)
+
+// withHints adds to each problem what its line shows of two mistakes YAML
+// reports obscurely: a tab in the indentation, and a # that starts a comment
+// where a value was meant.
+func withHints(src []byte, ps Problems) Problems {
+	lines := strings.Split(string(src), "\n")
+	for i, p := range ps {
+		if p.Line < 1 || p.Line > len(lines) {
+			continue
+		}
+		line := lines[p.Line-1]
+		indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
+		switch {
+		case strings.Contains(indent, "\t"):
+			ps[i].Message += " (a tab in the indentation: YAML indents with spaces only)"
+		case commentValue.MatchString(line):
+			ps[i].Message += ` (an unquoted # starts a comment, so there is no value: write "#")`
+		}
+	}
+	return ps
 }

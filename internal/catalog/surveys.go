@@ -22,7 +22,7 @@ func ParseSurveys(name string, data []byte, opts Options) ([]ivr.Survey, error) 
 	if err := decode(name, data, &f); err != nil {
 		return nil, err
 	}
-	v := &validator{report: report{file: name}, opts: opts}
+	v := &validator{report: report{file: name, src: data}, opts: opts}
 	if len(f.Surveys) == 0 {
 		v.add(0, "no surveys: the file needs a top-level surveys: list")
 	}

@@ -64,8 +64,8 @@ type menuDoc struct {
 	InvalidPrompt scalar      `yaml:"invalid_prompt,omitempty"`
 	TimeoutPrompt scalar      `yaml:"timeout_prompt,omitempty"`
 	Timeout       scalar      `yaml:"timeout,omitempty"`
-	MaxDigits     int         `yaml:"max_digits,omitempty"`
-	MaxAttempts   int         `yaml:"max_attempts,omitempty"`
+	MaxDigits     whole       `yaml:"max_digits,omitempty"`
+	MaxAttempts   whole       `yaml:"max_attempts,omitempty"`
 	OnFailure     scalar      `yaml:"on_failure,omitempty"`
 	Options       []optionDoc `yaml:"options"`
 	lined         `yaml:"-"`
@@ -164,7 +164,43 @@ func decode(name string, data []byte, v any) error {
 		}
 		p.Message = ye.GetMessage()
 	}
-	return Problems{p}
+	return withHints(data, Problems{p})
+}
+
+// whole is a YAML whole number with the line it stands on.
+type whole struct {
+	n    int
+	line int
+}
+
+// UnmarshalYAML implements yaml.NodeUnmarshaler.
+func (w *whole) UnmarshalYAML(n ast.Node) error {
+	w.line = n.GetToken().Position.Line
+	if in, ok := n.(*ast.IntegerNode); ok {
+		switch v := in.Value.(type) {
+		case int64:
+			w.n = int(v)
+			return nil
+		case uint64:
+			w.n = int(v)
+			return nil
+		}
+	}
+	return &yamlError{line: w.line, msg: fmt.Sprintf("%q is not a whole number", n.GetToken().Value)}
+}
+
+// MarshalYAML implements yaml.InterfaceMarshaler.
+func (w whole) MarshalYAML() (any, error) { return w.n, nil }
+
+// IsZero lets omitempty leave out zero.
+func (w whole) IsZero() bool { return w.n == 0 }
+
+// lineOr returns the line w stands on, or def when it is not in the file.
+func (w whole) lineOr(def int) int {
+	if w.line == 0 {
+		return def
+	}
+	return w.line
 }
 
 // kindName says in words what a value of type t looks like in YAML.

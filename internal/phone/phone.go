@@ -8,6 +8,7 @@
 package phone
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/nyaruka/phonenumbers"
@@ -53,4 +54,14 @@ func Normalize(raw, defaultRegion string) (e164 string, ok bool) {
 		return "", false
 	}
 	return phonenumbers.Format(n, phonenumbers.E164), true
+}
+
+// CheckRegion returns an error unless region is an ISO 3166 code that
+// libphonenumber has numbering data for ("US", "nl"); the error names the
+// value. Normalize would read no national number of any other region.
+func CheckRegion(region string) error {
+	if !phonenumbers.GetSupportedRegions()[strings.ToUpper(region)] {
+		return fmt.Errorf("region %q is not a country or territory code with phone numbering data (such as US, GB, NL)", region)
+	}
+	return nil
 }

@@ -6,6 +6,21 @@ import (
 	"github.com/ivrhq/ivr/internal/phone"
 )
 
+// A region libphonenumber has no data for is refused, so a typo in the setting
+// does not turn every national number into an unknown caller.
+func TestCheckRegion(t *testing.T) {
+	for _, r := range []string{"US", "nl", "GB"} {
+		if err := phone.CheckRegion(r); err != nil {
+			t.Errorf("CheckRegion(%q) = %v", r, err)
+		}
+	}
+	for _, r := range []string{"ZZ", "", "USA", "XX"} {
+		if err := phone.CheckRegion(r); err == nil {
+			t.Errorf("CheckRegion(%q) accepted it", r)
+		}
+	}
+}
+
 func TestNormalize(t *testing.T) {
 	tests := []struct {
 		raw, region string

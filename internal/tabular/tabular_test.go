@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 )
 
 func sample() Rows {
@@ -21,7 +22,7 @@ func TestWriteFormats(t *testing.T) {
 	}{
 		{Table, "ACCOUNT  NAME\n1001     Alice, Jr.\n2002     \n"},
 		{CSV, "account,name\n1001,\"Alice, Jr.\"\n2002,\n"},
-		{JSON, "[\n  {\n    \"account\": \"1001\",\n    \"name\": \"Alice, Jr.\"\n  },\n  {\n    \"account\": \"2002\",\n    \"name\": \"\"\n  }\n]\n"},
+		{JSON, "[\n  {\n    \"account\": \"1001\",\n    \"name\": \"Alice, Jr.\"\n  },\n  {\n    \"account\": 2002,\n    \"name\": null\n  }\n]\n"},
 	}
 	for _, tt := range tests {
 		var buf bytes.Buffer
@@ -31,6 +32,24 @@ func TestWriteFormats(t *testing.T) {
 		if got := buf.String(); got != tt.want {
 			t.Errorf("%s:\ngot  %q\nwant %q", tt.format, got, tt.want)
 		}
+	}
+}
+
+// JSON keeps what a program needs: numbers as numbers, booleans, null for
+// nothing, durations and times as the table shows them, and the columns in the
+// table's order.
+func TestJSONIsTypedAndOrdered(t *testing.T) {
+	var r Rows
+	r.Columns = []string{"zone", "calls", "share", "open", "duration", "note"}
+	r.Add("b", int64(12), 0.25, true, 1500*time.Millisecond, nil)
+	var buf bytes.Buffer
+	if err := r.Write(&buf, JSON); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(strings.Fields(buf.String()), " ")
+	want := `[ { "zone": "b", "calls": 12, "share": 0.25, "open": true, "duration": "1.5s", "note": null } ]`
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
 
@@ -61,8 +80,9 @@ func TestProgressDrawsCounts(t *testing.T) {
 	p := NewProgress(&buf, "import", 4)
 	p.Add(4)
 	p.Finish()
-	if out := buf.String(); !strings.Contains(out, "4/4 100%") || !strings.HasSuffix(out, "\n") {
-		t.Errorf("progress output %q lacks the final count", out)
+	// Not a terminal: no frames, one final line.
+	if out := buf.String(); !strings.Contains(out, "4/4 100%") || strings.Count(out, "\n") != 1 || !strings.HasSuffix(out, "\n") || strings.Contains(out, "\r") {
+		t.Errorf("progress output %q is not one line with the final count", out)
 	}
 	var nilBar *Progress
 	nilBar.Add(1) // must not panic

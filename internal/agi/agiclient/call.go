@@ -18,6 +18,7 @@ import (
 	"io"
 	"maps"
 	"net"
+	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -324,6 +325,8 @@ func (c *Call) runConn(ctx context.Context, conn net.Conn, env []EnvVar, ch *cha
 		defer t.Stop()
 	}
 	br := bufio.NewReader(conn)
+	p.br = br
+	p.cancelled = func() bool { return ctx.Err() != nil }
 	for {
 		line, err := br.ReadString('\n')
 		if err != nil {
@@ -359,9 +362,11 @@ func (c *Call) runConn(ctx context.Context, conn net.Conn, env []EnvVar, ch *cha
 
 // player is the state of one running call.
 type player struct {
-	c    *Call
-	conn net.Conn
-	t    *Transcript
+	c         *Call
+	conn      net.Conn
+	br        *bufio.Reader // the connection's reader; runConn's loop reads it between commands
+	cancelled func() bool   // reports whether the call's context is done
+	t         *Transcript
 
 	mu          sync.Mutex // guards writes and the fields below
 	dead        bool       // the channel hung up
@@ -462,6 +467,40 @@ func (p *player) closeLocked() {
 	}
 }
 
+// watch closes done when the caller hangs up or the server closes the
+// connection while a Responder works out its reply. The stop it returns ends
+// the watch before runConn's loop reads the connection again.
+func (p *player) watch(done chan struct{}) (stop func()) {
+	var once sync.Once
+	end := func() { once.Do(func() { close(done) }) }
+	quit, peeked := make(chan struct{}), make(chan struct{})
+	go func() {
+		select {
+		case <-p.hung:
+			end()
+		case <-quit:
+		}
+	}()
+	go func() {
+		defer close(peeked)
+		// Peek consumes nothing: whatever the server sends stays for the loop.
+		if _, err := p.br.Peek(1); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+			end()
+		}
+	}()
+	return func() {
+		close(quit)
+		p.conn.SetReadDeadline(time.Unix(1, 0))
+		<-peeked
+		if !p.cancelled() {
+			p.conn.SetReadDeadline(time.Time{})
+			if p.cancelled() { // cancelled meanwhile: keep the loop from blocking
+				p.conn.SetReadDeadline(time.Unix(1, 0))
+			}
+		}
+	}
+}
+
 // faults returns the faults for a step.
 func (p *player) faults(step int) []Fault {
 	var fs []Fault
@@ -496,7 +535,11 @@ func (p *player) step(line string) bool {
 
 	var rep Reply
 	if p.c.Responder != nil {
+		done := make(chan struct{})
+		cmd.Done = done
+		stop := p.watch(done)
 		rep = p.c.Responder(cmd)
+		stop()
 	}
 	faults := p.faults(cmd.Step)
 	if rep.Fault != NoFault {
@@ -794,6 +837,11 @@ func (p *player) answerLocked(cmd Command, rep Reply, hangup bool) (text, keys s
 	case "STREAM FILE", "CONTROL STREAM FILE", "SAY ALPHA", "SAY DIGITS", "SAY NUMBER",
 		"SAY PHONETIC", "SAY DATE", "SAY TIME", "SAY DATETIME":
 		input = cmd.Arg(1) != ""
+	}
+	if input && !hangup && p.dead {
+		// The caller hung up while this command waited (HangupAfter):
+		// nobody is there to press keys.
+		hangup = true
 	}
 	if input && !hangup {
 		keys = p.nextKeys(rep)

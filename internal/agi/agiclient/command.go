@@ -10,6 +10,11 @@ type Command struct {
 	Args  []string // the arguments after the command words, unquoted as Asterisk's parse_args does
 	Dead  bool     // the channel had hung up when the command arrived
 	Known bool     // Name is one of Asterisk's 47 commands
+
+	// Done, set for a Responder, is closed when nobody waits for its reply
+	// any more: the caller hung up (Call.HangupAfter) or the server closed
+	// the connection. A Responder that waits for a person selects on it.
+	Done <-chan struct{}
 }
 
 // Arg returns argument i (0-based) or "" when it is absent.
