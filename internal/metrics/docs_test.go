@@ -88,6 +88,7 @@ func TestOperationsDocListsEveryMetric(t *testing.T) {
 	metrics.RegisterDB(d, func() metrics.DBStats { return metrics.DBStats{} })
 	metrics.RegisterCallerCache(d, func() metrics.CacheStats { return metrics.CacheStats{} })
 	metrics.RegisterCatalogCache(d, func() metrics.CacheStats { return metrics.CacheStats{} })
+	metrics.RegisterRecovery(d, func() metrics.RecoveryStats { return metrics.RecoveryStats{} })
 	exact, prefixes := documented(t)
 	registered := map[string]bool{}
 	for _, name := range d.names() {
