@@ -162,8 +162,17 @@ func TestCallsAcrossDatabaseRestart(t *testing.T) {
 			t.Errorf("call %s: IVR_RESULT = %q, want error", uid, c.result)
 		}
 	}
-	if st := o.app.PendingStats(); st.Pending != len(calls) {
-		t.Errorf("%d writes kept for retry, want one per call (%d): %+v", st.Pending, len(calls), st)
+	// The lookup's row is written in the background from the start: it is
+	// kept for retry once its first attempt has failed.
+	for wait := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		st := o.app.PendingStats()
+		if st.Pending == len(calls) {
+			break
+		}
+		if time.Now().After(wait) {
+			t.Errorf("%d writes kept for retry, want one per call (%d): %+v", st.Pending, len(calls), st)
+			break
+		}
 	}
 
 	o.start()
