@@ -35,6 +35,7 @@ func runCallers(ctx context.Context, e *env, args []string) error {
 			"Delete a caller and their numbers. Their calls and recordings stay, no longer linked to them.",
 			"deleted", (*store.DB).DeleteCaller)},
 		{"set-pin", "ACCOUNT", "set a caller's PIN (asked for, never on the command line)", callersSetPIN},
+		{"pin-keys", "", "count the callers' PIN hashes per key id (for key rotation)", callersPINKeys},
 		{"unlock", "ACCOUNT", "clear a caller's PIN failures and lockout", accountOp("callers unlock",
 			"Clear a caller's consecutive PIN failures and lockout.", "unlocked", (*store.DB).UnlockCaller)},
 		{"import", "FILE.csv", "import callers from CSV (account,name,numbers,language,status,pin)", callersImport},
