@@ -35,6 +35,7 @@ func runCallers(ctx context.Context, e *env, args []string) error {
 			"Delete a caller and their numbers. Their calls and recordings stay, no longer linked to them.",
 			"deleted", (*store.DB).DeleteCaller)},
 		{"set-pin", "ACCOUNT", "set a caller's PIN (asked for, never on the command line)", callersSetPIN},
+		{"pin-keys", "", "count the callers' PIN hashes per key id (for key rotation)", callersPINKeys},
 		{"unlock", "ACCOUNT", "clear a caller's PIN failures and lockout", accountOp("callers unlock",
 			"Clear a caller's consecutive PIN failures and lockout.", "unlocked", (*store.DB).UnlockCaller)},
 		{"import", "FILE.csv", "import callers from CSV (account,name,numbers,language,status,pin)", callersImport},
@@ -213,11 +214,31 @@ func callerError(account string, err error) error {
 }
 
 // refused words err, a change to the caller with account that the database
-// refused, for the operator who asked for it: the field, the value they gave
-// (from given, keyed by the field as store.RefusalOf names it; never a
-// secret's) and what is wrong with it. A number that belongs to another
-// caller is named with that caller. Other errors come back unchanged.
+// refused, for the operator who asked for it (see worded). A number that
+// belongs to another caller is named with that caller. Other errors come back
+// unchanged.
 func refused(ctx context.Context, s *store.DB, account string, err error, given map[string]string, phones []string) error {
+	var ce *ivr.ConflictError
+	if errors.As(err, &ce) && ce.Constraint == "caller_phones_e164_key" {
+		if _, owners, terr := s.Taken(ctx, nil, phones); terr == nil {
+			for _, n := range phones {
+				if owner, ok := owners[n]; ok && owner != account {
+					return fmt.Errorf("number %s already belongs to caller %s", n, owner)
+				}
+			}
+		}
+	}
+	if msg, _, ok := worded(err, given); ok {
+		return errors.New(msg)
+	}
+	return err
+}
+
+// worded says why the database refused a write, in the operator's words: the
+// field as store.RefusalOf names it, the value given for it (from given, keyed
+// by that field; never a secret's) and what is wrong with it. ok is false when
+// err is not a refusal or one the store has no words for.
+func worded(err error, given map[string]string) (msg, field string, ok bool) {
 	var constraint, code string
 	var ce *ivr.ConflictError
 	var ie *ivr.InvalidValueError
@@ -227,27 +248,18 @@ func refused(ctx context.Context, s *store.DB, account string, err error, given 
 	case errors.As(err, &ie):
 		constraint, code = ie.Constraint, ie.Code
 	default:
-		return err
-	}
-	if constraint == "caller_phones_e164_key" {
-		if _, owners, terr := s.Taken(ctx, nil, phones); terr == nil {
-			for _, n := range phones {
-				if owner, ok := owners[n]; ok && owner != account {
-					return fmt.Errorf("number %s already belongs to caller %s", n, owner)
-				}
-			}
-		}
+		return "", "", false
 	}
 	r, ok := store.RefusalOf(constraint)
 	switch {
 	case !ok && code == pgerrcode.CharacterNotInRepertoire:
-		return errors.New("a value is not UTF-8 text")
+		return "a value is not UTF-8 text", "", true
 	case !ok:
-		return err
+		return "", "", false
 	case r.Secret || given[r.Field] == "":
-		return fmt.Errorf("%s %s", r.Field, r.Problem)
+		return r.Field + " " + r.Problem, r.Field, true
 	}
-	return fmt.Errorf("%s %q %s", r.Field, given[r.Field], r.Problem)
+	return fmt.Sprintf("%s %q %s", r.Field, given[r.Field], r.Problem), r.Field, true
 }
 
 func callersUpdate(ctx context.Context, e *env, args []string) error {

@@ -153,7 +153,7 @@ func (k *catalogKind[T]) apply(ctx context.Context, e *env, args []string) error
 	}
 	if !*dry && (len(changed) > 0 || len(also) > 0) {
 		if changed, err = k.save(s, ctx, changed, *publish, also); err != nil {
-			return fmt.Errorf("store %s: %w", k.plural, err)
+			return fmt.Errorf("store %s: %w", k.plural, k.refused(err))
 		}
 	}
 	for i, x := range changed {
@@ -165,6 +165,24 @@ func (k *catalogKind[T]) apply(ctx context.Context, e *env, args []string) error
 		rows.Add(v.key, n, status[i], changes[i], yesNo(v.published))
 	}
 	return write(e, rows, *format)
+}
+
+// refused words err, the database's refusal of a menu or survey of apply,
+// naming it and, when the refusal is about another of its fields, the field.
+// Other errors come back unchanged.
+func (k *catalogKind[T]) refused(err error) error {
+	var ke *store.KeyError
+	if !errors.As(err, &ke) {
+		return err
+	}
+	msg, field, ok := worded(ke.Err, map[string]string{k.noun: ke.Key})
+	switch {
+	case !ok:
+		return err
+	case field == k.noun:
+		return errors.New(msg)
+	}
+	return fmt.Errorf("%s %q: %s", k.noun, ke.Key, msg)
 }
 
 func yesNo(b bool) string {

@@ -198,3 +198,32 @@ func TestMenusApplyWarnsAboutMissingSounds(t *testing.T) {
 		t.Errorf("a sounds dir that does not exist: %v\n%s", err, stderr)
 	}
 }
+
+// TestApplySaysWhatTheDatabaseRefused applies a menu and a survey whose key
+// the file format accepts but the database refuses (64 characters, one more
+// than a key may have): the error names the menu or survey and what is wrong
+// with its key, in the words of callers add, and nothing is stored.
+func TestApplySaysWhatTheDatabaseRefused(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	long := strings.Repeat("m", 64)
+	dir := t.TempDir()
+	for _, tc := range []struct{ kind, yaml, want string }{
+		{"menus", "menus:\n  - key: " + long + "\n    prompt: hello\n    options:\n      - {digits: \"1\", action: hangup}\n",
+			`store menus: menu "` + long + `" must be lower-case letters, digits, '_', '.' or '-', starting with a letter or digit, at most 63 characters`},
+		{"surveys", "surveys:\n  - key: " + long + "\n    questions:\n      - {key: q, prompt: p, allowed_digits: \"12\"}\n",
+			`store surveys: survey "` + long + `" must be lower-case letters, digits, '_', '.' or '-', starting with a letter or digit, at most 63 characters`},
+	} {
+		file := filepath.Join(dir, tc.kind+".yaml")
+		if err := os.WriteFile(file, []byte(tc.yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := c.run("", tc.kind, "apply", "-f", file)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%s apply: error %v\nwant %s", tc.kind, err, tc.want)
+		}
+	}
+	if n := c.count(`SELECT (SELECT count(*) FROM menus) + (SELECT count(*) FROM surveys)`); n != 0 {
+		t.Errorf("%d menus and surveys stored from refused files", n)
+	}
+}

@@ -65,3 +65,12 @@ WHERE account = @account;
 UPDATE callers
 SET pin_failures = 0, locked_until = NULL, updated_at = now()
 WHERE account = @account;
+
+-- AdminPINKeys counts the callers with a PIN per key id and hash version, to
+-- see when no hash of an old key is left and the key can be retired.
+-- name: AdminPINKeys :many
+SELECT pin_key_id::text AS key_id, pin_version, count(*) AS callers
+FROM callers
+WHERE pin_key_id IS NOT NULL
+GROUP BY pin_key_id, pin_version
+ORDER BY pin_key_id, pin_version;

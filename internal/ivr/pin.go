@@ -110,9 +110,10 @@ const (
 // Keyring holds the server's secret keys for PIN hashes (HMAC-SHA-256), each
 // named by a key id. New hashes use the current key and bind the caller's
 // account (PINHashV2); Verify uses the key and the version named in the hash,
-// so keys can be rotated and old hashes keep working: add a new current key,
-// keep the old one until every PIN has been changed or re-hashed
-// (NeedsRehash).
+// so keys can be rotated and old hashes keep working. A key that is not the
+// current one only verifies, so with several servers a new key is first added
+// as a second key everywhere, then made current everywhere, and the old one is
+// removed once every PIN has been changed or re-hashed (NeedsRehash).
 //
 // A 4 to 6 digit PIN falls to an offline search whatever hash is used, so the
 // key is the protection: keep it out of the database and its backups. A Keyring

@@ -117,6 +117,29 @@ func (db *DB) SetCallerPIN(ctx context.Context, account string, h ivr.PINHash) e
 		PinVersion: int16(h.Version)}))
 }
 
+// PINKeyCount is how many callers have a PIN hashed with one key and hash
+// version (ivr.PINHashV1 or ivr.PINHashV2).
+type PINKeyCount struct {
+	KeyID   string
+	Version int
+	Callers int64
+}
+
+// PINKeys counts the callers with a PIN per key id and hash version, in key
+// id order; callers without a PIN are not counted. A key can be dropped from
+// the keyring once no caller has a hash of it.
+func (db *DB) PINKeys(ctx context.Context) ([]PINKeyCount, error) {
+	rows, err := db.q.AdminPINKeys(ctx)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	out := make([]PINKeyCount, len(rows))
+	for i, r := range rows {
+		out[i] = PINKeyCount{KeyID: r.KeyID, Version: int(r.PinVersion), Callers: r.Callers}
+	}
+	return out, nil
+}
+
 // UnlockCaller clears the failures and lockout of the caller with account;
 // ivr.ErrNotFound when there is none.
 func (db *DB) UnlockCaller(ctx context.Context, account string) error {

@@ -112,11 +112,13 @@ func (db *DB) SurveyVersions(ctx context.Context, key string) ([]CatalogVersion,
 // set.
 func (db *DB) SaveMenus(ctx context.Context, menus []ivr.Menu, publish bool, alsoPublish []int64) ([]ivr.Menu, error) {
 	saved := make([]ivr.Menu, len(menus))
+	refused := "" // the key whose version the database refused
 	err := db.tx(ctx, func(q *sqlcdb.Queries) error {
 		ids := slices.Clone(alsoPublish)
 		for i, m := range menus {
 			m, err := insertMenuVersion(ctx, q, m)
 			if err != nil {
+				refused = m.Key
 				return err
 			}
 			m.Published = publish
@@ -128,7 +130,7 @@ func (db *DB) SaveMenus(ctx context.Context, menus []ivr.Menu, publish bool, als
 		return publishAll(ids, func(id int64) (int64, error) { return q.PublishMenuVersion(ctx, id) })
 	})
 	if err != nil {
-		return nil, mapErr(err)
+		return nil, keyErr(refused, mapErr(err))
 	}
 	return saved, nil
 }
@@ -136,11 +138,13 @@ func (db *DB) SaveMenus(ctx context.Context, menus []ivr.Menu, publish bool, als
 // SaveSurveys is SaveMenus for surveys.
 func (db *DB) SaveSurveys(ctx context.Context, surveys []ivr.Survey, publish bool, alsoPublish []int64) ([]ivr.Survey, error) {
 	saved := make([]ivr.Survey, len(surveys))
+	refused := "" // the key whose version the database refused
 	err := db.tx(ctx, func(q *sqlcdb.Queries) error {
 		ids := slices.Clone(alsoPublish)
 		for i, s := range surveys {
 			s, err := insertSurveyVersion(ctx, q, s)
 			if err != nil {
+				refused = s.Key
 				return err
 			}
 			s.Published = publish
@@ -152,9 +156,31 @@ func (db *DB) SaveSurveys(ctx context.Context, surveys []ivr.Survey, publish boo
 		return publishAll(ids, func(id int64) (int64, error) { return q.PublishSurveyVersion(ctx, id) })
 	})
 	if err != nil {
-		return nil, mapErr(err)
+		return nil, keyErr(refused, mapErr(err))
 	}
 	return saved, nil
+}
+
+// KeyError reports the menu or survey, by its key, whose version SaveMenus or
+// SaveSurveys could not store; Err says why (an *ivr.InvalidValueError, an
+// *ivr.ConflictError ...), and errors.As and errors.Is see through to it.
+type KeyError struct {
+	Key string
+	Err error
+}
+
+// Error implements error.
+func (e *KeyError) Error() string { return e.Key + ": " + e.Err.Error() }
+
+// Unwrap returns e.Err.
+func (e *KeyError) Unwrap() error { return e.Err }
+
+// keyErr returns err as a *KeyError of key, or err itself when key is empty.
+func keyErr(key string, err error) error {
+	if key == "" {
+		return err
+	}
+	return &KeyError{Key: key, Err: err}
 }
 
 // publishAll publishes each version id; one already published is no error.

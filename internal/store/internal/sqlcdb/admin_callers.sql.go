@@ -178,6 +178,42 @@ func (q *Queries) AdminListCallers(ctx context.Context, arg AdminListCallersPara
 	return items, nil
 }
 
+const adminPINKeys = `-- name: AdminPINKeys :many
+SELECT pin_key_id::text AS key_id, pin_version, count(*) AS callers
+FROM callers
+WHERE pin_key_id IS NOT NULL
+GROUP BY pin_key_id, pin_version
+ORDER BY pin_key_id, pin_version
+`
+
+type AdminPINKeysRow struct {
+	KeyID      string
+	PinVersion int16
+	Callers    int64
+}
+
+// AdminPINKeys counts the callers with a PIN per key id and hash version, to
+// see when no hash of an old key is left and the key can be retired.
+func (q *Queries) AdminPINKeys(ctx context.Context) ([]AdminPINKeysRow, error) {
+	rows, err := q.db.Query(ctx, adminPINKeys)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []AdminPINKeysRow
+	for rows.Next() {
+		var i AdminPINKeysRow
+		if err := rows.Scan(&i.KeyID, &i.PinVersion, &i.Callers); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const adminSetPIN = `-- name: AdminSetPIN :execrows
 UPDATE callers
 SET pin_key_id = $1, pin_hash = $2, pin_version = $3,
