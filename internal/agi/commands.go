@@ -152,12 +152,7 @@ func (s *Session) getData(ctx context.Context, prompt string, timeout time.Durat
 // in Playback.Key. It returns ErrHangup when the channel hung up and a
 // *PromptError when the file could not be played.
 func (s *Session) StreamFile(ctx context.Context, file, escapeDigits string) (Playback, error) {
-	return s.StreamFileAt(ctx, file, escapeDigits, 0)
-}
-
-// StreamFileAt is StreamFile starting offset samples into the file.
-func (s *Session) StreamFileAt(ctx context.Context, file, escapeDigits string, offset int64) (Playback, error) {
-	return s.streamFile(ctx, file, escapeDigits, offset, 0)
+	return s.streamFile(ctx, file, escapeDigits, 0, 0)
 }
 
 // StreamSecretFile is StreamFile for a prompt played before a secret input
@@ -185,12 +180,20 @@ type ControlStreamOptions struct {
 	Forward      string        // key to skip forward; "" means Asterisk's "#"
 	Rewind       string        // key to rewind; "" means Asterisk's "*"
 	Pause        string        // key to pause and resume; "" means none
-	Offset       time.Duration // where to start
+	Offset       time.Duration // where to start, in whole milliseconds
 }
 
-// ControlStreamFile plays a file the caller can skip, rewind and pause. Errors
-// are those of StreamFile.
-func (s *Session) ControlStreamFile(ctx context.Context, o ControlStreamOptions) (Playback, error) {
+// ControlPlayback is the outcome of CONTROL STREAM FILE.
+type ControlPlayback struct {
+	Key    rune          // the escape key that ended playback, 0 when none did
+	AtEnd  bool          // the file played to its end
+	Offset time.Duration // where playback stopped, when not AtEnd: pass it as the next Offset to resume
+}
+
+// ControlStreamFile plays a file the caller can skip, rewind and pause. It
+// returns ErrHangup when the channel hung up and a *PromptError when the file
+// could not be played.
+func (s *Session) ControlStreamFile(ctx context.Context, o ControlStreamOptions) (ControlPlayback, error) {
 	s.cmd.reset("CONTROL STREAM FILE")
 	s.cmd.file(o.File)
 	s.cmd.str(o.EscapeDigits)
@@ -212,7 +215,14 @@ func (s *Session) ControlStreamFile(ctx context.Context, o ControlStreamOptions)
 	if o.Pause != "" {
 		s.cmd.wait = unbounded // the caller may pause for as long as he likes
 	}
-	return s.playback(ctx, playsFile, o.File)
+	// Unlike STREAM FILE's, this endpos is CPLAYBACKOFFSET: milliseconds,
+	// and -1 at the end of the file.
+	pb, err := s.playback(ctx, playsFile, o.File)
+	cp := ControlPlayback{Key: pb.Key, AtEnd: pb.EndPos < 0}
+	if !cp.AtEnd {
+		cp.Offset = time.Duration(pb.EndPos) * time.Millisecond
+	}
+	return cp, err
 }
 
 // GetOption is StreamFile followed by a wait for a key: up to timeout after
@@ -417,6 +427,7 @@ func (s *Session) ChannelStatus(ctx context.Context) (ChannelState, error) {
 }
 
 // SayDigits says digits one by one; a key in escapeDigits interrupts.
+// Asterisk answers 520 (a *CommandError) unless digits start with a number.
 func (s *Session) SayDigits(ctx context.Context, digits, escapeDigits string) (Playback, error) {
 	return s.say(ctx, "SAY DIGITS", digits, escapeDigits)
 }
@@ -431,12 +442,6 @@ func (s *Session) SayAlpha(ctx context.Context, text, escapeDigits string) (Play
 	return s.say(ctx, "SAY ALPHA", text, escapeDigits)
 }
 
-// SayPhonetic spells text with the phonetic alphabet; a key in escapeDigits
-// interrupts.
-func (s *Session) SayPhonetic(ctx context.Context, text, escapeDigits string) (Playback, error) {
-	return s.say(ctx, "SAY PHONETIC", text, escapeDigits)
-}
-
 // SayDate says the date of t; a key in escapeDigits interrupts.
 func (s *Session) SayDate(ctx context.Context, t time.Time, escapeDigits string) (Playback, error) {
 	return s.say(ctx, "SAY DATE", strconv.FormatInt(t.Unix(), 10), escapeDigits)
@@ -447,21 +452,26 @@ func (s *Session) SayTime(ctx context.Context, t time.Time, escapeDigits string)
 	return s.say(ctx, "SAY TIME", strconv.FormatInt(t.Unix(), 10), escapeDigits)
 }
 
-// SayDateTime says t in an Asterisk say format ("" means the language's
-// default, such as "ABdY 'digits/at' IMp") in a time zone ("" means the
-// server's); a key in escapeDigits interrupts.
+// SayDateTime says t in an Asterisk say format in a time zone ("" means the
+// Asterisk host's); a key in escapeDigits interrupts. An empty format means
+// the language's default, or DefaultSayFormat when a zone is given (Asterisk
+// takes the format and the zone by position).
 func (s *Session) SayDateTime(ctx context.Context, t time.Time, escapeDigits, format, zone string) (Playback, error) {
 	s.cmd.reset("SAY DATETIME")
 	s.cmd.int(t.Unix())
 	s.cmd.str(escapeDigits)
-	if format != "" || zone != "" {
+	if zone != "" {
+		s.cmd.str(cmp.Or(format, DefaultSayFormat))
+		s.cmd.str(zone)
+	} else if format != "" {
 		s.cmd.str(format)
-		if zone != "" {
-			s.cmd.str(zone)
-		}
 	}
 	return s.playback(ctx, playsFile, "SAY DATETIME")
 }
+
+// DefaultSayFormat is Asterisk's SAY DATETIME format for English and most
+// languages: weekday, month, day, year, "at", hour, minutes, AM/PM.
+const DefaultSayFormat = "ABdY 'digits/at' IMp"
 
 func (s *Session) say(ctx context.Context, cmd, what, escapeDigits string) (Playback, error) {
 	s.cmd.reset(cmd)
@@ -499,14 +509,18 @@ func (s *Session) DatabaseDel(ctx context.Context, family, key string) error {
 }
 
 // DatabaseDelTree deletes family, or only keytree within it when keytree is
-// not empty, from Asterisk's database. It works on a dead channel.
-func (s *Session) DatabaseDelTree(ctx context.Context, family, keytree string) error {
+// not empty, from Asterisk's database, and reports whether it deleted
+// anything. It works on a dead channel. Asterisk answers result=0 when it
+// deleted keys and result=1 when there were none (or the database failed),
+// the reverse of the other DATABASE commands.
+func (s *Session) DatabaseDelTree(ctx context.Context, family, keytree string) (deleted bool, err error) {
 	s.cmd.reset("DATABASE DELTREE")
 	s.cmd.str(family)
 	if keytree != "" {
 		s.cmd.str(keytree)
 	}
-	return s.dbResult(ctx)
+	rep, err := s.do(ctx, deadOK, "")
+	return err == nil && rep.Result == "0", err
 }
 
 // dbResult turns result=0 of a DATABASE command into an error.
@@ -535,50 +549,6 @@ func (s *Session) Gosub(ctx context.Context, dialContext, extension string, prio
 		err = &CommandError{Code: 200, Command: "GOSUB", Text: rep.Text}
 	}
 	return err
-}
-
-// AsyncAGIBreak ends an AsyncAGI session; over FastAGI Asterisk answers it
-// like NOOP.
-func (s *Session) AsyncAGIBreak(ctx context.Context) error {
-	s.cmd.reset("ASYNCAGI BREAK")
-	return s.simple(ctx, deadOK)
-}
-
-// ReceiveChar waits up to timeout (0: forever) for a character on channels
-// that support text and returns it.
-func (s *Session) ReceiveChar(ctx context.Context, timeout time.Duration) (rune, error) {
-	s.cmd.reset("RECEIVE CHAR")
-	s.cmd.ms(timeout)
-	s.cmd.wait = waitFor(timeout, true)
-	rep, err := s.do(ctx, minusOne, "")
-	if err != nil {
-		return 0, err
-	}
-	return keyResult("RECEIVE CHAR", rep)
-}
-
-// ReceiveText waits up to timeout (0: forever) for a text message on channels
-// that support it and returns it.
-func (s *Session) ReceiveText(ctx context.Context, timeout time.Duration) (string, error) {
-	s.cmd.reset("RECEIVE TEXT")
-	s.cmd.ms(timeout)
-	s.cmd.wait = waitFor(timeout, true)
-	rep, err := s.do(ctx, minusOne, "")
-	return rep.Data, err
-}
-
-// SendImage sends an image on channels that support it.
-func (s *Session) SendImage(ctx context.Context, image string) error {
-	s.cmd.reset("SEND IMAGE")
-	s.cmd.str(image)
-	return s.simple(ctx, minusOne)
-}
-
-// SendText sends text on channels that support it.
-func (s *Session) SendText(ctx context.Context, text string) error {
-	s.cmd.reset("SEND TEXT")
-	s.cmd.str(text)
-	return s.simple(ctx, minusOne)
 }
 
 // SetAutoHangup hangs the channel up after d (rounded down to seconds); 0
@@ -629,111 +599,6 @@ func (s *Session) SetMusic(ctx context.Context, on bool, class string) error {
 		s.cmd.str(class)
 	}
 	return s.simple(ctx, 0)
-}
-
-// TDDMode sets TDD mode: "on", "off" or "mate".
-func (s *Session) TDDMode(ctx context.Context, mode string) error {
-	s.cmd.reset("TDD MODE")
-	s.cmd.str(mode)
-	return s.simple(ctx, minusOne)
-}
-
-// SpeechCreate creates a speech object with engine.
-func (s *Session) SpeechCreate(ctx context.Context, engine string) error {
-	return s.speech(ctx, "SPEECH CREATE", 0, engine)
-}
-
-// SpeechSet sets a setting of the speech engine.
-func (s *Session) SpeechSet(ctx context.Context, name, value string) error {
-	return s.speech(ctx, "SPEECH SET", 0, name, value)
-}
-
-// SpeechDestroy destroys the speech object. It works on a dead channel.
-func (s *Session) SpeechDestroy(ctx context.Context) error {
-	return s.speech(ctx, "SPEECH DESTROY", deadOK)
-}
-
-// SpeechLoadGrammar loads the grammar at path under name.
-func (s *Session) SpeechLoadGrammar(ctx context.Context, name, path string) error {
-	return s.speech(ctx, "SPEECH LOAD GRAMMAR", 0, name, path)
-}
-
-// SpeechUnloadGrammar unloads the grammar name. It works on a dead channel.
-func (s *Session) SpeechUnloadGrammar(ctx context.Context, name string) error {
-	return s.speech(ctx, "SPEECH UNLOAD GRAMMAR", deadOK, name)
-}
-
-// SpeechActivateGrammar activates the grammar name.
-func (s *Session) SpeechActivateGrammar(ctx context.Context, name string) error {
-	return s.speech(ctx, "SPEECH ACTIVATE GRAMMAR", 0, name)
-}
-
-// SpeechDeactivateGrammar deactivates the grammar name.
-func (s *Session) SpeechDeactivateGrammar(ctx context.Context, name string) error {
-	return s.speech(ctx, "SPEECH DEACTIVATE GRAMMAR", 0, name)
-}
-
-// speech runs a SPEECH command whose result=0 means failure.
-func (s *Session) speech(ctx context.Context, cmd string, fl cmdFlags, args ...string) error {
-	s.cmd.reset(cmd)
-	for _, a := range args {
-		s.cmd.str(a)
-	}
-	rep, err := s.do(ctx, fl, "")
-	if err == nil && rep.Result != "1" {
-		err = &CommandError{Code: 200, Command: cmd, Text: rep.Text}
-	}
-	return err
-}
-
-// SpeechResult is the outcome of SPEECH RECOGNIZE.
-type SpeechResult struct {
-	Reason  string        // "speech", "dtmf" or "timeout"
-	Key     rune          // the key pressed when Reason is "dtmf"
-	EndPos  int64         // samples of the prompt played
-	Matches []SpeechMatch // what the engine recognized, best first
-}
-
-// SpeechMatch is one recognition result.
-type SpeechMatch struct {
-	Score   int
-	Text    string
-	Grammar string
-}
-
-// SpeechRecognize plays prompt and recognizes speech for up to timeout,
-// starting offset samples into the prompt.
-func (s *Session) SpeechRecognize(ctx context.Context, prompt string, timeout time.Duration, offset int64) (SpeechResult, error) {
-	s.cmd.reset("SPEECH RECOGNIZE")
-	s.cmd.file(prompt)
-	s.cmd.ms(timeout)
-	if offset > 0 {
-		s.cmd.int(offset)
-	}
-	s.cmd.wait = waitFor(timeout, true)
-	rep, err := s.do(ctx, minusOne, "")
-	if err != nil {
-		return SpeechResult{}, err
-	}
-	res := SpeechResult{Reason: rep.Data}
-	if v, ok := rep.Attr("endpos"); ok {
-		res.EndPos, _ = parseInt(v)
-	}
-	if v, ok := rep.Attr("digit"); ok && v != "" {
-		res.Key = rune(v[0])
-	}
-	if v, ok := rep.Attr("results"); ok {
-		n, _ := parseInt(v)
-		for i := range min(n, 32) {
-			k := strconv.FormatInt(i, 10)
-			score, _ := rep.Attr("score" + k)
-			sc, _ := parseInt(score)
-			text, _ := rep.Attr("text" + k)
-			grammar, _ := rep.Attr("grammar" + k)
-			res.Matches = append(res.Matches, SpeechMatch{Score: int(sc), Text: strings.Trim(text, `"`), Grammar: grammar})
-		}
-	}
-	return res, nil
 }
 
 // commandFlags are Asterisk's AGI commands ("agi show commands"), marked

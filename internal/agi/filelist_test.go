@@ -49,8 +49,8 @@ func TestFileListRefused(t *testing.T) {
 			_, err := s.RecordFile(ctx, agi.RecordOptions{Path: "/tmp/a&b", EscapeDigits: "#"})
 			return err
 		}},
-		{"SPEECH RECOGNIZE", func(ctx context.Context, s *agi.Session) error {
-			_, err := s.SpeechRecognize(ctx, "a&b", time.Second, 0)
+		{"Raw SPEECH RECOGNIZE", func(ctx context.Context, s *agi.Session) error {
+			_, err := s.Raw(ctx, "SPEECH RECOGNIZE", "a&b", "1000")
 			return err
 		}},
 		{"Raw STREAM FILE", func(ctx context.Context, s *agi.Session) error {
