@@ -3,6 +3,7 @@ package agi_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -225,5 +226,23 @@ func TestChannelStateString(t *testing.T) {
 	got := fmt.Sprint(agi.ChannelDown, agi.ChannelUp, agi.ChannelState(9))
 	if want := "down up state(9)"; got != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestDatabaseDelTreeScripted runs DatabaseDelTree against the scripted
+// channel of agiclient, which must answer as Asterisk does.
+func TestDatabaseDelTreeScripted(t *testing.T) {
+	got := make(chan []string, 1)
+	srv := agitest.NewServer(agi.HandlerFunc(func(s *agi.Session, r *agi.Request) {
+		ctx := r.Context()
+		put := s.DatabasePut(ctx, "caller", "100/last", "today")
+		first, err := s.DatabaseDelTree(ctx, "caller", "100")
+		second, err2 := s.DatabaseDelTree(ctx, "caller", "100")
+		got <- []string{outcome(nil, put), outcome(first, err), outcome(second, err2)}
+	}))
+	defer srv.Close()
+	srv.Run(t, agiclient.Call{})
+	if out, want := <-got, []string{"ok", "true", "false"}; !slices.Equal(out, want) {
+		t.Errorf("got %q, want %q", out, want)
 	}
 }

@@ -908,12 +908,16 @@ func (p *player) answerLocked(cmd Command, rep Reply, hangup bool) (text, keys s
 		}
 		return "200 result=0\n", "", false
 	case "DATABASE DELTREE":
+		// Asterisk answers 0 when it deleted keys and 1 when there were none,
+		// the reverse of its documentation.
+		reply := "200 result=1\n"
 		for k := range p.ch.db {
 			if strings.HasPrefix(k, a0+"/"+a1) {
 				delete(p.ch.db, k)
+				reply = "200 result=0\n"
 			}
 		}
-		return "200 result=1\n", "", false
+		return reply, "", false
 	case "EXEC":
 		return "200 result=0\n", "", false
 	case "GOSUB":
