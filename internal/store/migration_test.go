@@ -8,12 +8,31 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
 
 	"github.com/ivrhq/ivr/db"
 	"github.com/ivrhq/ivr/internal/ivr"
 	"github.com/ivrhq/ivr/internal/store"
 	"github.com/ivrhq/ivr/internal/testdb"
 )
+
+// emptyDatabase returns the URL of a new database of t's own with no schema,
+// a pool on it and a migrator over the pool, closed when t ends.
+func emptyDatabase(t *testing.T) (string, *pgxpool.Pool, *goose.Provider) {
+	t.Helper()
+	url := testdb.EmptyURL(t)
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	mig, err := db.NewMigrator(stdlib.OpenDBFromPool(pool))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mig.Close() })
+	return url, pool, mig
+}
 
 // TestSessionMigration migrates a database holding calls from before
 // sessions had keys: each row gets a key of its own, the channel can then
@@ -22,17 +41,7 @@ import (
 func TestSessionMigration(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	url := testdb.EmptyURL(t)
-	pool, err := pgxpool.New(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	mig, err := db.NewMigrator(stdlib.OpenDBFromPool(pool))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mig.Close()
+	url, pool, mig := emptyDatabase(t)
 	if _, err := mig.UpTo(ctx, 6); err != nil {
 		t.Fatal(err)
 	}
@@ -101,17 +110,7 @@ func TestSessionMigration(t *testing.T) {
 func TestCatalogNotifyDownAndUp(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	url := testdb.EmptyURL(t)
-	pool, err := pgxpool.New(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	mig, err := db.NewMigrator(stdlib.OpenDBFromPool(pool))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mig.Close()
+	_, pool, mig := emptyDatabase(t)
 	if _, err := mig.Up(ctx); err != nil {
 		t.Fatal(err)
 	}
