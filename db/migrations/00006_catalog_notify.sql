@@ -33,5 +33,12 @@ $$;
 -- +goose StatementEnd
 
 -- +goose Down
--- Dropping the function drops the triggers that use it.
-DROP FUNCTION ivr_notify_catalog() CASCADE;
+-- Each trigger by name, then the function: nothing else that happens to use
+-- the function goes with it.
+DROP TRIGGER survey_questions_notify ON survey_questions;
+DROP TRIGGER survey_versions_notify ON survey_versions;
+DROP TRIGGER surveys_notify ON surveys;
+DROP TRIGGER menu_options_notify ON menu_options;
+DROP TRIGGER menu_versions_notify ON menu_versions;
+DROP TRIGGER menus_notify ON menus;
+DROP FUNCTION ivr_notify_catalog();

@@ -1,9 +1,3 @@
--- name: CallerByPhone :one
-SELECT sqlc.embed(c),
-       array(SELECT q.e164 FROM caller_phones q WHERE q.caller_id = c.id ORDER BY q.created_at, q.e164)::text[] AS phones
-FROM caller_phones p JOIN callers c ON c.id = p.caller_id
-WHERE p.e164 = @e164;
-
 -- name: CallerByAccount :one
 SELECT sqlc.embed(c),
        array(SELECT q.e164 FROM caller_phones q WHERE q.caller_id = c.id ORDER BY q.created_at, q.e164)::text[] AS phones
@@ -24,8 +18,8 @@ RETURNING *;
 -- name: InsertPhone :exec
 INSERT INTO caller_phones (caller_id, e164) VALUES (@caller_id, @e164);
 
--- CallersByPhones finds the callers owning any of many E.164 numbers, like
--- CallerByPhone for each; each row names the number it was found by.
+-- CallersByPhones finds the callers owning any of many E.164 numbers; each
+-- row names the number it was found by.
 -- name: CallersByPhones :many
 SELECT p.e164 AS found_by, sqlc.embed(c),
        array(SELECT q.e164 FROM caller_phones q WHERE q.caller_id = c.id ORDER BY q.created_at, q.e164)::text[] AS phones

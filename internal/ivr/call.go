@@ -63,11 +63,11 @@ func (e *storeError) message() string {
 	return "database unavailable"
 }
 
-// errUnknownMenu reports a menu or survey key with no published version: an
+// unknownMenuError reports a menu or survey key with no published version: an
 // error for the dialplan, not for the database.
-type errUnknownMenu struct{ kind, key string }
+type unknownMenuError struct{ kind, key string }
 
-func (e *errUnknownMenu) Error() string { return fmt.Sprintf("no published %s %q", e.kind, e.key) }
+func (e *unknownMenuError) Error() string { return fmt.Sprintf("no published %s %q", e.kind, e.key) }
 
 // errShutdown is returned when the server closes a call that is still up.
 var errShutdown = errors.New("server shutting down")

@@ -126,7 +126,7 @@ func (c *call) report(res Result, err error) {
 	attrs := []slog.Attr{slog.String("result", string(res)), slog.String("err", err.Error())}
 	var pe *agi.PromptError
 	var se *storeError
-	var um *errUnknownMenu
+	var um *unknownMenuError
 	msg := "call failed"
 	switch {
 	case errors.As(err, &pe):

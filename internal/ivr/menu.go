@@ -20,7 +20,7 @@ func (c *call) fetchMenu(key string) (Menu, error) {
 		return err
 	})
 	if errors.Is(err, ErrNotFound) {
-		return m, &errUnknownMenu{kind: "menu", key: key}
+		return m, &unknownMenuError{kind: "menu", key: key}
 	}
 	return m, err
 }

@@ -61,7 +61,7 @@ func (c *call) runSurvey(key string) error {
 		return err
 	})
 	if errors.Is(err, ErrNotFound) {
-		return &errUnknownMenu{kind: "survey", key: key}
+		return &unknownMenuError{kind: "survey", key: key}
 	}
 	if err != nil {
 		return err

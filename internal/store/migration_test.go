@@ -4,15 +4,35 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
 
 	"github.com/ivrhq/ivr/db"
 	"github.com/ivrhq/ivr/internal/ivr"
 	"github.com/ivrhq/ivr/internal/store"
 	"github.com/ivrhq/ivr/internal/testdb"
 )
+
+// emptyDatabase returns the URL of a new database of t's own with no schema,
+// a pool on it and a migrator over the pool, closed when t ends.
+func emptyDatabase(t *testing.T) (string, *pgxpool.Pool, *goose.Provider) {
+	t.Helper()
+	url := testdb.EmptyURL(t)
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	mig, err := db.NewMigrator(stdlib.OpenDBFromPool(pool))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mig.Close() })
+	return url, pool, mig
+}
 
 // TestSessionMigration migrates a database holding calls from before
 // sessions had keys: each row gets a key of its own, the channel can then
@@ -21,17 +41,7 @@ import (
 func TestSessionMigration(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	url := testdb.EmptyURL(t)
-	pool, err := pgxpool.New(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	mig, err := db.NewMigrator(stdlib.OpenDBFromPool(pool))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mig.Close()
+	url, pool, mig := emptyDatabase(t)
 	if _, err := mig.UpTo(ctx, 6); err != nil {
 		t.Fatal(err)
 	}
@@ -90,5 +100,50 @@ func TestSessionMigration(t *testing.T) {
 	}
 	if _, err := mig.Up(ctx); err != nil {
 		t.Fatalf("up again: %v", err)
+	}
+}
+
+// TestCatalogNotifyDownAndUp goes back to version 5, before the catalog
+// announced its changes, and up again: going back leaves no trigger or
+// function of the announcements behind, and coming up again a change to a
+// menu is announced to the caches once more.
+func TestCatalogNotifyDownAndUp(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, pool, mig := emptyDatabase(t)
+	if _, err := mig.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mig.DownTo(ctx, 5); err != nil {
+		t.Fatalf("down to 5: %v", err)
+	}
+	var triggers, functions int
+	if err := pool.QueryRow(ctx, `SELECT
+			(SELECT count(*) FROM pg_trigger WHERE tgname LIKE '%\_notify' AND tgrelid::regclass::text ~ '^(menu|survey)'),
+			(SELECT count(*) FROM pg_proc WHERE proname = 'ivr_notify_catalog')`).Scan(&triggers, &functions); err != nil {
+		t.Fatal(err)
+	}
+	if triggers != 0 || functions != 0 {
+		t.Errorf("at version 5: %d catalog triggers and %d functions left, want none", triggers, functions)
+	}
+	if _, err := mig.Up(ctx); err != nil {
+		t.Fatalf("up again: %v", err)
+	}
+
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "LISTEN ivr_catalog"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, "INSERT INTO menus (key) VALUES ('main')"); err != nil {
+		t.Fatal(err)
+	}
+	wait, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := conn.Conn().WaitForNotification(wait); err != nil {
+		t.Errorf("a new menu after going down and up again: no announcement (%v)", err)
 	}
 }

@@ -185,16 +185,26 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// poolConfig parses url into the pool configuration Open uses.
+// poolConfig parses url into the pool configuration Open uses: the pool size
+// is pool_max_conns when url sets it, else defaultMaxConns; the connect
+// timeout is connect_timeout (or PGCONNECT_TIMEOUT) when set and not zero,
+// else DefaultConnectTimeout, so that opening never waits forever.
 func poolConfig(url string) (*pgxpool.Config, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, err
 	}
-	if !strings.Contains(url, "pool_max_conns") {
+	// pgxpool.ParseConfig consumes pool_max_conns and fills MaxConns with its
+	// own default when absent; the connection settings before it still hold
+	// the key when url sets it.
+	conn, err := pgconn.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	if _, set := conn.RuntimeParams["pool_max_conns"]; !set {
 		cfg.MaxConns = defaultMaxConns
 	}
-	if !strings.Contains(url, "connect_timeout") {
+	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
 	}
 	return cfg, nil
@@ -261,9 +271,11 @@ func (db *DB) tx(ctx context.Context, fn func(q *sqlcdb.Queries) error) error {
 
 // mapErr translates a database error into the errors of package ivr: no rows
 // is ivr.ErrNotFound, a unique or exclusion violation an *ivr.ConflictError
-// naming the constraint, a reference to a missing row ivr.ErrNotFound naming
-// the constraint, a row still referenced a conflict, a change to a published
-// version ivr.ErrPublished, and a value the database refuses (a check or
+// naming the constraint, a foreign key violation ivr.ErrNotFound naming the
+// constraint (a reference to a missing row: the store never deletes a row
+// that a foreign key without ON DELETE guards, such as a menu version calls
+// and responses point to, so no violation comes from a delete), a change to a
+// published version ivr.ErrPublished, and a value the database refuses (a check or
 // not-null violation, or any data exception of SQLSTATE class 22: invalid
 // UTF-8, a malformed UUID, a number out of range) an *ivr.InvalidValueError.
 // Other errors (the database unreachable, timed out or failing) pass
@@ -280,9 +292,6 @@ func mapErr(err error) error {
 	case pgerrcode.UniqueViolation, pgerrcode.ExclusionViolation:
 		return &ivr.ConflictError{Constraint: pgErr.ConstraintName}
 	case pgerrcode.ForeignKeyViolation:
-		if strings.Contains(pgErr.Detail, "is still referenced") {
-			return &ivr.ConflictError{Constraint: pgErr.ConstraintName}
-		}
 		return fmt.Errorf("%w: %s", ivr.ErrNotFound, pgErr.ConstraintName)
 	case sqlstatePublished:
 		return ivr.ErrPublished

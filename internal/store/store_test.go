@@ -613,3 +613,45 @@ func TestStatementTimeout(t *testing.T) {
 		pool.Close()
 	}
 }
+
+// TestMissingReference saves an answer to a menu version that does not
+// exist: the store says not found and names the reference, and does not call
+// it a conflict, whatever the words of the server's message.
+func TestMissingReference(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := open(t)
+	id := startCall(t, db, "1700000800.1", 0)
+	err := db.SaveResponse(ctx, ivr.Response{CallID: id, MenuVersionID: 987654, Answer: "1"})
+	wantIs(t, err, ivr.ErrNotFound)
+	if errors.Is(err, ivr.ErrConflict) || !strings.Contains(err.Error(), "responses_menu_version_id_fkey") {
+		t.Errorf("error = %v, want only not found, naming responses_menu_version_id_fkey", err)
+	}
+}
+
+// TestPoolSize reads the pool size from the URL as PostgreSQL's parser does:
+// pool_max_conns when set, in either form of URL, and 16 otherwise, even when
+// the words pool_max_conns appear in a password or a database name.
+func TestPoolSize(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		url  string
+		want int
+	}{
+		{"postgres://ivr@db.example.net/ivr", 16},
+		{"postgres://ivr@db.example.net/ivr?pool_max_conns=40", 40},
+		{"postgres://ivr@db.example.net/ivr?sslmode=disable&pool_max_conns=4", 4},
+		{"host=db.example.net user=ivr dbname=ivr pool_max_conns=7", 7},
+		{"host=db.example.net user=ivr dbname=ivr", 16},
+		{"postgres://ivr:pool_max_conns@db.example.net/ivr", 16},
+		{"host=db.example.net user=ivr dbname=pool_max_conns", 16},
+	} {
+		got, err := store.PoolSize(tc.url)
+		if err != nil || got != tc.want {
+			t.Errorf("PoolSize(%q) = %d, %v, want %d", tc.url, got, err, tc.want)
+		}
+	}
+	if _, err := store.PoolSize("postgres://ivr@db.example.net/ivr?pool_max_conns=none"); err == nil {
+		t.Errorf("PoolSize with pool_max_conns=none: no error")
+	}
+}

@@ -75,39 +75,6 @@ func (q *Queries) CallerByID(ctx context.Context, id int64) (CallerByIDRow, erro
 	return i, err
 }
 
-const callerByPhone = `-- name: CallerByPhone :one
-SELECT c.id, c.account, c.name, c.language, c.status, c.pin_key_id, c.pin_hash, c.pin_failures, c.locked_until, c.created_at, c.updated_at, c.pin_version,
-       array(SELECT q.e164 FROM caller_phones q WHERE q.caller_id = c.id ORDER BY q.created_at, q.e164)::text[] AS phones
-FROM caller_phones p JOIN callers c ON c.id = p.caller_id
-WHERE p.e164 = $1
-`
-
-type CallerByPhoneRow struct {
-	Caller Caller
-	Phones []string
-}
-
-func (q *Queries) CallerByPhone(ctx context.Context, e164 string) (CallerByPhoneRow, error) {
-	row := q.db.QueryRow(ctx, callerByPhone, e164)
-	var i CallerByPhoneRow
-	err := row.Scan(
-		&i.Caller.ID,
-		&i.Caller.Account,
-		&i.Caller.Name,
-		&i.Caller.Language,
-		&i.Caller.Status,
-		&i.Caller.PinKeyID,
-		&i.Caller.PinHash,
-		&i.Caller.PinFailures,
-		&i.Caller.LockedUntil,
-		&i.Caller.CreatedAt,
-		&i.Caller.UpdatedAt,
-		&i.Caller.PinVersion,
-		&i.Phones,
-	)
-	return i, err
-}
-
 const callersByPhones = `-- name: CallersByPhones :many
 SELECT p.e164 AS found_by, c.id, c.account, c.name, c.language, c.status, c.pin_key_id, c.pin_hash, c.pin_failures, c.locked_until, c.created_at, c.updated_at, c.pin_version,
        array(SELECT q.e164 FROM caller_phones q WHERE q.caller_id = c.id ORDER BY q.created_at, q.e164)::text[] AS phones
@@ -121,8 +88,8 @@ type CallersByPhonesRow struct {
 	Phones  []string
 }
 
-// CallersByPhones finds the callers owning any of many E.164 numbers, like
-// CallerByPhone for each; each row names the number it was found by.
+// CallersByPhones finds the callers owning any of many E.164 numbers; each
+// row names the number it was found by.
 func (q *Queries) CallersByPhones(ctx context.Context, e164s []string) ([]CallersByPhonesRow, error) {
 	rows, err := q.db.Query(ctx, callersByPhones, e164s)
 	if err != nil {
