@@ -343,7 +343,7 @@ func TestCallEndsWhileWaitingForKeys(t *testing.T) {
 	}
 
 	addr, _ := startCallTarget(t)
-	out := run("--addr", addr, "--sounds-dir", "none", "--caller", "+15555550100", "--hangup-after", "300ms")
+	out := run("--addr", addr, "--sounds-dir", "none", "--caller", "+15555550100", "--hangup-after", "3s") // long enough to reach the PIN prompt on a loaded machine; nobody types there
 	wantInOrder(t, out, "▶ vm-password  (waits for keys)", "— the caller hung up", "IVR_RESULT=hangup")
 	if strings.Contains(out, "☎ pressed") {
 		t.Errorf("keys pressed after the hangup:\n%s", out)
