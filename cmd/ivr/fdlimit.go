@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"math"
-	"syscall"
 
 	"github.com/ivrhq/ivr/internal/store"
 )
@@ -33,22 +32,15 @@ func checkFileLimit(c *serveConfig, dsn string) error {
 	if c.catalogCache {
 		db++
 	}
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return fmt.Errorf("read the open-file limit: %w", err)
-	}
-	if lim.Cur < lim.Max {
-		raised := lim
-		raised.Cur = lim.Max
-		if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &raised) == nil {
-			lim = raised
-		}
+	limit, err := raiseFileLimit()
+	if err != nil {
+		return err
 	}
 	need := uint64(c.maxCalls) + uint64(db) + fdMargin
-	if lim.Cur == math.MaxUint64 || need <= lim.Cur { // RLIM_INFINITY
+	if limit == math.MaxUint64 || need <= limit { // RLIM_INFINITY
 		return nil
 	}
 	return fmt.Errorf("-max-calls %d does not fit the open-file limit of %d: %d calls, %d database connections and %d for listeners and other files need %d; "+
 		"raise the limit (LimitNOFILE= in the systemd unit, ulimit -n, or the container's nofile ulimit) or lower -max-calls to %d",
-		c.maxCalls, lim.Cur, c.maxCalls, db, fdMargin, need, max(int64(lim.Cur)-int64(db)-fdMargin, 1))
+		c.maxCalls, limit, c.maxCalls, db, fdMargin, need, max(int64(limit)-int64(db)-fdMargin, 1))
 }

@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -34,15 +33,6 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
-}
-
-// raiseFileLimit lifts the open-files soft limit to the hard limit.
-func raiseFileLimit() {
-	var rl syscall.Rlimit
-	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) == nil && rl.Cur < rl.Max {
-		rl.Cur = rl.Max
-		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl)
-	}
 }
 
 // benchChild plays Asterisk with a minimal client: "calls ADDR N CONC" runs N
@@ -155,12 +145,6 @@ func startChild(b *testing.B, mode string) *exec.Cmd {
 	cmd.Env = append(os.Environ(), benchChildEnv+"="+mode)
 	cmd.Stderr = os.Stderr
 	return cmd
-}
-
-func rusage() (user, sys time.Duration) {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())
 }
 
 // BenchmarkCallCPU serves 20,000 six-command calls, 50 at a time, played by

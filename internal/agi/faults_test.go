@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/ivrhq/ivr/internal/agi"
@@ -50,6 +52,10 @@ type protocolCase struct {
 	handler func(ctx context.Context, s *agi.Session, r *agi.Request) []string
 	want    []string
 	check   func(t *testing.T, tr *agiclient.Transcript)
+	// timed cases depend on how long the handler and the caller pause:
+	// they run in a synctest bubble, on fake time, over in-memory
+	// connections.
+	timed bool
 }
 
 func getData(max int) func(ctx context.Context, s *agi.Session, r *agi.Request) []string {
@@ -103,7 +109,7 @@ var protocolCases = []protocolCase{
 			out := []string{outcome(nil, s.Answer(ctx))}
 			time.Sleep(8 * time.Millisecond) // HANGUP and the close arrive before the idle reader would start
 			return append(out, outcome(nil, s.Verbose(dead(ctx), "after", 1)), outcome(nil, s.Noop(dead(ctx))))
-		}, want: []string{"ok", "hangup", "hangup"}},
+		}, want: []string{"ok", "hangup", "hangup"}, timed: true},
 	{name: "hangup at an input key", call: agiclient.Call{Keys: []string{agiclient.Hangup}}, handler: getData(4), want: []string{"hangup"}},
 
 	// AGISIGHUP=no and AGIEXITONHANGUP=yes.
@@ -201,7 +207,7 @@ var protocolCases = []protocolCase{
 			if len(tr.Steps) != 2 || tr.Steps[1].Received.Before(tr.Steps[0].Replied) {
 				t.Errorf("the second command arrived before the first reply")
 			}
-		}},
+		}, timed: true},
 
 	{name: "commands after pauses of the handler", call: agiclient.Call{Keys: []string{"12#"}, Variables: map[string]string{"X": "1"}, Faults: []agiclient.Fault{{Step: 2, Kind: agiclient.SlowReply, Delay: 40 * time.Millisecond}}},
 		handler: func(ctx context.Context, s *agi.Session, r *agi.Request) []string {
@@ -213,7 +219,7 @@ var protocolCases = []protocolCase{
 			time.Sleep(60 * time.Millisecond) // the idle reader takes the abandoned reply
 			v, ok, err3 := s.GetVariable(ctx, "X")
 			return []string{outcome(in, err), outcome(nil, err2), outcome(fmt.Sprintf("%v %v", v, ok), err3), fmt.Sprint(s.Hungup())}
-		}, want: []string{`digits "12" timeout false`, "error: context deadline exceeded", "1 true", "false"}},
+		}, want: []string{`digits "12" timeout false`, "error: context deadline exceeded", "1 true", "false"}, timed: true},
 
 	// Keys during playback come as ASCII codes.
 	{name: "stream file interrupted", call: agiclient.Call{Keys: []string{"5"}},
@@ -294,24 +300,83 @@ func noopTwice(ctx context.Context, s *agi.Session, r *agi.Request) []string {
 func TestProtocolCases(t *testing.T) {
 	for _, tc := range protocolCases {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.timed {
+				synctest.Test(t, tc.runInMemory)
+				return
+			}
 			t.Parallel()
 			got := make(chan []string, 1)
-			srv := agitest.NewServer(agi.HandlerFunc(func(s *agi.Session, r *agi.Request) {
-				ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-				defer cancel()
-				got <- tc.handler(ctx, s, r)
-			}))
+			srv := agitest.NewServer(tc.serve(got))
 			defer srv.Close()
-			tr := srv.Run(t, tc.call)
-			if out := <-got; !slices.Equal(out, tc.want) {
-				t.Errorf("outcomes\n got %q\nwant %q\ntranscript:\n%s", out, tc.want, tr)
-			}
-			if tc.check != nil {
-				tc.check(t, tr)
-			}
+			tc.verify(t, srv.Run(t, tc.call), got)
 		})
 	}
 }
+
+// serve returns the handler of the case, which sends its outcomes on got.
+func (tc *protocolCase) serve(got chan<- []string) agi.Handler {
+	return agi.HandlerFunc(func(s *agi.Session, r *agi.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		got <- tc.handler(ctx, s, r)
+	})
+}
+
+// verify compares the handler's outcomes and the transcript with the case.
+func (tc *protocolCase) verify(t *testing.T, tr *agiclient.Transcript, got <-chan []string) {
+	t.Helper()
+	if out := <-got; !slices.Equal(out, tc.want) {
+		t.Errorf("outcomes\n got %q\nwant %q\ntranscript:\n%s", out, tc.want, tr)
+	}
+	if tc.check != nil {
+		tc.check(t, tr)
+	}
+}
+
+// runInMemory plays the case over an in-memory connection, for a synctest
+// bubble: the pauses of the handler and the caller then take fake time, and
+// their order is the one the case is written for.
+func (tc *protocolCase) runInMemory(t *testing.T) {
+	got := make(chan []string, 1)
+	l := &oneConnListener{conns: make(chan net.Conn, 1), done: make(chan struct{})}
+	srv := &agi.Server{Handler: tc.serve(got)}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	client, server := net.Pipe()
+	l.conns <- server
+	call := tc.call
+	tr, err := call.RunConn(context.Background(), client, "pipe")
+	if err != nil {
+		t.Fatalf("call: %v", err)
+	}
+	tc.verify(t, tr, got)
+	srv.Shutdown(context.Background())
+	<-served
+}
+
+// oneConnListener hands out the connections sent on conns until Close.
+type oneConnListener struct {
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+// Accept returns the next connection sent on conns, or net.ErrClosed after
+// Close.
+func (l *oneConnListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+// Close makes Accept return net.ErrClosed.
+func (l *oneConnListener) Close() error { l.once.Do(func() { close(l.done) }); return nil }
+
+// Addr returns the address of an in-memory connection.
+func (l *oneConnListener) Addr() net.Addr { return (&net.UnixAddr{Name: "pipe", Net: "pipe"}) }
 
 // syncBuffer is a bytes.Buffer safe for a logger's concurrent writes.
 type syncBuffer struct {

@@ -68,17 +68,17 @@ type Session struct {
 	// set again for every command: when it fires early it sets itself for
 	// the rest of the delay.
 	idle      *time.Timer
-	idleState atomic.Int32    // idleBusy, idleAway or idleReading
-	idleSince atomic.Int64    // when the handler went away, as a time.Duration since born
-	timerSet  atomic.Bool     // the idle timer is set
-	born      time.Time       // the start of the call, for idleSince
-	stopRead  atomic.Bool     // asks the idle reader to return
-	readerOut chan struct{}   // one token each time the idle reader returns
-	wake      func()          // interrupts a read: for context.AfterFunc
-	raw       syscall.RawConn // the socket, when the connection has one
-	rawStep   func(uintptr) bool
-	act       int    // for step: actWrite, actShutdown, or 0 to read
-	line      []byte // for actWrite
+	idleState atomic.Int32       // idleBusy, idleAway or idleReading
+	idleSince atomic.Int64       // when the handler went away, as a time.Duration since born
+	timerSet  atomic.Bool        // the idle timer is set
+	born      time.Time          // the start of the call, for idleSince
+	stopRead  atomic.Bool        // asks the idle reader to return
+	readerOut chan struct{}      // one token each time the idle reader returns
+	wake      func()             // interrupts a read: for context.AfterFunc
+	raw       syscall.RawConn    // the socket, when the fast path can use it (see useSocket)
+	rawStep   func(uintptr) bool // actThenRead's callback, set with raw
+	act       int                // for step: actWrite, actShutdown, or 0 to read
+	line      []byte             // for actWrite
 	written   int
 	rdl       time.Time // the read deadline the handler set last
 	rdlKnown  bool      // rdl is still the connection's read deadline
@@ -114,9 +114,7 @@ func (s *Session) start(r *Request) {
 	r.ctx = ctx
 	s.req = r
 	s.debug = s.srv.logger().Enabled(ctx, slog.LevelDebug)
-	if sc, ok := s.conn.(syscall.Conn); ok {
-		s.raw, _ = sc.SyscallConn()
-	}
+	s.useSocket()
 	s.srv.mu.Lock()
 	s.cancel = cancel
 	cause := s.abortCause
@@ -462,48 +460,7 @@ const (
 // the wait, and readLine sees them too.
 func (s *Session) actThenRead() {
 	s.lr.r, s.lr.w = 0, 0
-	if s.rawStep == nil {
-		s.rawStep = s.step // one closure for the call, not one per command
-	}
 	s.raw.Read(s.rawStep)
-}
-
-// step is actThenRead's callback: the first call acts, the others read.
-func (s *Session) step(fd uintptr) bool {
-	switch s.act {
-	case actWrite:
-		s.act = 0
-		for s.written < len(s.line) {
-			n, err := syscall.Write(int(fd), s.line[s.written:])
-			if err == syscall.EINTR {
-				continue
-			}
-			if err != nil || n <= 0 {
-				return true // conn.Write finishes
-			}
-			s.written += n
-		}
-		return false
-	case actShutdown:
-		s.act = 0
-		return syscall.Shutdown(int(fd), syscall.SHUT_WR) != nil
-	}
-	lr := &s.lr
-	n, err := syscall.Read(int(fd), lr.buf[lr.w:])
-	for err == syscall.EINTR {
-		n, err = syscall.Read(int(fd), lr.buf[lr.w:])
-	}
-	switch {
-	case err == syscall.EAGAIN:
-		return false
-	case err != nil:
-		lr.err = &net.OpError{Op: "read", Net: "tcp", Source: s.conn.LocalAddr(), Addr: s.conn.RemoteAddr(), Err: os.NewSyscallError("read", err)}
-	case n == 0:
-		lr.err = io.EOF
-	default:
-		lr.w += n
-	}
-	return true
 }
 
 // readReply writes line, when it is not nil, and reads on the handler's

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -182,16 +181,6 @@ func runCalls(b *testing.B, srv *agitest.Server, c agiclient.Call, db *store.DB,
 		b.ReportMetric(float64(gaps[len(gaps)/2].Microseconds()), "gap-p50-µs")
 		b.ReportMetric(float64(gaps[len(gaps)*99/100].Microseconds()), "gap-p99-µs")
 	}
-}
-
-// processCPU returns the CPU time (user and system) this process has used: the
-// agi server and the fake Asterisk, not PostgreSQL.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // inputGaps returns, for every input the caller gave, the time from Asterisk's

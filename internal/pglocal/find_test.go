@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -68,7 +67,7 @@ func TestReachable(t *testing.T) {
 	if err := os.Chmod(root, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	other := &syscall.Credential{Uid: uint32(os.Getuid() + 4242), Gid: uint32(os.Getgid() + 4242)}
+	other := &credential{Uid: uint32(os.Getuid() + 4242), Gid: uint32(os.Getgid() + 4242)}
 	if err := reachable(open, other); err != nil {
 		t.Errorf("a 0755 directory under a 0755 one is not reachable: %v", err)
 	}

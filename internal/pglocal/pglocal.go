@@ -80,7 +80,7 @@ type Server struct {
 	cfg  Config
 	port int
 	cmd  *exec.Cmd
-	cred *syscall.Credential
+	cred *credential
 	done chan struct{} // closed when the postgres process has exited
 	err  error         // the exit status, valid after done is closed
 	log  *lockedWriter
@@ -180,7 +180,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 
 // serverUser returns the credential to run initdb and postgres with: nil when
 // the process is not root, otherwise an unprivileged system user.
-func serverUser() (*syscall.Credential, error) {
+func serverUser() (*credential, error) {
 	if os.Geteuid() != 0 {
 		return nil, nil
 	}
@@ -194,7 +194,7 @@ func serverUser() (*syscall.Credential, error) {
 		if err1 != nil || err2 != nil {
 			continue
 		}
-		return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+		return &credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
 	}
 	return nil, errors.New("running as root and neither a postgres nor a nobody user exists to run the server as")
 }
@@ -202,7 +202,7 @@ func serverUser() (*syscall.Credential, error) {
 // reachable checks that the server user cred (nil: this process, which made
 // the directories) may enter dir and every directory above it, so that a run
 // as root fails with a clear error instead of initdb's "permission denied".
-func reachable(dir string, cred *syscall.Credential) error {
+func reachable(dir string, cred *credential) error {
 	if cred == nil {
 		return nil
 	}
@@ -211,16 +211,16 @@ func reachable(dir string, cred *syscall.Credential) error {
 		if err != nil {
 			return err
 		}
-		st, ok := fi.Sys().(*syscall.Stat_t)
+		uid, gid, ok := owner(fi)
 		if !ok {
 			return nil
 		}
 		perm := fi.Mode().Perm()
 		var x bool
 		switch {
-		case st.Uid == cred.Uid:
+		case uid == cred.Uid:
 			x = perm&0o100 != 0
-		case st.Gid == cred.Gid:
+		case gid == cred.Gid:
 			x = perm&0o010 != 0
 		default:
 			x = perm&0o001 != 0
