@@ -65,18 +65,8 @@ func (p *pendingWrites) keep(log *slog.Logger, timeout time.Duration, what strin
 	p.mu.Unlock()
 	go func() {
 		outcome, attempts, err := p.retry(timeout, write)
-		p.mu.Lock()
-		p.stats.Pending--
-		p.idleIfDone()
-		switch outcome {
-		case retryDone:
-			p.stats.Done++
-		case retryFailed:
-			p.stats.Failed++
-		case retryAbandoned:
-			p.stats.Abandoned++
-		}
-		p.mu.Unlock()
+		// The line is written before the write counts as ended, so whoever
+		// waits for the writes (Close) finds it logged.
 		switch outcome {
 		case retryDone:
 			log.Info(what+" written once the database was back", "attempts", attempts, "first_err", first.Error())
@@ -85,6 +75,18 @@ func (p *pendingWrites) keep(log *slog.Logger, timeout time.Duration, what strin
 		case retryAbandoned:
 			log.Error(what+" abandoned: the server is stopping", "attempts", attempts, "err", err.Error())
 		}
+		p.mu.Lock()
+		p.stats.Pending--
+		switch outcome {
+		case retryDone:
+			p.stats.Done++
+		case retryFailed:
+			p.stats.Failed++
+		case retryAbandoned:
+			p.stats.Abandoned++
+		}
+		p.idleIfDone()
+		p.mu.Unlock()
 	}()
 }
 
