@@ -121,9 +121,8 @@ func withID(m ivr.Menu, id int64) ivr.Menu {
 
 // runCalls plays b.N calls, benchConcurrency at a time, and reports calls/s,
 // the CPU time of this process per call (server and fake Asterisk),
-// the database round trips (a group commit's batch counts once), commits,
-// group-committed writes and the statements that carried them (writes of one
-// kind in a batch share one) per call (db may be nil), and the gap
+// the database round trips (a group commit's statement counts once), commits
+// and group-committed writes per call (db may be nil), and the gap
 // between a caller's input and the next prompt (p50, p99). Every call must end
 // with IVR_RESULT=result when result is not empty.
 func runCalls(b *testing.B, srv *agitest.Server, c agiclient.Call, db *store.DB, result string) {
@@ -174,7 +173,6 @@ func runCalls(b *testing.B, srv *agitest.Server, c agiclient.Call, db *store.DB,
 		b.ReportMetric(float64(after.RoundTrips-before.RoundTrips)/float64(b.N), "roundtrips/call")
 		b.ReportMetric(float64(after.Commits-before.Commits)/float64(b.N), "commits/call")
 		b.ReportMetric(float64(after.Writes-before.Writes)/float64(b.N), "writes/call")
-		b.ReportMetric(float64(after.Statements-before.Statements)/float64(b.N), "statements/call")
 	}
 	if len(gaps) > 0 {
 		slices.Sort(gaps)
