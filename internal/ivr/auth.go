@@ -73,7 +73,7 @@ func (c *call) askAccount() (found bool, err error) {
 	}
 	if in.empty() {
 		c.say(cfg.Prompts.TryAgain)
-		return false, c.journalInput(heard, StepAccount, keyAccount, in, in.outcome(false), false)
+		return false, c.journalInput(heard, StepAccount, keyAccount, in, in.outcome(false), false, nil)
 	}
 	var caller Caller
 	lookupErr := c.db("caller by account", func(ctx context.Context) (err error) {
@@ -91,7 +91,7 @@ func (c *call) askAccount() (found bool, err error) {
 		c.caller = &caller
 		c.end.CallerID = caller.ID
 	}
-	if err := c.journalInput(heard, StepAccount, keyAccount, in, out, false); err != nil {
+	if err := c.journalInput(heard, StepAccount, keyAccount, in, out, false, nil); err != nil {
 		return false, err
 	}
 	if c.caller.ID != 0 && c.caller.Language != "" && c.caller.Language != c.r.Language {
@@ -121,7 +121,7 @@ func (c *call) askPIN() (bool, error) {
 	caller := c.caller
 	if in.empty() {
 		c.say(cfg.Prompts.TryAgain)
-		return false, c.journalInput(heard, StepPIN, keyPIN, in, in.outcome(false), true)
+		return false, c.journalInput(heard, StepPIN, keyPIN, in, in.outcome(false), true, nil)
 	}
 	now := c.app.now()
 	entry := PINEntry{CallerID: caller.ID, CallID: c.row.ID, Right: svc.Keyring.Verify(caller.Account, in.Digits, caller.PIN), At: now}
@@ -131,15 +131,15 @@ func (c *call) askPIN() (bool, error) {
 		return err
 	})
 	ok := decideErr == nil && v.Accepted
-	var rehash []write
+	if err := c.journalInput(heard, StepPIN, keyPIN, in, in.outcome(ok), true, nil); err != nil || decideErr != nil {
+		return false, errors.Join(decideErr, err)
+	}
 	if ok && svc.Keyring.NeedsRehash(caller.PIN) {
 		old, h := caller.PIN, svc.Keyring.Hash(caller.Account, in.Digits)
-		rehash = append(rehash, write{op: "rehash pin", f: func(ctx context.Context) error {
-			return svc.PINs.RehashPIN(ctx, caller.ID, old, h)
-		}})
-	}
-	if err := c.journalInput(heard, StepPIN, keyPIN, in, in.outcome(ok), true, rehash...); err != nil || decideErr != nil {
-		return false, errors.Join(decideErr, err)
+		err := c.db("rehash pin", func(ctx context.Context) error { return svc.PINs.RehashPIN(ctx, caller.ID, old, h) })
+		if err != nil {
+			return false, err
+		}
 	}
 	if caller.ID != 0 {
 		caller.PINFailures, caller.LockedUntil = v.Failures, v.LockedUntil

@@ -49,10 +49,10 @@ func BenchmarkLookup(b *testing.B) {
 	b.Run("postgres", func(b *testing.B) {
 		w := newWorld(b, ivr.Config{}, nil)
 		seedBenchCallers(b, w)
-		runCalls(b, w.srv, benchLookup, w.db, "")
+		runCalls(b, w.srv, benchLookup, w.db, "", benchConcurrency)
 	})
 	b.Run("nodb", func(b *testing.B) {
-		runCalls(b, noDBServer(b), benchLookup, nil, "")
+		runCalls(b, noDBServer(b), benchLookup, nil, "", benchConcurrency)
 	})
 }
 
@@ -64,11 +64,35 @@ func BenchmarkCall(b *testing.B) {
 		seedSurvey(b, w.pool, benchSurvey)
 		seedMenu(b, w.pool, benchMenu)
 		seedBenchCallers(b, w)
-		runCalls(b, w.srv, benchCall, w.db, "completed")
+		runCalls(b, w.srv, benchCall, w.db, "completed", benchConcurrency)
 	})
 	b.Run("nodb", func(b *testing.B) {
-		runCalls(b, noDBServer(b), benchCall, nil, "completed")
+		runCalls(b, noDBServer(b), benchCall, nil, "completed", benchConcurrency)
 	})
+}
+
+// pacedCalls is the number of calls in progress at once in
+// BenchmarkPacedCalls, and pacedReply how long the caller takes to answer
+// each command there: a prompt heard, a key typed.
+const (
+	pacedCalls = 400
+	pacedReply = 300 * time.Millisecond
+)
+
+// BenchmarkPacedCalls plays whole calls as people do, each reply of the
+// caller's side coming pacedReply after the command, pacedCalls at a time:
+// what matters here is not throughput but the gap between a caller's input
+// and the next prompt (gap-p50, gap-p99), while the server and the database
+// carry the steady load of that many calls. Run it with fsync on
+// (TEST_DATABASE_URL) and a -benchtime of a few thousand calls.
+func BenchmarkPacedCalls(b *testing.B) {
+	w := newWorld(b, ivr.Config{}, nil)
+	seedSurvey(b, w.pool, benchSurvey)
+	seedMenu(b, w.pool, benchMenu)
+	seedBenchCallers(b, w)
+	c := benchCall
+	c.Faults = []agiclient.Fault{{Kind: agiclient.SlowReply, Delay: pacedReply}}
+	runCalls(b, w.srv, c, w.db, "completed", pacedCalls)
 }
 
 // noDBServer serves the App over the in-memory ports, with the same fixture.
@@ -119,14 +143,13 @@ func withID(m ivr.Menu, id int64) ivr.Menu {
 	return m
 }
 
-// runCalls plays b.N calls, benchConcurrency at a time, and reports calls/s,
+// runCalls plays b.N calls, concurrency at a time, and reports calls/s,
 // the CPU time of this process per call (server and fake Asterisk),
-// the database round trips (a group commit's batch counts once), commits,
-// group-committed writes and the statements that carried them (writes of one
-// kind in a batch share one) per call (db may be nil), and the gap
+// the database round trips (a group commit's statement counts once), commits
+// and group-committed writes per call (db may be nil), and the gap
 // between a caller's input and the next prompt (p50, p99). Every call must end
 // with IVR_RESULT=result when result is not empty.
-func runCalls(b *testing.B, srv *agitest.Server, c agiclient.Call, db *store.DB, result string) {
+func runCalls(b *testing.B, srv *agitest.Server, c agiclient.Call, db *store.DB, result string, concurrency int) {
 	ctx := context.Background()
 	var (
 		next   atomic.Int64
@@ -142,7 +165,7 @@ func runCalls(b *testing.B, srv *agitest.Server, c agiclient.Call, db *store.DB,
 	b.ResetTimer()
 	cpu0 := processCPU()
 	start := time.Now()
-	for range benchConcurrency {
+	for range concurrency {
 		wg.Go(func() {
 			var local []time.Duration
 			for n := next.Add(1); n <= int64(b.N); n = next.Add(1) {
@@ -174,7 +197,6 @@ func runCalls(b *testing.B, srv *agitest.Server, c agiclient.Call, db *store.DB,
 		b.ReportMetric(float64(after.RoundTrips-before.RoundTrips)/float64(b.N), "roundtrips/call")
 		b.ReportMetric(float64(after.Commits-before.Commits)/float64(b.N), "commits/call")
 		b.ReportMetric(float64(after.Writes-before.Writes)/float64(b.N), "writes/call")
-		b.ReportMetric(float64(after.Statements-before.Statements)/float64(b.N), "statements/call")
 	}
 	if len(gaps) > 0 {
 		slices.Sort(gaps)

@@ -151,70 +151,14 @@ func storeErr(op string, err error) error {
 	return nil
 }
 
-// write is a store operation fanned out by writeAll: f, or a journal step.
-type write struct {
-	op   string
-	f    func(ctx context.Context) error
-	step *Step // set for a journal step, which writeAll writes with the others
-}
-
-// writeAll runs the writes at the same time, under one store timeout, and
-// waits for all of them, so the store can put them into one shared commit; it
-// returns the first error. The journal steps among them go as one write. A
-// flow that calls writeAll moves on only once every write is durable.
-func (c *call) writeAll(ws ...write) error {
-	ws = c.joinSteps(ws)
-	if len(ws) == 0 {
+// journal stores the writes of one step of the call (see Entry) in one
+// commit; the flow moves on only once they are durable.
+func (c *call) journal(e Entry) error {
+	if e.empty() {
 		return nil
 	}
-	ctx, cancel := c.storeContext()
-	defer cancel()
-	if len(ws) == 1 {
-		return storeErr(ws[0].op, ws[0].f(ctx))
-	}
-	errs := make(chan error, len(ws)-1)
-	for _, w := range ws[1:] {
-		go func() { errs <- storeErr(w.op, w.f(ctx)) }()
-	}
-	first := storeErr(ws[0].op, ws[0].f(ctx))
-	for range ws[1:] {
-		if err := <-errs; err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
-}
-
-// joinSteps returns ws with its journal steps made into one write of all of
-// them, in the place of the first.
-func (c *call) joinSteps(ws []write) []write {
-	n := 0
-	for _, w := range ws {
-		if w.step != nil {
-			n++
-		}
-	}
-	if n == 0 {
-		return ws
-	}
-	steps := make([]Step, 0, n)
-	out := make([]write, 0, len(ws)-n+1)
-	at := -1
-	for _, w := range ws {
-		if w.step == nil {
-			out = append(out, w)
-			continue
-		}
-		if at < 0 {
-			at = len(out)
-			out = append(out, write{})
-		}
-		steps = append(steps, *w.step)
-	}
-	out[at] = write{op: "append steps", f: func(ctx context.Context) error {
-		return c.app.svc.Journal.AppendSteps(ctx, steps...)
-	}}
-	return out
+	e.CallID = c.row.ID
+	return c.db("write journal", func(ctx context.Context) error { return c.app.svc.Journal.Write(ctx, e) })
 }
 
 // step returns the next journal entry of the call, numbered and timed.
@@ -224,21 +168,21 @@ func (c *call) step(kind StepKind, key string, out Outcome) Step {
 	return Step{CallID: c.row.ID, Seq: c.seq, Key: key, Kind: kind, Outcome: out, Attempt: c.attempts[key], At: c.app.now()}
 }
 
-// stepWrite makes a write of one journal step.
-func (c *call) stepWrite(st Step) write { return write{step: &st} }
+// journalStep stores one journal step.
+func (c *call) journalStep(st Step) error { return c.journal(Entry{Steps: []Step{st}}) }
 
-// promptSteps returns the journal writes of the prompts played, in order:
-// the last with out, the ones before it valid.
-func (c *call) promptSteps(heard []string, out Outcome) []write {
-	ws := make([]write, 0, len(heard))
+// promptSteps returns the journal steps of the prompts played, in order: the
+// last with out, the ones before it valid.
+func (c *call) promptSteps(heard []string, out Outcome) []Step {
+	steps := make([]Step, 0, len(heard))
 	for i, p := range heard {
 		o := OutcomeValid
 		if i == len(heard)-1 {
 			o = out
 		}
-		ws = append(ws, c.stepWrite(c.step(StepPrompt, p, o)))
+		steps = append(steps, c.step(StepPrompt, p, o))
 	}
-	return ws
+	return steps
 }
 
 // sounds returns the sound files of a prompt from the catalog, which lists
@@ -379,18 +323,17 @@ func (c *call) collect(prompt string, timeout time.Duration, maxDigits int, secr
 	return c.s.GetData(c.ctx, prompt, timeout, maxDigits)
 }
 
-// journalInput writes the prompt steps and the input step of one getData, plus
-// the extra writes (a response, a PIN audit), in one shared commit.
-func (c *call) journalInput(heard []string, kind StepKind, key string, in input, out Outcome, secret bool, extra ...write) error {
-	ws := c.promptSteps(heard, OutcomeValid)
+// journalInput stores the prompt steps and the input step of one getData,
+// with the caller's answer resp when not nil, in one commit.
+func (c *call) journalInput(heard []string, kind StepKind, key string, in input, out Outcome, secret bool, resp *Response) error {
+	steps := c.promptSteps(heard, OutcomeValid)
 	st := c.step(kind, key, out)
 	st.Elapsed = in.Elapsed
 	st.Secret = secret
 	if !secret {
 		st.Digits = in.keys()
 	}
-	ws = append(ws, c.stepWrite(st))
-	return c.writeAll(append(ws, extra...)...)
+	return c.journal(Entry{Steps: append(steps, st), Response: resp})
 }
 
 // commandFailed journals a prompt whose command failed and classifies the
@@ -408,17 +351,17 @@ func (c *call) commandFailed(prompt string, err error) error {
 // promptsFailed is commandFailed for the sounds heard before and at the
 // command that failed, the last of them.
 func (c *call) promptsFailed(heard []string, err error) error {
-	ws, err := c.failedPrompt(heard, err)
-	if werr := c.writeAll(ws...); werr != nil {
+	steps, err := c.failedPrompt(heard, err)
+	if werr := c.journal(Entry{Steps: steps}); werr != nil {
 		return errors.Join(err, werr)
 	}
 	return err
 }
 
 // failedPrompt classifies the failure of the command of the last sound heard
-// like commandFailed, and returns the journal writes of the sounds instead of
-// running them.
-func (c *call) failedPrompt(heard []string, err error) ([]write, error) {
+// like commandFailed, and returns the journal steps of the sounds instead of
+// storing them.
+func (c *call) failedPrompt(heard []string, err error) ([]Step, error) {
 	var pe *agi.PromptError
 	switch {
 	case c.isHangup(err):
@@ -448,8 +391,8 @@ func (c *call) flush() error {
 	prompts := c.queued
 	c.queued = nil
 	for _, p := range prompts {
-		ws, err := c.playOne(p)
-		if werr := c.writeAll(ws...); werr != nil {
+		steps, err := c.playOne(p)
+		if werr := c.journal(Entry{Steps: steps}); werr != nil {
 			return errors.Join(err, werr)
 		}
 		if err != nil {
@@ -460,8 +403,8 @@ func (c *call) flush() error {
 }
 
 // playOne streams one prompt that takes no input and returns its journal
-// writes, and the failure classified as by commandFailed.
-func (c *call) playOne(prompt string) ([]write, error) {
+// steps, and the failure classified as by commandFailed.
+func (c *call) playOne(prompt string) ([]Step, error) {
 	heard := []string{prompt}
 	if _, err := c.s.StreamFile(c.ctx, prompt, ""); err != nil {
 		return c.failedPrompt(heard, err)

@@ -8,7 +8,7 @@ import "context"
 func (c *call) changePIN() error {
 	cfg := c.app.cfg
 	for attempt := 1; attempt <= maxTakes; attempt++ {
-		pin, ok, err := c.askSecret(cfg.Prompts.NewPassword, "new_pin", func(p string) bool { return ValidatePIN(p) == nil })
+		pin, ok, err := c.askSecret(cfg.Prompts.NewPassword, "new_pin", func(p string) bool { return ValidatePIN(p) == nil }, nil)
 		if err != nil {
 			return err
 		}
@@ -16,7 +16,7 @@ func (c *call) changePIN() error {
 			c.say(cfg.Prompts.WeakPIN)
 			continue
 		}
-		again, _, err := c.askSecret(cfg.Prompts.ReenterPassword, "new_pin_again", func(p string) bool { return p == string(pin) }, c.setPINWrite(pin))
+		again, _, err := c.askSecret(cfg.Prompts.ReenterPassword, "new_pin_again", func(p string) bool { return p == string(pin) }, c.setPIN)
 		if err != nil {
 			return err
 		}
@@ -31,26 +31,31 @@ func (c *call) changePIN() error {
 }
 
 // askSecret collects a secret input and journals it (without its digits) as
-// valid or not by valid; the extra writes join the journal commit when valid.
-func (c *call) askSecret(prompt, key string, valid func(string) bool, onValid ...write) (Secret, bool, error) {
+// valid or not by valid; once journaled, a valid input is handed to onValid
+// when it is not nil.
+func (c *call) askSecret(prompt, key string, valid func(string) bool, onValid func(Secret) error) (Secret, bool, error) {
 	heard, in, err := c.getData(ask{prompt: sounds(prompt), keys: digitKeys, timeout: c.app.cfg.InputTimeout, maxDigits: MaxPINLength, secret: true})
 	if err != nil {
 		return "", false, err
 	}
+	secret := Secret(in.Digits)
 	ok := valid(in.Digits)
-	if !ok {
-		onValid = nil
+	if err := c.journalInput(heard, StepPIN, key, in, in.outcome(ok), true, nil); err != nil {
+		return secret, ok, err
 	}
-	return Secret(in.Digits), ok, c.journalInput(heard, StepPIN, key, in, in.outcome(ok), true, onValid...)
+	if ok && onValid != nil {
+		return secret, ok, onValid(secret)
+	}
+	return secret, ok, nil
 }
 
-// setPINWrite makes the write that stores pin as the caller's new PIN.
-func (c *call) setPINWrite(pin Secret) write {
+// setPIN stores pin as the caller's new PIN.
+func (c *call) setPIN(pin Secret) error {
 	var account string
 	if c.caller != nil {
 		account = c.caller.Account
 	}
 	h := c.app.svc.Keyring.Hash(account, string(pin))
 	id := c.callerID()
-	return write{op: "set pin", f: func(ctx context.Context) error { return c.app.svc.PINs.SetPIN(ctx, id, h) }}
+	return c.db("set pin", func(ctx context.Context) error { return c.app.svc.PINs.SetPIN(ctx, id, h) })
 }

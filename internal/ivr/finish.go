@@ -39,7 +39,7 @@ func (c *call) finish(res Result, err error) {
 	// the handler returns once they are durable, or once they are kept for
 	// retry: a database that is down holds neither the caller nor the
 	// dialplan.
-	var closing []write
+	var closing []Step
 	if res == ResultHangup {
 		closing = c.hangupStep()
 	} else if res == ResultError && c.ctx.Err() == nil {
@@ -50,8 +50,8 @@ func (c *call) finish(res Result, err error) {
 		prompts := c.queued
 		c.queued = nil
 		for _, p := range prompts {
-			ws, perr := c.playOne(p)
-			closing = append(closing, ws...)
+			steps, perr := c.playOne(p)
+			closing = append(closing, steps...)
 			if errors.Is(perr, agi.ErrHangup) {
 				closing = append(closing, c.hangupStep()...)
 			} else if perr != nil {
@@ -67,12 +67,10 @@ func (c *call) finish(res Result, err error) {
 	written := make(chan error, 1)
 	var again func(ctx context.Context) error // the closing writes, retried when they fail
 	if c.row.ID != 0 {
-		id, end := c.row.ID, c.end
-		closing = append(closing, write{op: "end call", f: func(ctx context.Context) error {
-			return c.app.svc.Journal.EndCall(ctx, id, end)
-		}})
-		again = runWrites(c.joinSteps(closing))
-		go func() { written <- c.writeAll(closing...) }()
+		end := c.end
+		e := Entry{CallID: c.row.ID, Steps: closing, End: &end}
+		again = func(ctx context.Context) error { return storeErr("write journal", c.app.svc.Journal.Write(ctx, e)) }
+		go func() { written <- c.journal(e) }()
 	} else {
 		// Opening the row failed (reported already): the whole row, opened
 		// and closed, is written once the database takes it.
@@ -102,17 +100,17 @@ func (c *call) apologise(cause error) {
 	}
 	var se *storeError
 	if c.row.ID != 0 && !errors.As(cause, &se) {
-		_ = c.writeAll(c.promptSteps([]string{p}, OutcomeValid)...) // the failure is reported already
+		_ = c.journal(Entry{Steps: c.promptSteps([]string{p}, OutcomeValid)}) // the failure is reported already
 	}
 }
 
-// hangupStep returns the write of the hangup step, once per call.
-func (c *call) hangupStep() []write {
+// hangupStep returns the hangup step, once per call.
+func (c *call) hangupStep() []Step {
 	if c.hungup || c.row.ID == 0 {
 		return nil
 	}
 	c.hungup = true
-	return []write{c.stepWrite(c.step(StepHangup, "hangup", OutcomeHangup))}
+	return []Step{c.step(StepHangup, "hangup", OutcomeHangup)}
 }
 
 // report writes the one log line of a call that went wrong, naming its uniqueid
@@ -143,19 +141,6 @@ func (c *call) report(res Result, err error) {
 // errNoRow is the reason a call with no row is kept for retry when the call
 // itself reported no error.
 var errNoRow = errors.New("the call row was never opened")
-
-// runWrites returns a function running ws one after the other, for a retry
-// where sharing a commit matters less than writing each; it returns their
-// errors joined.
-func runWrites(ws []write) func(ctx context.Context) error {
-	return func(ctx context.Context) error {
-		var errs []error
-		for _, w := range ws {
-			errs = append(errs, storeErr(w.op, w.f(ctx)))
-		}
-		return errors.Join(errs...)
-	}
-}
 
 // recordCall returns the write of the whole row of the call, opened and
 // closed with end and steps, for a retry: a row already there (a first attempt

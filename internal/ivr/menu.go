@@ -101,12 +101,11 @@ func (c *call) chooseOption(m Menu) (act Action, failed bool, err error) {
 			return Action{}, false, err
 		}
 		opt, ok := m.option(in.keys())
-		var extra []write
+		var resp *Response
 		if ok {
-			resp := Response{CallID: c.row.ID, CallerID: c.callerID(), MenuVersionID: m.VersionID, QuestionKey: m.Key, Answer: in.keys(), At: c.app.now()}
-			extra = append(extra, c.responseWrite(resp))
+			resp = &Response{CallerID: c.callerID(), MenuVersionID: m.VersionID, QuestionKey: m.Key, Answer: in.keys(), At: c.app.now()}
 		}
-		if err := c.journalInput(heard, StepMenu, key, in, in.outcome(ok), false, extra...); err != nil {
+		if err := c.journalInput(heard, StepMenu, key, in, in.outcome(ok), false, resp); err != nil {
 			return Action{}, false, err
 		}
 		if ok {
@@ -124,11 +123,6 @@ func (c *call) chooseOption(m Menu) (act Action, failed bool, err error) {
 		return Action{Kind: ActionHangup}, true, nil
 	}
 	return m.FailureAction, true, nil
-}
-
-// responseWrite makes the write of one response.
-func (c *call) responseWrite(r Response) write {
-	return write{op: "save response", f: func(ctx context.Context) error { return c.app.svc.Journal.SaveResponse(ctx, r) }}
 }
 
 // callerID is the identified caller's ID, 0 when none.
@@ -165,7 +159,7 @@ func (c *call) runAction(act Action) (Result, error) {
 			to = string(ActionOperator)
 		}
 		st := c.step(StepTransfer, string(act.Kind)+":"+to, OutcomeValid)
-		if err := c.writeAll(c.stepWrite(st)); err != nil {
+		if err := c.journalStep(st); err != nil {
 			return ResultError, err
 		}
 		if err := c.setVar("IVR_TRANSFER_TO", to); err != nil {

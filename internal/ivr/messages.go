@@ -52,7 +52,7 @@ func (c *call) playMessages() error {
 			}
 			key = in.keys()
 			valid := key == msgReplay || key == msgNext || key == msgDelete || key == msgBack
-			if err := c.journalInput(heard, StepInput, "messages", in, in.outcome(valid), false); err != nil {
+			if err := c.journalInput(heard, StepInput, "messages", in, in.outcome(valid), false, nil); err != nil {
 				return err
 			}
 		}
@@ -100,5 +100,5 @@ func (c *call) playMessage(m Recording) (key string, err error) {
 		key = string(pb.Key)
 		st.Digits = key
 	}
-	return key, c.writeAll(c.stepWrite(st))
+	return key, c.journalStep(st)
 }

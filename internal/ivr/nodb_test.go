@@ -66,16 +66,13 @@ func (m *noDB) StartCall(context.Context, ivr.Call) (int64, error) {
 	return m.id(), nil
 }
 
-func (m *noDB) EndCall(context.Context, int64, ivr.CallEnd) error { return nil }
+func (m *noDB) Write(context.Context, ivr.Entry) error { return nil }
 
 func (m *noDB) RecordCall(context.Context, ivr.Call, ivr.CallEnd, []ivr.Step) (int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.id(), nil
 }
-
-func (m *noDB) AppendSteps(context.Context, ...ivr.Step) error   { return nil }
-func (m *noDB) SaveResponse(context.Context, ivr.Response) error { return nil }
 
 func (m *noDB) SaveRecording(context.Context, ivr.Recording) (int64, error) {
 	m.mu.Lock()

@@ -40,20 +40,32 @@ type Journal interface {
 	// StartCall with the same SessionID stores nothing and returns the same ID;
 	// sessions with the same UniqueID (one channel) get rows of their own.
 	StartCall(ctx context.Context, c Call) (int64, error)
-	// EndCall closes the call row. Closing an already closed call changes nothing.
-	EndCall(ctx context.Context, callID int64, end CallEnd) error
+	// Write stores the writes of one step of a call together (see Entry).
+	// Writing the same step (CallID, Seq) again stores it once, and closing
+	// an already closed call changes nothing. An unknown call is ErrNotFound.
+	Write(ctx context.Context, e Entry) error
 	// RecordCall writes a whole short call (open, steps, closed) in one go; the
 	// caller-lookup route uses it. Like StartCall, writing a SessionID again
 	// stores it once and returns the same ID.
 	RecordCall(ctx context.Context, c Call, end CallEnd, steps []Step) (int64, error)
-	// AppendSteps writes journal steps in one write; writing the same (CallID,
-	// Seq) twice stores it once.
-	AppendSteps(ctx context.Context, steps ...Step) error
-	// SaveResponse stores an answer as soon as it is given.
-	SaveResponse(ctx context.Context, r Response) error
 	// SaveRecording stores a recording's metadata and returns its ID.
 	SaveRecording(ctx context.Context, r Recording) (int64, error)
 }
+
+// Entry is what one step of a call adds to the journal, stored in one
+// commit: the journal steps (prompts played and the input), the caller's
+// answer when the step took one, and the closing of the call row when End is
+// set. Its steps and its response belong to call CallID whatever their own
+// CallID says.
+type Entry struct {
+	CallID   int64
+	Steps    []Step
+	Response *Response
+	End      *CallEnd
+}
+
+// empty reports whether e writes nothing.
+func (e Entry) empty() bool { return len(e.Steps) == 0 && e.Response == nil && e.End == nil }
 
 // PINLedger decides PIN attempts, audits them and keeps the per-account
 // failure count behind lockouts.

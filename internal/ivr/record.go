@@ -131,7 +131,7 @@ func (c *call) journalTake(rec Recording) error {
 	st := c.step(StepRecord, "record", out)
 	st.Digits = rec.Key
 	st.Elapsed = rec.Duration
-	return c.writeAll(c.stepWrite(st))
+	return c.journalStep(st)
 }
 
 // saveTakeAndHangup keeps a take the caller hung up on, then reports the hangup.
@@ -167,7 +167,7 @@ func (c *call) review(rec Recording) (accept bool, err error) {
 			return false, err
 		}
 		valid := in.Digits == reviewListen || in.Digits == reviewAccept || in.Digits == reviewRerecord
-		if err := c.journalInput(heard, StepInput, "review", in, in.outcome(valid), false); err != nil {
+		if err := c.journalInput(heard, StepInput, "review", in, in.outcome(valid), false, nil); err != nil {
 			return false, err
 		}
 		switch in.Digits {

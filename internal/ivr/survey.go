@@ -77,14 +77,11 @@ func (c *call) runSurvey(key string) error {
 				return err
 			}
 			ok := q.Valid(in.Digits)
-			var extra []write
+			var resp *Response
 			if ok {
-				extra = append(extra, c.responseWrite(Response{
-					CallID: c.row.ID, CallerID: c.callerID(), SurveyVersionID: sv.VersionID,
-					QuestionKey: q.Key, Answer: in.Digits, At: c.app.now(),
-				}))
+				resp = &Response{CallerID: c.callerID(), SurveyVersionID: sv.VersionID, QuestionKey: q.Key, Answer: in.Digits, At: c.app.now()}
 			}
-			if err := c.journalInput(heard, StepSurvey, stepKey, in, in.outcome(ok), false, extra...); err != nil {
+			if err := c.journalInput(heard, StepSurvey, stepKey, in, in.outcome(ok), false, resp); err != nil {
 				return err
 			}
 			if ok || (in.empty() && !q.Required) {

@@ -25,7 +25,7 @@ func TestSessionsAndCommands(t *testing.T) {
 	m.DBOperation("start_call", time.Millisecond, metrics.DBUnavailable)
 	m.DBOperation("start_call", time.Millisecond, metrics.DBUnavailable)
 	m.DBOperation("record_call", time.Millisecond, metrics.DBConflict)
-	m.DBOperation("append_steps", time.Millisecond, metrics.DBInvalid)
+	m.DBOperation("write_journal", time.Millisecond, metrics.DBInvalid)
 
 	want := `
 # HELP ivr_agi_sessions_active FastAGI sessions (calls) in progress.
@@ -42,7 +42,7 @@ ivr_agi_hangups_mid_command_total{command="STREAM FILE"} 1
 ivr_agi_refused_total{reason="max_calls"} 1
 # HELP ivr_db_operation_errors_total Database operations that failed, by operation and kind (conflict, invalid, unavailable).
 # TYPE ivr_db_operation_errors_total counter
-ivr_db_operation_errors_total{kind="invalid",op="append_steps"} 1
+ivr_db_operation_errors_total{kind="invalid",op="write_journal"} 1
 ivr_db_operation_errors_total{kind="conflict",op="record_call"} 1
 ivr_db_operation_errors_total{kind="unavailable",op="start_call"} 2
 `

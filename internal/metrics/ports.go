@@ -117,20 +117,12 @@ func (t timedPorts) StartCall(ctx context.Context, c ivr.Call) (int64, error) {
 	return timed(t.m, "start_call", func() (int64, error) { return t.p.StartCall(ctx, c) })
 }
 
-func (t timedPorts) EndCall(ctx context.Context, callID int64, end ivr.CallEnd) error {
-	return timedErr(t.m, "end_call", func() error { return t.p.EndCall(ctx, callID, end) })
+func (t timedPorts) Write(ctx context.Context, e ivr.Entry) error {
+	return timedErr(t.m, "write_journal", func() error { return t.p.Write(ctx, e) })
 }
 
 func (t timedPorts) RecordCall(ctx context.Context, c ivr.Call, end ivr.CallEnd, steps []ivr.Step) (int64, error) {
 	return timed(t.m, "record_call", func() (int64, error) { return t.p.RecordCall(ctx, c, end, steps) })
-}
-
-func (t timedPorts) AppendSteps(ctx context.Context, steps ...ivr.Step) error {
-	return timedErr(t.m, "append_steps", func() error { return t.p.AppendSteps(ctx, steps...) })
-}
-
-func (t timedPorts) SaveResponse(ctx context.Context, r ivr.Response) error {
-	return timedErr(t.m, "save_response", func() error { return t.p.SaveResponse(ctx, r) })
 }
 
 func (t timedPorts) SaveRecording(ctx context.Context, r ivr.Recording) (int64, error) {

@@ -10,14 +10,16 @@ import (
 )
 
 // CallerByPhone finds the caller owning an E.164 number; ivr.ErrNotFound when
-// no caller has it. Concurrent lookups share one statement (see DB); each
-// reads the database after it was asked, never a cached answer.
+// no caller has it. It reads the database, never a cached answer.
 func (db *DB) CallerByPhone(ctx context.Context, e164 string) (ivr.Caller, error) {
-	row, err := readGrouped[sqlcdb.CallersByPhonesRow](ctx, db.reads, kindCallerByPhone, e164)
+	rows, err := db.q.CallersByPhones(ctx, []string{e164})
+	if err == nil && len(rows) == 0 {
+		err = ivr.ErrNotFound
+	}
 	if err != nil {
 		return ivr.Caller{}, fmt.Errorf("caller by phone: %w", mapErr(err))
 	}
-	return callerFromRow(row.Caller, row.Phones), nil
+	return callerFromRow(rows[0].Caller, rows[0].Phones), nil
 }
 
 // CallerByAccount finds the caller with an account number; ivr.ErrNotFound

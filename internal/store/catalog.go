@@ -13,10 +13,9 @@ import (
 
 // PublishedMenu returns the live version of menu key: its newest published
 // version. ivr.ErrNotFound when none is published.
-// Concurrent reads of one key share one statement, run after they were asked.
 func (db *DB) PublishedMenu(ctx context.Context, key string) (ivr.Menu, error) {
 	return readVersion(ctx, "menu", key, 0, func(ctx context.Context, p sqlcdb.MenuVersionParams) (sqlcdb.MenuVersionRow, error) {
-		return readGrouped[sqlcdb.MenuVersionRow](ctx, db.reads, kindPublishedMenu, p.Key)
+		return db.q.MenuVersion(ctx, p)
 	}, menuFromRow)
 }
 
@@ -202,21 +201,10 @@ func menuFromRow(row sqlcdb.MenuVersionRow) (ivr.Menu, error) {
 
 // PublishedSurvey returns the live version of survey key: its newest
 // published version. ivr.ErrNotFound when none is published.
-// Concurrent reads of one key share one statement, run after they were asked.
 func (db *DB) PublishedSurvey(ctx context.Context, key string) (ivr.Survey, error) {
 	return readVersion(ctx, "survey", key, 0, func(ctx context.Context, p sqlcdb.SurveyVersionParams) (sqlcdb.SurveyVersionRow, error) {
-		return readGrouped[sqlcdb.SurveyVersionRow](ctx, db.reads, kindPublishedSurvey, p.Key)
+		return db.q.SurveyVersion(ctx, p)
 	}, surveyFromRow)
-}
-
-// readGrouped reads the row of key with a read of kind k, grouped by c.
-func readGrouped[R any](ctx context.Context, c *committer, k *opKind, key string) (R, error) {
-	o := &op{kind: k, params: key, done: make(chan struct{})}
-	if err := c.do(ctx, o); err != nil {
-		var zero R
-		return zero, err
-	}
-	return o.v.(R), nil
 }
 
 // SurveyVersion returns version of survey key, draft or published; version 0

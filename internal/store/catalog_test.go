@@ -177,10 +177,10 @@ func TestSurveys(t *testing.T) {
 	}
 }
 
-// TestPublishedMenuGrouped reads live menus from many calls at once, so that
-// the reads share statements: each gets its own key's live version or
-// ivr.ErrNotFound, and a version published before a read is asked is seen.
-func TestPublishedMenuGrouped(t *testing.T) {
+// TestPublishedMenuConcurrent reads live menus from many calls at once: each
+// gets its own key's live version or ivr.ErrNotFound, and a version published
+// before a read is asked is seen.
+func TestPublishedMenuConcurrent(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := open(t)

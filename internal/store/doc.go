@@ -9,11 +9,13 @@
 // violation an *ivr.ConflictError naming the constraint, and a change to a
 // published menu or survey version ivr.ErrPublished.
 //
-// Writes made during calls go through a group committer: the writes of
-// concurrent calls are sent together as one batch in one transaction, and each
-// method returns once its own write is committed, with its own result. One
-// failing write does not fail the others in its batch. Stats counts round
-// trips and commits.
+// The writes calls make most are group committed (see batcher): the writes
+// of one kind that concurrent calls make at the same time become one
+// statement over arrays, written by a query of db/queries like any other, and
+// sent by the first of those calls on its own goroutine; each method returns
+// once its own write is committed, with its own result. One failing write
+// does not fail the others. Everything else, reads included, runs its own
+// statement on the pool. Stats counts round trips and commits.
 //
 // A CallerCache answers the lookup route (ivr.CallerLookup) from memory. The
 // schema's triggers announce every change to callers and their numbers on the

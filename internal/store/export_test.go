@@ -24,6 +24,6 @@ func SetCatalogAfterRead(c *CatalogCache, f func()) { c.afterRead = f }
 // or 0 when there is none.
 func CatalogListenerPID(c *CatalogCache) uint32 { return c.listen.pid.Load() }
 
-// CommitterPID returns the server process of the connection the group
-// committer sent its last batch on, or 0 before the first.
-func CommitterPID(db *DB) uint32 { return db.gc.pid.Load() }
+// CommitterPID returns the server process of the connection of the last
+// group commit, or 0 before the first.
+func CommitterPID(db *DB) uint32 { return db.pid.Load() }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/ivrhq/ivr/internal/ivr"
 	"github.com/ivrhq/ivr/internal/store/internal/sqlcdb"
 )
@@ -15,58 +17,111 @@ import (
 // StartCall opens the call row of a session and returns its ID, once
 // committed. A zero StartedAt means now and an empty SessionID a new session.
 // Sessions of one channel (one UniqueID) get a row each; a session already
-// written keeps its row, and its ID is returned.
+// written keeps its row, and its ID is returned. Concurrent calls share one
+// statement (see batcher).
 func (db *DB) StartCall(ctx context.Context, c ivr.Call) (int64, error) {
 	c = validCall(c)
-	p := sqlcdb.StartCallParams{
-		SessionID:    sessionKey(c.SessionID),
-		Uniqueid:     c.UniqueID,
-		Linkedid:     c.LinkedID,
-		Channel:      c.Channel,
-		Route:        c.Route,
-		CalleridRaw:  c.CallerIDRaw,
-		CalleridE164: c.CallerIDE164,
-		Dnid:         c.DNID,
-		CallerID:     c.CallerID,
-		StartedAt:    orNow(c.StartedAt),
-	}
-	o := kindOp(kindStartCall, p, 0, func(q *sqlcdb.Queries) error {
-		_, err := q.StartCall(ctx, p)
-		return err
-	})
-	if err := db.gc.do(ctx, o); err != nil {
+	c.SessionID, c.StartedAt = sessionKey(c.SessionID), orNow(c.StartedAt)
+	id, err := db.starts.do(ctx, c)
+	if err != nil {
 		return 0, fmt.Errorf("start call: %w", mapErr(err))
 	}
-	return o.n, nil
+	return id, nil
 }
 
-// EndCall closes the call row, once committed. A zero EndedAt means now; zero
-// fields of end (LinkedID, CallerID, MenuVersionID, AnsweredAt) keep what the
-// row has. Closing a closed call changes nothing; an unknown call is
-// ivr.ErrNotFound.
-func (db *DB) EndCall(ctx context.Context, callID int64, end ivr.CallEnd) error {
-	p := sqlcdb.EndCallParams{
-		ID:            callID,
-		EndedAt:       orNow(end.EndedAt),
-		EndReason:     string(end.Reason),
-		AnsweredAt:    timeOrNil(end.AnsweredAt),
-		Linkedid:      validText(end.LinkedID),
-		CallerID:      end.CallerID,
-		Authenticated: end.Authenticated,
-		MenuVersionID: end.MenuVersionID,
+// startCalls is the statement of the batcher of StartCall.
+func startCalls(ctx context.Context, conn *pgxpool.Conn, cs []ivr.Call) ([]int64, error) {
+	var calls callColumns
+	for _, c := range cs {
+		calls.add(c)
 	}
-	o := kindOp(kindEndCall, p, callID, func(q *sqlcdb.Queries) error {
-		_, err := q.EndCall(ctx, p)
-		return err
-	})
-	err := db.gc.do(ctx, o)
-	if err == nil && o.n == 0 {
+	var p sqlcdb.StartCallsParams
+	p.SessionIds, p.Uniqueids, p.Linkedids, p.Channels, p.Routes = calls.sessionIDs, calls.uniqueIDs, calls.linkedIDs, calls.channels, calls.routes
+	p.CalleridRaws, p.CalleridE164s, p.Dnids, p.CallerIds, p.StartedAts = calls.raws, calls.e164s, calls.dnids, calls.callerIDs, calls.startedAts
+	rows, err := sqlcdb.New(conn).StartCalls(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return idsBySession(cs, rows, func(r sqlcdb.StartCallsRow) (string, int64) { return r.SessionID, r.ID }), nil
+}
+
+// idsBySession returns the ID rows have for the session of each call, in
+// order; key gives a row's session and ID.
+func idsBySession[R any](cs []ivr.Call, rows []R, key func(R) (string, int64)) []int64 {
+	ids := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		session, id := key(r)
+		ids[session] = id
+	}
+	out := make([]int64, len(cs))
+	for i, c := range cs {
+		out[i] = ids[c.SessionID]
+	}
+	return out
+}
+
+// Write stores the journal writes of one step of a call (see ivr.Entry) in
+// one commit, once committed: its steps (a step already written, same call and
+// Seq, is stored once; the digits of a Secret step never), its response, and
+// the closing of the call row. A zero Attempt is 1 and a zero At or EndedAt
+// now; zero fields of End (LinkedID, CallerID, MenuVersionID, AnsweredAt) keep
+// what the row has, and closing a closed call changes nothing. An unknown call
+// is ivr.ErrNotFound, and then nothing of e is written. Concurrent calls share
+// one statement (see batcher).
+func (db *DB) Write(ctx context.Context, e ivr.Entry) error {
+	e.Steps = slices.Clone(e.Steps) // read when the statement is sent
+	found, err := db.journal.do(ctx, e)
+	if err == nil && e.End != nil && !found {
 		err = ivr.ErrNotFound
 	}
 	if err != nil {
-		return fmt.Errorf("end call: %w", mapErr(err))
+		return fmt.Errorf("write journal: %w", mapErr(err))
 	}
 	return nil
+}
+
+// writeJournal is the statement of the batcher of Write: its result for an
+// entry that closes its call says whether the call exists.
+func writeJournal(ctx context.Context, conn *pgxpool.Conn, es []ivr.Entry) ([]bool, error) {
+	var p sqlcdb.WriteJournalParams
+	var steps stepColumns
+	for _, e := range es {
+		for _, s := range e.Steps {
+			s.CallID = e.CallID
+			steps.add(s)
+		}
+		if r := e.Response; r != nil {
+			p.ResponseCallIds = append(p.ResponseCallIds, e.CallID)
+			p.ResponseCallerIds = append(p.ResponseCallerIds, r.CallerID)
+			p.ResponseMenuVersionIds = append(p.ResponseMenuVersionIds, r.MenuVersionID)
+			p.ResponseSurveyVersionIds = append(p.ResponseSurveyVersionIds, r.SurveyVersionID)
+			p.ResponseQuestionKeys = append(p.ResponseQuestionKeys, validText(r.QuestionKey))
+			p.ResponseAnswers = append(p.ResponseAnswers, validText(r.Answer))
+			p.ResponseAts = append(p.ResponseAts, orNow(r.At))
+		}
+		if end := e.End; end != nil {
+			p.EndIds = append(p.EndIds, e.CallID)
+			p.EndAts = append(p.EndAts, orNow(end.EndedAt))
+			p.EndReasons = append(p.EndReasons, string(end.Reason))
+			p.EndAnswered = append(p.EndAnswered, !end.AnsweredAt.IsZero())
+			p.EndAnsweredAts = append(p.EndAnsweredAts, end.AnsweredAt)
+			p.EndLinkedids = append(p.EndLinkedids, validText(end.LinkedID))
+			p.EndCallerIds = append(p.EndCallerIds, end.CallerID)
+			p.EndAuthenticated = append(p.EndAuthenticated, end.Authenticated)
+			p.EndMenuVersionIds = append(p.EndMenuVersionIds, end.MenuVersionID)
+		}
+	}
+	p.StepCallIds, p.StepSeqs, p.StepKeys, p.StepKinds, p.StepDigits = steps.callIDs, steps.seqs, steps.keys, steps.kinds, steps.digits
+	p.StepSecrets, p.StepOutcomes, p.StepAttempts, p.StepElapsedMs, p.StepAts = steps.secrets, steps.outcomes, steps.attempts, steps.elapsedMs, steps.ats
+	closed, err := sqlcdb.New(conn).WriteJournal(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]bool, len(es))
+	for i, e := range es {
+		out[i] = e.End != nil && slices.Contains(closed, e.CallID)
+	}
+	return out, nil
 }
 
 // RecordCall writes a whole call, opened, with its steps, and closed, in one
@@ -75,60 +130,105 @@ func (db *DB) EndCall(ctx context.Context, callID int64, end ivr.CallEnd) error 
 // steps are added) and its ID is returned.
 func (db *DB) RecordCall(ctx context.Context, c ivr.Call, end ivr.CallEnd, steps []ivr.Step) (int64, error) {
 	c = validCall(c)
-	p := sqlcdb.RecordCallParams{
-		SessionID:     sessionKey(c.SessionID),
-		Uniqueid:      c.UniqueID,
-		Linkedid:      c.LinkedID,
-		Channel:       c.Channel,
-		Route:         c.Route,
-		CalleridRaw:   c.CallerIDRaw,
-		CalleridE164:  c.CallerIDE164,
-		Dnid:          c.DNID,
-		CallerID:      c.CallerID,
-		StartedAt:     orNow(c.StartedAt),
-		AnsweredAt:    timeOrNil(end.AnsweredAt),
-		EndedAt:       orNow(end.EndedAt),
-		EndReason:     string(end.Reason),
-		Authenticated: end.Authenticated,
-		MenuVersionID: end.MenuVersionID,
-	}
-	if end.LinkedID != "" {
-		p.Linkedid = validText(end.LinkedID)
-	}
-	if end.CallerID != 0 {
-		p.CallerID = end.CallerID
-	}
-	a := stepArrays(steps)
-	p.Seqs, p.Keys, p.Kinds, p.Digits, p.Secrets = a.Seqs, a.Keys, a.Kinds, a.Digits, a.Secrets
-	p.Outcomes, p.Attempts, p.ElapsedMs, p.Ats = a.Outcomes, a.Attempts, a.ElapsedMs, a.Ats
-	o := kindOp(kindRecordCall, p, 0, func(q *sqlcdb.Queries) error {
-		_, err := q.RecordCall(ctx, p)
-		return err
-	})
-	if err := db.gc.do(ctx, o); err != nil {
+	c.SessionID, c.StartedAt = sessionKey(c.SessionID), orNow(c.StartedAt)
+	id, err := db.records.do(ctx, wholeCall{call: c, end: end, steps: slices.Clone(steps)})
+	if err != nil {
 		return 0, fmt.Errorf("record call: %w", mapErr(err))
 	}
-	return o.n, nil
+	return id, nil
 }
 
-// AppendStep writes one journal step, once committed, as AppendSteps does.
-func (db *DB) AppendStep(ctx context.Context, s ivr.Step) error { return db.AppendSteps(ctx, s) }
+// wholeCall is a RecordCall write.
+type wholeCall struct {
+	call  ivr.Call
+	end   ivr.CallEnd
+	steps []ivr.Step
+}
 
-// AppendSteps writes journal steps, of one call or of several, in one write,
-// once committed; writing the same (CallID, Seq) twice stores it once. The
-// digits of a Secret step are not stored. A zero Attempt is 1 and a zero At
-// now. A step of an unknown call is ivr.ErrNotFound, and then none of the
-// steps is written.
-func (db *DB) AppendSteps(ctx context.Context, steps ...ivr.Step) error {
-	if len(steps) == 0 {
-		return nil
+// recordCalls is the statement of the batcher of RecordCall.
+func recordCalls(ctx context.Context, conn *pgxpool.Conn, ws []wholeCall) ([]int64, error) {
+	var p sqlcdb.RecordCallsParams
+	var calls callColumns
+	var steps stepColumns
+	cs := make([]ivr.Call, len(ws))
+	for i, w := range ws {
+		c, end := w.call, w.end
+		if end.LinkedID != "" {
+			c.LinkedID = validText(end.LinkedID)
+		}
+		if end.CallerID != 0 {
+			c.CallerID = end.CallerID
+		}
+		cs[i] = c
+		calls.add(c)
+		p.Answered = append(p.Answered, !end.AnsweredAt.IsZero())
+		p.AnsweredAts = append(p.AnsweredAts, end.AnsweredAt)
+		p.EndedAts = append(p.EndedAts, orNow(end.EndedAt))
+		p.EndReasons = append(p.EndReasons, string(end.Reason))
+		p.Authenticated = append(p.Authenticated, end.Authenticated)
+		p.MenuVersionIds = append(p.MenuVersionIds, end.MenuVersionID)
+		for _, s := range w.steps {
+			p.StepSessionIds = append(p.StepSessionIds, c.SessionID)
+			steps.add(s)
+		}
 	}
-	steps = slices.Clone(steps) // the committer reads them, also after ctx ends
-	o := kindOp(kindStep, steps, 0, func(q *sqlcdb.Queries) error { return q.AppendSteps(ctx, stepArrays(steps)) })
-	if err := db.gc.do(ctx, o); err != nil {
-		return fmt.Errorf("append steps: %w", mapErr(err))
+	p.SessionIds, p.Uniqueids, p.Linkedids, p.Channels, p.Routes = calls.sessionIDs, calls.uniqueIDs, calls.linkedIDs, calls.channels, calls.routes
+	p.CalleridRaws, p.CalleridE164s, p.Dnids, p.CallerIds, p.StartedAts = calls.raws, calls.e164s, calls.dnids, calls.callerIDs, calls.startedAts
+	p.Seqs, p.Keys, p.Kinds, p.Digits = steps.seqs, steps.keys, steps.kinds, steps.digits
+	p.Secrets, p.Outcomes, p.Attempts, p.ElapsedMs, p.Ats = steps.secrets, steps.outcomes, steps.attempts, steps.elapsedMs, steps.ats
+	rows, err := sqlcdb.New(conn).RecordCalls(ctx, p)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	return idsBySession(cs, rows, func(r sqlcdb.RecordCallsRow) (string, int64) { return r.SessionID, r.ID }), nil
+}
+
+// callColumns are call rows as the parallel arrays of the statements that
+// open them.
+type callColumns struct {
+	sessionIDs, uniqueIDs, linkedIDs, channels, routes, raws, e164s, dnids []string
+	callerIDs                                                              []int64
+	startedAts                                                             []time.Time
+}
+
+// add appends c.
+func (cc *callColumns) add(c ivr.Call) {
+	cc.sessionIDs = append(cc.sessionIDs, c.SessionID)
+	cc.uniqueIDs = append(cc.uniqueIDs, c.UniqueID)
+	cc.linkedIDs = append(cc.linkedIDs, c.LinkedID)
+	cc.channels = append(cc.channels, c.Channel)
+	cc.routes = append(cc.routes, c.Route)
+	cc.raws = append(cc.raws, c.CallerIDRaw)
+	cc.e164s = append(cc.e164s, c.CallerIDE164)
+	cc.dnids = append(cc.dnids, c.DNID)
+	cc.callerIDs = append(cc.callerIDs, c.CallerID)
+	cc.startedAts = append(cc.startedAts, c.StartedAt)
+}
+
+// stepColumns are journal steps as the parallel arrays of the statements that
+// write them.
+type stepColumns struct {
+	callIDs             []int64
+	seqs                []int32
+	keys, kinds, digits []string
+	secrets             []bool
+	outcomes            []string
+	attempts, elapsedMs []int32
+	ats                 []time.Time
+}
+
+// add appends s, with a zero Attempt as 1 and a zero At as now.
+func (c *stepColumns) add(s ivr.Step) {
+	c.callIDs = append(c.callIDs, s.CallID)
+	c.seqs = append(c.seqs, int32(s.Seq))
+	c.keys = append(c.keys, validText(s.Key))
+	c.kinds = append(c.kinds, string(s.Kind))
+	c.digits = append(c.digits, validText(s.Digits))
+	c.secrets = append(c.secrets, s.Secret)
+	c.outcomes = append(c.outcomes, string(s.Outcome))
+	c.attempts = append(c.attempts, int32(max(s.Attempt, 1)))
+	c.elapsedMs = append(c.elapsedMs, millis(s.Elapsed))
+	c.ats = append(c.ats, orNow(s.At))
 }
 
 // validCall returns c with the text it got from the wire made valid for the
@@ -139,59 +239,10 @@ func validCall(c ivr.Call) ivr.Call {
 	return c
 }
 
-// stepArrays returns the steps of the slices in steps, in order, as the
-// parallel arrays of AppendSteps (and of the steps of RecordCall), with a zero
-// Attempt as 1 and a zero At as now.
-func stepArrays(steps ...[]ivr.Step) sqlcdb.AppendStepsParams {
-	n := 0
-	for _, ss := range steps {
-		n += len(ss)
-	}
-	p := sqlcdb.AppendStepsParams{
-		CallIds: make([]int64, 0, n), Seqs: make([]int32, 0, n), Keys: make([]string, 0, n),
-		Kinds: make([]string, 0, n), Digits: make([]string, 0, n), Secrets: make([]bool, 0, n),
-		Outcomes: make([]string, 0, n), Attempts: make([]int32, 0, n), ElapsedMs: make([]int32, 0, n),
-		Ats: make([]time.Time, 0, n),
-	}
-	for _, ss := range steps {
-		for _, s := range ss {
-			p.CallIds = append(p.CallIds, s.CallID)
-			p.Seqs = append(p.Seqs, int32(s.Seq))
-			p.Keys = append(p.Keys, validText(s.Key))
-			p.Kinds = append(p.Kinds, string(s.Kind))
-			p.Digits = append(p.Digits, validText(s.Digits))
-			p.Secrets = append(p.Secrets, s.Secret)
-			p.Outcomes = append(p.Outcomes, string(s.Outcome))
-			p.Attempts = append(p.Attempts, int32(max(s.Attempt, 1)))
-			p.ElapsedMs = append(p.ElapsedMs, millis(s.Elapsed))
-			p.Ats = append(p.Ats, orNow(s.At))
-		}
-	}
-	return p
-}
-
-// SaveResponse stores an answer, once committed. A zero At means now.
-func (db *DB) SaveResponse(ctx context.Context, r ivr.Response) error {
-	p := sqlcdb.InsertResponseParams{
-		CallID:          r.CallID,
-		CallerID:        r.CallerID,
-		MenuVersionID:   r.MenuVersionID,
-		SurveyVersionID: r.SurveyVersionID,
-		QuestionKey:     validText(r.QuestionKey),
-		Answer:          validText(r.Answer),
-		At:              orNow(r.At),
-	}
-	o := kindOp(kindResponse, p, 0, func(q *sqlcdb.Queries) error { return q.InsertResponse(ctx, p) })
-	if err := db.gc.do(ctx, o); err != nil {
-		return fmt.Errorf("save response: %w", mapErr(err))
-	}
-	return nil
-}
-
 // SaveRecording stores a recording's metadata and returns its ID, once
 // committed. A zero CreatedAt means now; DeletedAt and ID are ignored.
 func (db *DB) SaveRecording(ctx context.Context, r ivr.Recording) (int64, error) {
-	id, err := db.jq.InsertRecording(ctx, sqlcdb.InsertRecordingParams{
+	id, err := db.q.InsertRecording(ctx, sqlcdb.InsertRecordingParams{
 		CallID:     r.CallID,
 		CallerID:   r.CallerID,
 		Path:       r.Path,

@@ -22,7 +22,7 @@ func (db *DB) CallerMessages(ctx context.Context, callerID int64) ([]ivr.Recordi
 // DeleteRecording marks a recording deleted at time at (zero: now), once
 // committed; ivr.ErrNotFound if it does not exist or is already deleted.
 func (db *DB) DeleteRecording(ctx context.Context, id int64, at time.Time) error {
-	_, err := db.jq.DeleteRecording(ctx, sqlcdb.DeleteRecordingParams{ID: id, DeletedAt: timeOrNil(orNow(at))})
+	_, err := db.q.DeleteRecording(ctx, sqlcdb.DeleteRecordingParams{ID: id, DeletedAt: timeOrNil(orNow(at))})
 	if err != nil {
 		return fmt.Errorf("delete recording: %w", mapErr(err))
 	}

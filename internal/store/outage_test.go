@@ -35,7 +35,7 @@ func terminate(t *testing.T, op *pgx.Conn, pid uint32) {
 	}
 }
 
-// TestGroupCommitAfterConnectionKilled kills the committer's connection
+// TestGroupCommitAfterConnectionKilled kills the group commit's connection
 // between two batches: the writes of the next batch, which meets the dead
 // connection, are all committed on another one.
 func TestGroupCommitAfterConnectionKilled(t *testing.T) {
@@ -52,10 +52,10 @@ func TestGroupCommitAfterConnectionKilled(t *testing.T) {
 		errs   = make(chan error, 3)
 	)
 	wg.Go(func() {
-		errs <- db.AppendSteps(ctx, ivr.Step{CallID: first, Seq: 1, Key: "welcome", Kind: ivr.StepPrompt, Outcome: ivr.OutcomeValid})
+		errs <- appendStep(ctx, db, ivr.Step{CallID: first, Seq: 1, Key: "welcome", Kind: ivr.StepPrompt, Outcome: ivr.OutcomeValid})
 	})
 	wg.Go(func() {
-		errs <- db.EndCall(ctx, first, ivr.CallEnd{Reason: ivr.EndCompleted})
+		errs <- endCall(ctx, db, first, ivr.CallEnd{Reason: ivr.EndCompleted})
 	})
 	wg.Go(func() {
 		var err error
@@ -83,7 +83,7 @@ func TestGroupCommitAfterConnectionKilled(t *testing.T) {
 	}
 }
 
-// TestGroupCommitConnectionKilledMidBatch kills the committer's connection
+// TestGroupCommitConnectionKilledMidBatch kills the group commit's connection
 // while its batch waits on the server, blocked by a lock: the batch was not
 // committed, so it is sent again and its PIN audit, which has no key of its
 // own, is stored exactly once.
@@ -175,11 +175,11 @@ func TestSweepLostCalls(t *testing.T) {
 		ids[i] = start(fmt.Sprintf("1700000702.%d", i), old.Add(time.Duration(i)*time.Second))
 	}
 	lastStep := old.Add(3 * time.Minute)
-	if err := db.AppendSteps(ctx, ivr.Step{CallID: ids[0], Seq: 1, Key: "welcome", Kind: ivr.StepPrompt, Outcome: ivr.OutcomeValid, At: lastStep}); err != nil {
+	if err := appendStep(ctx, db, ivr.Step{CallID: ids[0], Seq: 1, Key: "welcome", Kind: ivr.StepPrompt, Outcome: ivr.OutcomeValid, At: lastStep}); err != nil {
 		t.Fatal(err)
 	}
 	ended := start("1700000702.ended", old)
-	if err := db.EndCall(ctx, ended, ivr.CallEnd{Reason: ivr.EndHangup}); err != nil {
+	if err := endCall(ctx, db, ended, ivr.CallEnd{Reason: ivr.EndHangup}); err != nil {
 		t.Fatal(err)
 	}
 	recent := start("1700000702.recent", now.Add(-time.Minute))
@@ -250,11 +250,11 @@ func TestTextNotUTF8(t *testing.T) {
 		t.Fatalf("StartCall: %v", err)
 	}
 	step := ivr.Step{CallID: id, Seq: 1, Key: "menu:\xff", Kind: ivr.StepMenu, Digits: "1\xff", Outcome: ivr.OutcomeInvalid}
-	if err := db.AppendSteps(ctx, step); err != nil {
-		t.Fatalf("AppendSteps: %v", err)
+	if err := appendStep(ctx, db, step); err != nil {
+		t.Fatalf("append step: %v", err)
 	}
-	if err := db.EndCall(ctx, id, ivr.CallEnd{Reason: ivr.EndError, LinkedID: "\xfe"}); err != nil {
-		t.Fatalf("EndCall: %v", err)
+	if err := endCall(ctx, db, id, ivr.CallEnd{Reason: ivr.EndError, LinkedID: "\xfe"}); err != nil {
+		t.Fatalf("end call: %v", err)
 	}
 	rec, err := db.CallByID(ctx, id)
 	if err != nil {

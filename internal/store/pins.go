@@ -3,13 +3,17 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ivrhq/ivr/internal/ivr"
 	"github.com/ivrhq/ivr/internal/store/internal/sqlcdb"
 )
 
-// pinDecision is the params of a DecidePIN write.
+// pinDecision is a DecidePIN write.
 type pinDecision struct {
 	callerID, callID int64
 	right            bool
@@ -20,28 +24,72 @@ type pinDecision struct {
 
 // DecidePIN records the PIN attempt e and returns its verdict, decided in one
 // statement under the caller's row lock from the failures and lock the row has
-// at that moment (see ivr.PINLedger), once committed. The attempt goes through
-// the group committer like the journal writes, so it costs a call the same
-// round trip and the same writes whether the caller exists or not: an unknown
-// caller (e.CallerID 0, or a caller deleted meanwhile) is refused, and its
-// attempt audited with no caller.
+// at that moment (see ivr.PINLedger), once committed. Attempts of concurrent
+// calls share one statement (see batcher), one caller's attempts never, so it
+// costs a call the same round trip and the same writes whether the caller
+// exists or not: an unknown caller (e.CallerID 0, or a caller deleted
+// meanwhile) is refused, and its attempt audited with no caller.
 func (db *DB) DecidePIN(ctx context.Context, e ivr.PINEntry, lock ivr.LockPolicy) (ivr.PINVerdict, error) {
 	d := pinDecision{callerID: e.CallerID, callID: e.CallID, right: e.Right, at: orNow(e.At), lockAfter: int32(lock.After)}
 	for _, l := range lock.Schedule {
 		d.lockMs = append(d.lockMs, l.Milliseconds())
 	}
-	key := e.CallerID
-	if key == 0 {
-		// Attempts on unknown accounts share a statement like those of distinct
-		// callers: a key of their own per call.
-		key = -e.CallID
-	}
-	o := kindOp(kindPINAttempt, d, key, nil)
-	if err := db.gc.do(ctx, o); err != nil {
+	v, err := db.pins.do(ctx, d)
+	if err != nil {
 		return ivr.PINVerdict{}, fmt.Errorf("decide pin: %w", mapErr(err))
 	}
-	r, _ := o.v.(sqlcdb.DecidePINAttemptsRow)
-	return ivr.PINVerdict{Accepted: r.Accepted, Failures: int(r.PinFailures), LockedUntil: timeOrZero(r.LockedUntil)}, nil
+	return v, nil
+}
+
+// decidePINs is the statement of the batcher of DecidePIN: one
+// DecidePINAttempts for each lock policy among ds (one, when a single App
+// shares the store; several run in one transaction). A caller that does not
+// exist gets the zero verdict.
+func decidePINs(ctx context.Context, conn *pgxpool.Conn, ds []pinDecision) ([]ivr.PINVerdict, error) {
+	var groups []sqlcdb.DecidePINAttemptsParams
+	for _, d := range ds {
+		i := slices.IndexFunc(groups, func(p sqlcdb.DecidePINAttemptsParams) bool {
+			return p.LockAfter == d.lockAfter && slices.Equal(p.LockMs, d.lockMs)
+		})
+		if i < 0 {
+			i = len(groups)
+			groups = append(groups, sqlcdb.DecidePINAttemptsParams{LockAfter: d.lockAfter, LockMs: d.lockMs})
+		}
+		g := &groups[i]
+		g.CallerIds = append(g.CallerIds, d.callerID)
+		g.CallIds = append(g.CallIds, d.callID)
+		g.RightPins = append(g.RightPins, d.right)
+		g.Ats = append(g.Ats, d.at)
+	}
+	verdicts := make(map[int64]ivr.PINVerdict, len(ds))
+	decide := func(q *sqlcdb.Queries) error {
+		for _, g := range groups {
+			rows, err := q.DecidePINAttempts(ctx, g)
+			if err != nil {
+				return err
+			}
+			for _, r := range rows {
+				verdicts[r.ID] = ivr.PINVerdict{Accepted: r.Accepted, Failures: int(r.PinFailures), LockedUntil: timeOrZero(r.LockedUntil)}
+			}
+		}
+		return nil
+	}
+	var err error
+	if len(groups) == 1 {
+		err = decide(sqlcdb.New(conn))
+	} else {
+		err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return decide(sqlcdb.New(tx)) })
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ivr.PINVerdict, len(ds))
+	for i, d := range ds {
+		if d.callerID != 0 {
+			out[i] = verdicts[d.callerID] // the batcher keeps one attempt of a caller per statement
+		}
+	}
+	return out, nil
 }
 
 // RehashPIN replaces the caller's PIN hash old by h, another hash of the same
@@ -49,7 +97,7 @@ func (db *DB) DecidePIN(ctx context.Context, e ivr.PINEntry, lock ivr.LockPolicy
 // is no longer old, or the caller is gone, nothing changes and the result is
 // nil.
 func (db *DB) RehashPIN(ctx context.Context, callerID int64, old, h ivr.PINHash) error {
-	_, err := db.jq.RehashPIN(ctx, sqlcdb.RehashPINParams{ID: callerID, OldHash: old.Sum,
+	_, err := db.q.RehashPIN(ctx, sqlcdb.RehashPINParams{ID: callerID, OldHash: old.Sum,
 		PinKeyID: &h.KeyID, PinHash: h.Sum, PinVersion: int16(h.Version)})
 	if err != nil {
 		return fmt.Errorf("rehash pin: %w", mapErr(err))
@@ -62,7 +110,7 @@ func (db *DB) RehashPIN(ctx context.Context, callerID int64, old, h ivr.PINHash)
 // ivr.ErrNotFound.
 func (db *DB) SetPIN(ctx context.Context, callerID int64, h ivr.PINHash) error {
 	keyID, sum, version := pinColumns(h)
-	_, err := db.jq.SetPIN(ctx, sqlcdb.SetPINParams{ID: callerID, PinKeyID: keyID, PinHash: sum, PinVersion: version})
+	_, err := db.q.SetPIN(ctx, sqlcdb.SetPINParams{ID: callerID, PinKeyID: keyID, PinHash: sum, PinVersion: version})
 	if err != nil {
 		return fmt.Errorf("set pin: %w", mapErr(err))
 	}

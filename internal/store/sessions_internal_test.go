@@ -13,9 +13,9 @@ import (
 )
 
 // TestSessionsOfOneChannel writes the sessions of one channel (the lookup,
-// then the ivr route twice), each write twice as a retry would, in one batch
-// with a refused write among them (so the batch is sent again) and in
-// batches of their own: every session is one row, every write of a session
+// then the ivr route twice), each write twice as a retry would, in one
+// statement of each kind with a refused write among them (so the statement is
+// sent again write by write) and in statements of their own: every session is one row, every write of a session
 // gets that row's ID, and the lookup's step is stored once.
 func TestSessionsOfOneChannel(t *testing.T) {
 	t.Parallel()
@@ -52,42 +52,56 @@ func TestSessionsOfOneChannel(t *testing.T) {
 			errs := make([]error, len(writes))
 			var refusedErr error
 			if oneBatch {
-				// Hold the committer on a write waiting for a row lock, so
-				// that the writes queue up and go out as the next batch.
-				c := createCallerForTest(t, db)
+				// Hold the StartCall and RecordCall statements on a session
+				// another transaction is writing, so that the writes wait
+				// and go out together as the next statement of each.
 				lock, err := db.pool.Begin(ctx)
 				if err != nil {
 					t.Fatal(err)
 				}
 				defer lock.Rollback(ctx)
-				if _, err := lock.Exec(ctx, "SELECT 1 FROM callers WHERE id = $1 FOR UPDATE", c); err != nil {
+				heldStart, heldRecord := ivr.NewSessionID(), ivr.NewSessionID()
+				if _, err := lock.Exec(ctx, `INSERT INTO calls (session_id, uniqueid, channel, route, callerid_raw, callerid_e164, dnid, started_at)
+					VALUES ($1, 'held', '', 'ivr', '', '', '', now()), ($2, 'held', '', 'ivr', '', '', '', now())`, heldStart, heldRecord); err != nil {
 					t.Fatal(err)
 				}
-				held := make(chan error, 1)
+				held := make(chan error, 2)
+				go func() { _, err := db.StartCall(ctx, ivr.Call{SessionID: heldStart, UniqueID: "held"}); held <- err }()
 				go func() {
-					_, err := db.DecidePIN(ctx, ivr.PINEntry{CallerID: c, At: at}, ivr.LockPolicy{After: 5, Schedule: []time.Duration{time.Minute}})
+					_, err := db.RecordCall(ctx, ivr.Call{SessionID: heldRecord, UniqueID: "held"}, end, nil)
 					held <- err
 				}()
-				waitForLockWait(t, db.pool)
+				waitFor(t, "both held statements waiting", func() bool {
+					var n int
+					err := db.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+						WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n)
+					return err == nil && n == 2
+				})
 				done := make(chan struct{}, len(writes)+1)
 				for i, w := range writes {
 					go func() { ids[i], errs[i] = w(); done <- struct{}{} }()
 				}
 				go func() { _, refusedErr = refused(); done <- struct{}{} }()
-				for len(db.gc.queue) < len(writes)+1 {
-					time.Sleep(time.Millisecond)
-				}
-				if err := lock.Commit(ctx); err != nil {
+				waitFor(t, "the writes waiting", func() bool {
+					db.starts.mu.Lock()
+					defer db.starts.mu.Unlock()
+					db.records.mu.Lock()
+					defer db.records.mu.Unlock()
+					return len(db.starts.waiting)+len(db.records.waiting) == len(writes)+1
+				})
+				if err := lock.Rollback(ctx); err != nil {
 					t.Fatal(err)
 				}
-				if err := <-held; err != nil {
-					t.Fatal(err)
+				for range 2 {
+					if err := <-held; err != nil {
+						t.Fatal(err)
+					}
 				}
 				for range len(writes) + 1 {
 					<-done
 				}
-				if st := db.Stats(); st.Batches != 2 || st.Retries == 0 {
-					t.Errorf("stats %+v, want the writes in one batch after the held one, sent again", st)
+				if st := db.Stats(); st.Retries != 1 {
+					t.Errorf("stats %+v, want the StartCall statement refused once and sent again write by write", st)
 				}
 			} else {
 				for i, w := range writes {
@@ -143,14 +157,4 @@ func upper(s string) string {
 		}
 	}
 	return string(b)
-}
-
-// createCallerForTest stores a caller and returns its ID.
-func createCallerForTest(t *testing.T, db *DB) int64 {
-	t.Helper()
-	c, err := db.CreateCaller(context.Background(), ivr.Caller{Account: "5001", Name: "Held", Phones: []string{"+14155550501"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c.ID
 }

@@ -29,7 +29,7 @@ var ErrClosed = errors.New("store: closed")
 const sqlstatePublished = "IV001"
 
 // defaultMaxConns is the pool size when the URL sets no pool_max_conns: reads
-// of many concurrent calls share it with the group committers.
+// of many concurrent calls share it with the group commits.
 const defaultMaxConns = 16
 
 // DefaultConnectTimeout bounds how long opening a connection may take when the
@@ -39,18 +39,22 @@ const DefaultConnectTimeout = 5 * time.Second
 
 // DB is the PostgreSQL store of the IVR. It implements the ports of package
 // ivr (CallerDirectory, Journal, PINLedger, Catalog, MessageBox) and the
-// administrative methods behind them. It is safe for concurrent use. Writes
-// made during calls (the Journal and PINLedger methods and DeleteRecording) go
-// through a group committer: concurrent writes share one transaction and one
-// commit, and each method returns once its write is committed. Concurrent
-// CallerByPhone lookups are grouped the same way, into one statement.
+// administrative methods behind them. It is safe for concurrent use. The
+// writes calls make most (StartCall, Write, RecordCall, DecidePIN) are group
+// committed: the writes of one kind that concurrent calls make at the same
+// time share one statement and one commit (see batcher), and each method
+// returns once its own write is committed. Everything else runs its own
+// statement on the pool.
 type DB struct {
 	pool  *pgxpool.Pool
-	q     *sqlcdb.Queries // straight on the pool
-	jq    *sqlcdb.Queries // through the group committer
-	gc    *committer
-	reads *committer // groups the caller lookups by phone
+	q     *sqlcdb.Queries
 	stats *counters
+	pid   atomic.Uint32 // server process of the last group commit's connection
+
+	starts  *batcher[ivr.Call, int64]
+	journal *batcher[ivr.Entry, bool]
+	records *batcher[wholeCall, int64]
+	pins    *batcher[pinDecision, ivr.PINVerdict]
 }
 
 // Options tune a DB. The zero value of each field means its default.
@@ -58,14 +62,6 @@ type Options struct {
 	// MaxBatch is the most writes one group commit carries. Default 256; 1
 	// commits every write on its own.
 	MaxBatch int
-	// Committers is the number of group commits that may be in flight at once,
-	// each on its own connection. Default 1: with the writes of a batch
-	// coalesced, one commit at a time makes fewer, larger commits, and on a
-	// two-CPU host more calls per second than two (docs/ivr.md).
-	Committers int
-	// QueueSize bounds the writes waiting for a commit; a write finding the
-	// queue full waits (or gives up when its ctx ends). Default 4096.
-	QueueSize int
 	// StatementTimeout, when positive, makes the server cancel any statement
 	// that runs longer (PostgreSQL's statement_timeout), unless the URL sets
 	// statement_timeout itself. Zero means no limit: the call path must not
@@ -75,12 +71,11 @@ type Options struct {
 
 // Stats are counters since Open. RoundTrips counts the statements and batches
 // sent to the server, Commits the transactions the store committed (each group
-// commit and each administrative transaction), Writes the group-committed
-// writes, Statements the statements that carried them (writes of one kind in
-// one group commit share a statement), Batches the group commits among
-// Commits, Retries the group commits that were sent again without a
-// failing write or with a failing coalesced statement split up, and Resends
-// the group commits sent again on another connection after theirs broke. The
+// commit and each administrative transaction), Batches the group commits
+// among Commits, Writes the group-committed writes they carried, Retries the
+// group commits the server refused that were sent again one write at a time,
+// and Resends the group commits sent again on another connection after theirs
+// broke. The
 // Pool fields are the connection pool's: its size, the connections in use and
 // idle now, and the acquisitions so far, the time they waited, and how many
 // of them found no idle connection.
@@ -88,7 +83,6 @@ type Stats struct {
 	RoundTrips int64
 	Commits    int64
 	Writes     int64
-	Statements int64
 	Batches    int64
 	Retries    int64
 	Resends    int64
@@ -100,11 +94,11 @@ type Stats struct {
 
 // counters are the live Stats.
 type counters struct {
-	roundTrips, commits, writes, statements, batches, retries, resends atomic.Int64
+	roundTrips, commits, writes, batches, retries, resends atomic.Int64
 }
 
 // Open connects to the database at url (a PostgreSQL URL or key=value string),
-// checks that it answers and starts the group committer. The caller must Close
+// checks that it answers. The caller must Close
 // the DB.
 func Open(ctx context.Context, url string) (*DB, error) {
 	return OpenWith(ctx, url, Options{})
@@ -118,13 +112,26 @@ func OpenWith(ctx context.Context, url string, opts Options) (*DB, error) {
 		return nil, err
 	}
 	db := &DB{pool: pool, q: sqlcdb.New(pool), stats: stats}
-	db.gc = newCommitter(pool, stats, opts)
-	// One group of lookups at a time: those asked while it runs form the
-	// next. On two CPUs that is fewer, larger statements than two groups in
-	// flight, and less work for the server.
-	db.reads = newCommitter(pool, new(counters), Options{Committers: 1})
-	db.jq = sqlcdb.New(groupDBTX{db.gc})
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 256
+	}
+	always := func(ivr.Call) bool { return true }
+	db.starts = newBatcher(db, opts, startCalls, always)
+	db.journal = newBatcher(db, opts, writeJournal, func(e ivr.Entry) bool { return e.Response == nil })
+	db.records = newBatcher(db, opts, recordCalls, func(wholeCall) bool { return true })
+	db.pins = newBatcher(db, opts, decidePINs, func(pinDecision) bool { return false })
+	db.pins.key = func(d pinDecision) int64 {
+		if d.callerID == 0 {
+			return -d.callID // attempts on unknown accounts share a statement like distinct callers
+		}
+		return d.callerID
+	}
 	return db, nil
+}
+
+// newBatcher makes the batcher of one kind of write of db (see batcher).
+func newBatcher[W, R any](db *DB, opts Options, run func(context.Context, *pgxpool.Conn, []W) ([]R, error), resend func(W) bool) *batcher[W, R] {
+	return &batcher[W, R]{pool: db.pool, stats: db.stats, max: opts.MaxBatch, run: run, resend: resend, pid: &db.pid}
 }
 
 // Connect opens a bare connection pool on url, with Open's connect timeout and
@@ -220,11 +227,13 @@ func PoolSize(url string) (int, error) {
 	return int(cfg.MaxConns), nil
 }
 
-// Close waits for the queued writes to be committed, stops the group
-// committer and closes the connections. Writes after Close return ErrClosed.
+// Close waits for the writes in progress to be committed and closes the
+// connections. Writes after Close return ErrClosed.
 func (db *DB) Close() {
-	db.reads.close()
-	db.gc.close()
+	db.starts.close()
+	db.journal.close()
+	db.records.close()
+	db.pins.close()
 	db.pool.Close()
 }
 
@@ -243,7 +252,6 @@ func (db *DB) Stats() Stats {
 		RoundTrips: db.stats.roundTrips.Load(),
 		Commits:    db.stats.commits.Load(),
 		Writes:     db.stats.writes.Load(),
-		Statements: db.stats.statements.Load(),
 		Batches:    db.stats.batches.Load(),
 		Retries:    db.stats.retries.Load(),
 		Resends:    db.stats.resends.Load(),

@@ -138,26 +138,34 @@ func TestCallers(t *testing.T) {
 	}
 }
 
-// TestAppendSteps writes the steps of two calls in one write: each is stored
-// once, a step written again is left as it was, and a step of an unknown call
-// fails the write as a whole.
-func TestAppendSteps(t *testing.T) {
+// TestWriteEntry writes entries of two calls: a step written twice, in one
+// entry or again later, is stored once; an entry is stored whole or not at
+// all, so an entry of an unknown call, or with an answer the database
+// refuses, leaves nothing of it behind.
+func TestWriteEntry(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := open(t)
 	a := startCall(t, db, "1700000100.1", 0)
 	b := startCall(t, db, "1700000100.2", 0)
 	at := time.Now().Truncate(time.Millisecond)
-	step := func(call int64, seq int, digits string) ivr.Step {
-		return ivr.Step{CallID: call, Seq: seq, Key: "main", Kind: ivr.StepMenu, Digits: digits, Outcome: ivr.OutcomeValid, At: at}
+	step := func(seq int, digits string) ivr.Step {
+		return ivr.Step{Seq: seq, Key: "main", Kind: ivr.StepMenu, Digits: digits, Outcome: ivr.OutcomeValid, At: at}
 	}
-	if err := db.AppendSteps(ctx, step(a, 1, "1"), step(b, 1, "2"), step(a, 2, "3"), step(a, 1, "9")); err != nil {
+	if err := db.Write(ctx, ivr.Entry{CallID: a, Steps: []ivr.Step{step(1, "1"), step(2, "3"), step(1, "9")}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.AppendSteps(ctx); err != nil {
-		t.Fatalf("no steps: %v", err)
+	if err := db.Write(ctx, ivr.Entry{CallID: b, Steps: []ivr.Step{step(1, "2")}, Response: &ivr.Response{Answer: "2", At: at}}); err != nil {
+		t.Fatal(err)
 	}
-	wantIs(t, db.AppendSteps(ctx, step(b, 2, "4"), step(987654, 1, "5")), ivr.ErrNotFound)
+	if err := db.Write(ctx, ivr.Entry{CallID: a}); err != nil {
+		t.Fatalf("an empty entry: %v", err)
+	}
+	end := ivr.CallEnd{Reason: ivr.EndCompleted}
+	wantIs(t, db.Write(ctx, ivr.Entry{CallID: 987654, Steps: []ivr.Step{step(1, "5")}, End: &end}), ivr.ErrNotFound)
+	err := db.Write(ctx, ivr.Entry{CallID: b, Steps: []ivr.Step{step(2, "4")}, End: &end,
+		Response: &ivr.Response{MenuVersionID: 987654, Answer: "4"}})
+	wantIs(t, err, ivr.ErrNotFound)
 
 	for _, c := range []struct {
 		call   int64
@@ -174,6 +182,12 @@ func TestAppendSteps(t *testing.T) {
 		if !slices.Equal(digits, c.digits) {
 			t.Errorf("call %d: steps with digits %q, want %q", c.call, digits, c.digits)
 		}
+	}
+	if rs, err := db.Responses(ctx, b); err != nil || len(rs) != 1 || rs[0].Answer != "2" || rs[0].CallID != b {
+		t.Errorf("answers of call b: %+v, %v; want the one stored with its step", rs, err)
+	}
+	if rec, err := db.CallByID(ctx, b); err != nil || rec.End.Reason != "" {
+		t.Errorf("call b: %+v, %v; want it still open after the refused entry", rec, err)
 	}
 }
 
@@ -194,17 +208,17 @@ func TestJournal(t *testing.T) {
 			Attempt: 2, Elapsed: 800 * time.Millisecond, At: start.Add(2 * time.Second)},
 	}
 	for _, s := range steps {
-		if err := db.AppendStep(ctx, s); err != nil {
+		if err := appendStep(ctx, db, s); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// The same step written again (a retry) is stored once, unchanged.
 	again := steps[2]
 	again.Digits = "9"
-	if err := db.AppendStep(ctx, again); err != nil {
+	if err := appendStep(ctx, db, again); err != nil {
 		t.Fatal(err)
 	}
-	wantIs(t, db.AppendStep(ctx, ivr.Step{CallID: 987654, Seq: 1, Key: "x", Kind: ivr.StepPrompt, Outcome: ivr.OutcomeValid}), ivr.ErrNotFound)
+	wantIs(t, appendStep(ctx, db, ivr.Step{CallID: 987654, Seq: 1, Key: "x", Kind: ivr.StepPrompt, Outcome: ivr.OutcomeValid}), ivr.ErrNotFound)
 
 	got, err := db.Steps(ctx, id)
 	if err != nil {
@@ -224,7 +238,7 @@ func TestJournal(t *testing.T) {
 	}
 
 	menu := publishedMenu(t, db, "main")
-	if err := db.SaveResponse(ctx, ivr.Response{CallID: id, CallerID: caller.ID, MenuVersionID: menu.VersionID,
+	if err := saveResponse(ctx, db, ivr.Response{CallID: id, CallerID: caller.ID, MenuVersionID: menu.VersionID,
 		QuestionKey: "main", Answer: "0", At: start.Add(2 * time.Second)}); err != nil {
 		t.Fatal(err)
 	}
@@ -237,14 +251,14 @@ func TestJournal(t *testing.T) {
 
 	end := ivr.CallEnd{Reason: ivr.EndCompleted, EndedAt: start.Add(time.Minute), AnsweredAt: start,
 		LinkedID: "1700000000.0", CallerID: caller.ID, Authenticated: true, MenuVersionID: menu.VersionID}
-	if err := db.EndCall(ctx, id, end); err != nil {
+	if err := endCall(ctx, db, id, end); err != nil {
 		t.Fatal(err)
 	}
 	// Closing a closed call changes nothing.
-	if err := db.EndCall(ctx, id, ivr.CallEnd{Reason: ivr.EndError}); err != nil {
+	if err := endCall(ctx, db, id, ivr.CallEnd{Reason: ivr.EndError}); err != nil {
 		t.Fatal(err)
 	}
-	wantIs(t, db.EndCall(ctx, 987654, end), ivr.ErrNotFound)
+	wantIs(t, endCall(ctx, db, 987654, end), ivr.ErrNotFound)
 
 	recs0, err := db.CallsByUniqueID(ctx, "1700000000.1")
 	if err != nil {
@@ -475,9 +489,9 @@ func TestErrorClasses(t *testing.T) {
 		constraint string
 		code       string
 	}{
-		{"a step of no kind", db.AppendStep(ctx, ivr.Step{CallID: id, Seq: 1, Key: "x", Kind: "Not a kind", Outcome: ivr.OutcomeValid}),
+		{"a step of no kind", appendStep(ctx, db, ivr.Step{CallID: id, Seq: 1, Key: "x", Kind: "Not a kind", Outcome: ivr.OutcomeValid}),
 			"call_steps_kind_format", "23514"},
-		{"an answer from a menu and a survey at once", db.SaveResponse(ctx, ivr.Response{CallID: id, MenuVersionID: publishedMenu(t, db, "errclass").VersionID, SurveyVersionID: publishedSurvey(t, db, "errclass").VersionID, Answer: "1"}),
+		{"an answer from a menu and a survey at once", saveResponse(ctx, db, ivr.Response{CallID: id, MenuVersionID: publishedMenu(t, db, "errclass").VersionID, SurveyVersionID: publishedSurvey(t, db, "errclass").VersionID, Answer: "1"}),
 			"responses_one_source", "23514"},
 		{"a session key that is no UUID", func() error {
 			_, err := db.StartCall(ctx, ivr.Call{SessionID: "secret-123", UniqueID: "1700000700.2"})
@@ -514,7 +528,7 @@ func TestErrorClasses(t *testing.T) {
 func TestPINLockUnderConcurrency(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := store.OpenWith(ctx, testdb.URL(t), store.Options{Committers: 4, MaxBatch: 8})
+	db, err := store.OpenWith(ctx, testdb.URL(t), store.Options{MaxBatch: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -622,7 +636,7 @@ func TestMissingReference(t *testing.T) {
 	ctx := context.Background()
 	db := open(t)
 	id := startCall(t, db, "1700000800.1", 0)
-	err := db.SaveResponse(ctx, ivr.Response{CallID: id, MenuVersionID: 987654, Answer: "1"})
+	err := saveResponse(ctx, db, ivr.Response{CallID: id, MenuVersionID: 987654, Answer: "1"})
 	wantIs(t, err, ivr.ErrNotFound)
 	if errors.Is(err, ivr.ErrConflict) || !strings.Contains(err.Error(), "responses_menu_version_id_fkey") {
 		t.Errorf("error = %v, want only not found, naming responses_menu_version_id_fkey", err)

@@ -7,52 +7,7 @@ package sqlcdb
 
 import (
 	"context"
-	"time"
 )
-
-const appendSteps = `-- name: AppendSteps :exec
-INSERT INTO call_steps (call_id, seq, key, kind, digits, secret, outcome, attempt, elapsed_ms, at)
-SELECT s.call_id, s.seq, s.key, s.kind, CASE WHEN s.secret THEN NULL ELSE s.digits END,
-       s.secret, s.outcome, s.attempt, s.elapsed_ms, s.at
-FROM (SELECT unnest($1::bigint[]) AS call_id, unnest($2::integer[]) AS seq,
-             unnest($3::text[]) AS key, unnest($4::text[]) AS kind,
-             unnest($5::text[]) AS digits, unnest($6::boolean[]) AS secret,
-             unnest($7::text[]) AS outcome, unnest($8::integer[]) AS attempt,
-             unnest($9::integer[]) AS elapsed_ms, unnest($10::timestamptz[]) AS at) AS s
-ON CONFLICT (call_id, seq) DO NOTHING
-`
-
-type AppendStepsParams struct {
-	CallIds   []int64
-	Seqs      []int32
-	Keys      []string
-	Kinds     []string
-	Digits    []string
-	Secrets   []bool
-	Outcomes  []string
-	Attempts  []int32
-	ElapsedMs []int32
-	Ats       []time.Time
-}
-
-// AppendSteps writes steps of any calls in one statement; a step already
-// written (same call and seq) is left as it is, and digits of a secret step
-// are not stored. The arrays are parallel, one element per step.
-func (q *Queries) AppendSteps(ctx context.Context, arg AppendStepsParams) error {
-	_, err := q.db.Exec(ctx, appendSteps,
-		arg.CallIds,
-		arg.Seqs,
-		arg.Keys,
-		arg.Kinds,
-		arg.Digits,
-		arg.Secrets,
-		arg.Outcomes,
-		arg.Attempts,
-		arg.ElapsedMs,
-		arg.Ats,
-	)
-	return err
-}
 
 const callSteps = `-- name: CallSteps :many
 SELECT call_id, seq, key, kind, digits, secret, outcome, attempt, elapsed_ms, at FROM call_steps WHERE call_id = $1 ORDER BY seq

@@ -127,212 +127,6 @@ func (q *Queries) CallsSince(ctx context.Context, arg CallsSinceParams) ([]Call,
 	return items, nil
 }
 
-const endCall = `-- name: EndCall :one
-WITH target AS (
-    SELECT calls.id FROM calls WHERE calls.id = $1
-), closed AS (
-    UPDATE calls
-    SET ended_at        = $2::timestamptz,
-        end_reason      = $3::text,
-        answered_at     = coalesce($4, answered_at),
-        linkedid        = coalesce(nullif($5::text, ''), linkedid),
-        caller_id       = coalesce(nullif($6::bigint, 0), caller_id),
-        authenticated   = $7,
-        menu_version_id = coalesce(nullif($8::bigint, 0), menu_version_id)
-    WHERE calls.id = $1 AND calls.ended_at IS NULL
-    RETURNING calls.id
-)
-SELECT count(*) FROM target
-`
-
-type EndCallParams struct {
-	ID            int64
-	EndedAt       time.Time
-	EndReason     string
-	AnsweredAt    *time.Time
-	Linkedid      string
-	CallerID      int64
-	Authenticated bool
-	MenuVersionID int64
-}
-
-// EndCall closes an open call and returns 1, or returns 0 when no call has
-// the id. A call already closed stays as it was.
-func (q *Queries) EndCall(ctx context.Context, arg EndCallParams) (int64, error) {
-	row := q.db.QueryRow(ctx, endCall,
-		arg.ID,
-		arg.EndedAt,
-		arg.EndReason,
-		arg.AnsweredAt,
-		arg.Linkedid,
-		arg.CallerID,
-		arg.Authenticated,
-		arg.MenuVersionID,
-	)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
-
-const endCalls = `-- name: EndCalls :many
-WITH e AS (
-    SELECT unnest($1::bigint[]) AS id, unnest($2::timestamptz[]) AS ended_at,
-           unnest($3::text[]) AS end_reason, unnest($4::boolean[]) AS answered,
-           unnest($5::timestamptz[]) AS answered_at, unnest($6::text[]) AS linkedid,
-           unnest($7::bigint[]) AS caller_id, unnest($8::boolean[]) AS authenticated,
-           unnest($9::bigint[]) AS menu_version_id
-), closed AS (
-    UPDATE calls
-    SET ended_at        = e.ended_at,
-        end_reason      = e.end_reason,
-        answered_at     = CASE WHEN e.answered THEN e.answered_at ELSE calls.answered_at END,
-        linkedid        = coalesce(nullif(e.linkedid, ''), calls.linkedid),
-        caller_id       = coalesce(nullif(e.caller_id, 0), calls.caller_id),
-        authenticated   = e.authenticated,
-        menu_version_id = coalesce(nullif(e.menu_version_id, 0), calls.menu_version_id)
-    FROM e
-    WHERE calls.id = e.id AND calls.ended_at IS NULL
-    RETURNING calls.id
-)
-SELECT calls.id FROM calls JOIN e ON e.id = calls.id
-`
-
-type EndCallsParams struct {
-	Ids            []int64
-	EndedAts       []time.Time
-	EndReasons     []string
-	Answered       []bool
-	AnsweredAts    []time.Time
-	Linkedids      []string
-	CallerIds      []int64
-	Authenticated  []bool
-	MenuVersionIds []int64
-}
-
-// EndCalls closes many open calls in one statement, like EndCall for each,
-// and returns the IDs of the calls that exist. The arrays are parallel, one
-// element per call, an ID at most once (answered_at is taken only where
-// answered is true).
-func (q *Queries) EndCalls(ctx context.Context, arg EndCallsParams) ([]int64, error) {
-	rows, err := q.db.Query(ctx, endCalls,
-		arg.Ids,
-		arg.EndedAts,
-		arg.EndReasons,
-		arg.Answered,
-		arg.AnsweredAts,
-		arg.Linkedids,
-		arg.CallerIds,
-		arg.Authenticated,
-		arg.MenuVersionIds,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		items = append(items, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const recordCall = `-- name: RecordCall :one
-WITH ins AS (
-    INSERT INTO calls (session_id, uniqueid, linkedid, channel, route, callerid_raw, callerid_e164, dnid, caller_id,
-                       started_at, answered_at, ended_at, end_reason, authenticated, menu_version_id)
-    VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8,
-            nullif($9::bigint, 0), $10, $11, $12::timestamptz, $13::text,
-            $14, nullif($15::bigint, 0))
-    ON CONFLICT (session_id) DO NOTHING
-    RETURNING id
-), call AS (
-    SELECT ins.id FROM ins
-    UNION ALL
-    SELECT calls.id FROM calls WHERE calls.session_id = $1::uuid
-), steps AS (
-    INSERT INTO call_steps (call_id, seq, key, kind, digits, secret, outcome, attempt, elapsed_ms, at)
-    SELECT call.id, s.seq, s.key, s.kind, CASE WHEN s.secret THEN NULL ELSE s.digits END,
-           s.secret, s.outcome, s.attempt, s.elapsed_ms, s.at
-    FROM call, (SELECT unnest($16::integer[]) AS seq, unnest($17::text[]) AS key,
-                       unnest($18::text[]) AS kind, unnest($19::text[]) AS digits,
-                       unnest($20::boolean[]) AS secret, unnest($21::text[]) AS outcome,
-                       unnest($22::integer[]) AS attempt, unnest($23::integer[]) AS elapsed_ms,
-                       unnest($24::timestamptz[]) AS at) AS s
-    ON CONFLICT (call_id, seq) DO NOTHING
-)
-SELECT id FROM call
-`
-
-type RecordCallParams struct {
-	SessionID     string
-	Uniqueid      string
-	Linkedid      string
-	Channel       string
-	Route         string
-	CalleridRaw   string
-	CalleridE164  string
-	Dnid          string
-	CallerID      int64
-	StartedAt     time.Time
-	AnsweredAt    *time.Time
-	EndedAt       time.Time
-	EndReason     string
-	Authenticated bool
-	MenuVersionID int64
-	Seqs          []int32
-	Keys          []string
-	Kinds         []string
-	Digits        []string
-	Secrets       []bool
-	Outcomes      []string
-	Attempts      []int32
-	ElapsedMs     []int32
-	Ats           []time.Time
-}
-
-// RecordCall writes a whole call, opened, with its steps, and closed, in one
-// statement. The step arrays are parallel, one element per step; digits of
-// secret steps are not stored. A session already written keeps its row (its
-// missing steps are added), and its ID is returned.
-func (q *Queries) RecordCall(ctx context.Context, arg RecordCallParams) (int64, error) {
-	row := q.db.QueryRow(ctx, recordCall,
-		arg.SessionID,
-		arg.Uniqueid,
-		arg.Linkedid,
-		arg.Channel,
-		arg.Route,
-		arg.CalleridRaw,
-		arg.CalleridE164,
-		arg.Dnid,
-		arg.CallerID,
-		arg.StartedAt,
-		arg.AnsweredAt,
-		arg.EndedAt,
-		arg.EndReason,
-		arg.Authenticated,
-		arg.MenuVersionID,
-		arg.Seqs,
-		arg.Keys,
-		arg.Kinds,
-		arg.Digits,
-		arg.Secrets,
-		arg.Outcomes,
-		arg.Attempts,
-		arg.ElapsedMs,
-		arg.Ats,
-	)
-	var id int64
-	err := row.Scan(&id)
-	return id, err
-}
-
 const recordCalls = `-- name: RecordCalls :many
 WITH c AS (
     SELECT unnest($1::uuid[]) AS session_id, unnest($2::text[]) AS uniqueid,
@@ -406,8 +200,10 @@ type RecordCallsRow struct {
 	ID        int64
 }
 
-// RecordCalls writes many whole calls in one statement, like RecordCall for
-// each, and returns each session's key with its call's ID. The call arrays
+// RecordCalls writes many whole calls (opened, with their steps, and closed)
+// in one statement and returns each session's key with its call's ID; a
+// session already written keeps its row (only its missing steps are added)
+// and its ID is returned. Digits of secret steps are not stored. The call arrays
 // are parallel, one element per call (answered_at is stored only where
 // answered is true); the step arrays are parallel, one element per step, each
 // step naming its session by step_session_ids.
@@ -458,52 +254,6 @@ func (q *Queries) RecordCalls(ctx context.Context, arg RecordCallsParams) ([]Rec
 	return items, nil
 }
 
-const startCall = `-- name: StartCall :one
-WITH ins AS (
-    INSERT INTO calls (session_id, uniqueid, linkedid, channel, route, callerid_raw, callerid_e164, dnid, caller_id, started_at)
-    VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8,
-            nullif($9::bigint, 0), $10)
-    ON CONFLICT (session_id) DO NOTHING
-    RETURNING id
-)
-SELECT ins.id FROM ins
-UNION ALL
-SELECT calls.id FROM calls WHERE calls.session_id = $1::uuid
-`
-
-type StartCallParams struct {
-	SessionID    string
-	Uniqueid     string
-	Linkedid     string
-	Channel      string
-	Route        string
-	CalleridRaw  string
-	CalleridE164 string
-	Dnid         string
-	CallerID     int64
-	StartedAt    time.Time
-}
-
-// StartCall opens the call row of a session and returns its ID. A session
-// already written keeps its row, and its ID is returned.
-func (q *Queries) StartCall(ctx context.Context, arg StartCallParams) (int64, error) {
-	row := q.db.QueryRow(ctx, startCall,
-		arg.SessionID,
-		arg.Uniqueid,
-		arg.Linkedid,
-		arg.Channel,
-		arg.Route,
-		arg.CalleridRaw,
-		arg.CalleridE164,
-		arg.Dnid,
-		arg.CallerID,
-		arg.StartedAt,
-	)
-	var id int64
-	err := row.Scan(&id)
-	return id, err
-}
-
 const startCalls = `-- name: StartCalls :many
 WITH c AS (
     SELECT unnest($1::uuid[]) AS session_id, unnest($2::text[]) AS uniqueid,
@@ -542,10 +292,10 @@ type StartCallsRow struct {
 	ID        int64
 }
 
-// StartCalls opens many call rows in one statement, like StartCall for each,
-// and returns each session's key with its call's ID (a session written
-// before, or twice in the arrays, is stored once). The arrays are parallel,
-// one element per call.
+// StartCalls opens the call rows of many sessions in one statement and
+// returns each session's key with its call's ID. A session written before, or
+// twice in the arrays, keeps one row, and its ID is returned. The arrays are
+// parallel, one element per call.
 func (q *Queries) StartCalls(ctx context.Context, arg StartCallsParams) ([]StartCallsRow, error) {
 	rows, err := q.db.Query(ctx, startCalls,
 		arg.SessionIds,

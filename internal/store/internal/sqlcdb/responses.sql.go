@@ -7,7 +7,6 @@ package sqlcdb
 
 import (
 	"context"
-	"time"
 )
 
 const callResponses = `-- name: CallResponses :many
@@ -41,69 +40,4 @@ func (q *Queries) CallResponses(ctx context.Context, callID int64) ([]Response, 
 		return nil, err
 	}
 	return items, nil
-}
-
-const insertResponse = `-- name: InsertResponse :exec
-INSERT INTO responses (call_id, caller_id, menu_version_id, survey_version_id, question_key, answer, at)
-VALUES ($1, nullif($2::bigint, 0), nullif($3::bigint, 0),
-        nullif($4::bigint, 0), $5, $6, $7)
-`
-
-type InsertResponseParams struct {
-	CallID          int64
-	CallerID        int64
-	MenuVersionID   int64
-	SurveyVersionID int64
-	QuestionKey     string
-	Answer          string
-	At              time.Time
-}
-
-func (q *Queries) InsertResponse(ctx context.Context, arg InsertResponseParams) error {
-	_, err := q.db.Exec(ctx, insertResponse,
-		arg.CallID,
-		arg.CallerID,
-		arg.MenuVersionID,
-		arg.SurveyVersionID,
-		arg.QuestionKey,
-		arg.Answer,
-		arg.At,
-	)
-	return err
-}
-
-const insertResponses = `-- name: InsertResponses :exec
-INSERT INTO responses (call_id, caller_id, menu_version_id, survey_version_id, question_key, answer, at)
-SELECT r.call_id, nullif(r.caller_id, 0), nullif(r.menu_version_id, 0), nullif(r.survey_version_id, 0),
-       r.question_key, r.answer, r.at
-FROM (SELECT unnest($1::bigint[]) AS call_id, unnest($2::bigint[]) AS caller_id,
-             unnest($3::bigint[]) AS menu_version_id,
-             unnest($4::bigint[]) AS survey_version_id,
-             unnest($5::text[]) AS question_key, unnest($6::text[]) AS answer,
-             unnest($7::timestamptz[]) AS at) AS r
-`
-
-type InsertResponsesParams struct {
-	CallIds          []int64
-	CallerIds        []int64
-	MenuVersionIds   []int64
-	SurveyVersionIds []int64
-	QuestionKeys     []string
-	Answers          []string
-	Ats              []time.Time
-}
-
-// InsertResponses stores many answers in one statement, like InsertResponse
-// for each; the arrays are parallel, one element per answer.
-func (q *Queries) InsertResponses(ctx context.Context, arg InsertResponsesParams) error {
-	_, err := q.db.Exec(ctx, insertResponses,
-		arg.CallIds,
-		arg.CallerIds,
-		arg.MenuVersionIds,
-		arg.SurveyVersionIds,
-		arg.QuestionKeys,
-		arg.Answers,
-		arg.Ats,
-	)
-	return err
 }
