@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/ivrhq/ivr/internal/agi"
@@ -16,7 +17,8 @@ import (
 // the session ends the interrupted GET DATA with a command of its own
 // (Asterisk answers nothing for it, or its reply comes late, first), then SET
 // VARIABLE goes out and is answered; commands that need a live channel are
-// not sent.
+// not sent. It runs in a synctest bubble over an in-memory connection, so the
+// close always comes while the late reply is still on its way.
 func TestCloseLetsTheHandlerSetAResult(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -26,49 +28,60 @@ func TestCloseLetsTheHandlerSetAResult(t *testing.T) {
 		{"GET DATA answered after the close", agiclient.Reply{Keys: "12", Delay: 300 * time.Millisecond}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := make(chan string, 3)
-			srv := agitest.NewServer(agi.HandlerFunc(func(s *agi.Session, r *agi.Request) {
-				_, err := s.GetSecretData(r.Context(), "vm-password", 5*time.Second, 4)
-				got <- fmt.Sprintf("get data: %v", err)
-				dctx := context.WithoutCancel(r.Context())
-				_, err = s.StreamFile(dctx, "tt-somethingwrong", "")
-				got <- fmt.Sprintf("stream file: %v", err)
-				got <- fmt.Sprintf("set variable: %v", s.SetVariable(dctx, "IVR_RESULT", "error"))
-			}))
-			defer srv.Close()
-			waiting := make(chan struct{})
-			call := agiclient.Call{Responder: func(c agiclient.Command) agiclient.Reply {
-				if c.Name == "GET DATA" {
-					close(waiting)
-					return tc.reply
+			synctest.Test(t, func(t *testing.T) {
+				got := make(chan string, 3)
+				m := serveInMemory(&agi.Server{Handler: agi.HandlerFunc(func(s *agi.Session, r *agi.Request) {
+					_, err := s.GetSecretData(r.Context(), "vm-password", 5*time.Second, 4)
+					got <- fmt.Sprintf("get data: %v", err)
+					dctx := context.WithoutCancel(r.Context())
+					_, err = s.StreamFile(dctx, "tt-somethingwrong", "")
+					got <- fmt.Sprintf("stream file: %v", err)
+					got <- fmt.Sprintf("set variable: %v", s.SetVariable(dctx, "IVR_RESULT", "error"))
+				})})
+				defer m.stop(t)
+				waiting := make(chan struct{})
+				call := agiclient.Call{Responder: func(c agiclient.Command) agiclient.Reply {
+					if c.Name == "GET DATA" {
+						close(waiting)
+						return tc.reply
+					}
+					return agiclient.Reply{}
+				}}
+				done := make(chan *agiclient.Transcript, 1)
+				go func() {
+					tr, err := m.run(call)
+					if err != nil {
+						t.Errorf("call: %v", err)
+					}
+					done <- tr
+				}()
+				<-waiting
+				m.srv.Close()
+				tr := <-done
+				want := []string{
+					"get data: " + agi.ErrServerClosed.Error(),
+					"stream file: " + agi.ErrServerClosed.Error(),
+					"set variable: <nil>",
 				}
-				return agiclient.Reply{}
-			}}
-			done := make(chan *agiclient.Transcript, 1)
-			go func() { done <- srv.Run(t, call) }()
-			<-waiting
-			srv.Config.Close()
-			tr := <-done
-			want := []string{
-				"get data: " + agi.ErrServerClosed.Error(),
-				"stream file: " + agi.ErrServerClosed.Error(),
-				"set variable: <nil>",
-			}
-			for _, w := range want {
-				if g := <-got; g != w {
-					t.Errorf("%s, want %s", g, w)
+				for _, w := range want {
+					if g := <-got; g != w {
+						t.Errorf("%s, want %s", g, w)
+					}
 				}
-			}
-			if v := tr.Variables["IVR_RESULT"]; v != "error" {
-				t.Errorf("IVR_RESULT = %q, want error", v)
-			}
-			var sent []string
-			for _, st := range tr.Steps {
-				sent = append(sent, st.Command.Name)
-			}
-			if fmt.Sprint(sent) != "[GET DATA GET FULL VARIABLE SET VARIABLE]" {
-				t.Errorf("sent %q, want GET DATA, the command that ends it, SET VARIABLE", sent)
-			}
+				if v := tr.Variables["IVR_RESULT"]; v != "error" {
+					t.Errorf("IVR_RESULT = %q, want error", v)
+				}
+				var sent []string
+				for _, st := range tr.Steps {
+					sent = append(sent, st.Command.Name)
+				}
+				if fmt.Sprint(sent) != "[GET DATA GET FULL VARIABLE SET VARIABLE]" {
+					t.Errorf("sent %q, want GET DATA, the command that ends it, SET VARIABLE", sent)
+				}
+				if len(tr.Steps) > 0 && (tc.reply.Delay > 0) != (tr.Steps[0].Reply != "") {
+					t.Errorf("GET DATA's reply %q; want one only when it comes late", tr.Steps[0].Reply)
+				}
+			})
 		})
 	}
 }

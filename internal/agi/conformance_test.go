@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/ivrhq/ivr/internal/agi/agiclient"
@@ -16,14 +17,20 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files of the conformance tests")
 
-// serveOne starts a Server on loopback with h and returns its address and a
-// stop function.
+// serveOne starts a Server on loopback and returns its address; the server
+// is shut down when the test ends.
 func serveOne(t testing.TB, srv *Server) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	serveOn(t, srv, l)
+	return l.Addr().String()
+}
+
+// serveOn serves srv on l until the test ends, then shuts it down.
+func serveOn(t testing.TB, srv *Server, l net.Listener) {
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(l) }()
 	t.Cleanup(func() {
@@ -37,44 +44,63 @@ func serveOne(t testing.TB, srv *Server) string {
 			t.Errorf("Serve returned %v", err)
 		}
 	})
-	return l.Addr().String()
 }
 
 // TestFixtureConformance replays every captured Asterisk conversation
-// against the real server over TCP, writing Asterisk's side coalesced, line
-// by line and byte by byte, while a handler sends the same commands through
-// the typed Session methods. The outcomes must not depend on how the bytes
-// were cut, and must match the reviewed golden file.
+// against the real server, writing Asterisk's side coalesced, line by line
+// and byte by byte, while a handler sends the same commands through the typed
+// Session methods. The outcomes must not depend on how the bytes were cut,
+// and must match the reviewed golden file. The three ways of writing run in a
+// synctest bubble over an in-memory connection, where each write is one read
+// for the server and the server has taken it before the next one comes; the
+// coalesced writes also run over TCP, for the socket path.
 func TestFixtureConformance(t *testing.T) {
 	for _, name := range fixtureNames(t) {
 		f := loadFixture(t, name)
 		t.Run(name, func(t *testing.T) {
-			var first string
+			got := conformanceRun(t, f, writeGroup, overTCP)
+			golden := filepath.Join("testdata", "conformance", name+".txt")
+			if *update {
+				os.MkdirAll(filepath.Dir(golden), 0o755)
+				os.WriteFile(golden, []byte(got), 0o644)
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != string(want) {
+				t.Errorf("%v outcomes over TCP differ from %s:\n%s", writeGroup, golden, got)
+			}
 			for _, mode := range []writeMode{writeGroup, writeLines, writeBytes} {
-				got := conformanceRun(t, f, mode)
-				if first == "" {
-					first = got
-					golden := filepath.Join("testdata", "conformance", name+".txt")
-					if *update {
-						os.MkdirAll(filepath.Dir(golden), 0o755)
-						os.WriteFile(golden, []byte(got), 0o644)
+				synctest.Test(t, func(t *testing.T) {
+					if got := conformanceRun(t, f, mode, inMemory); got != string(want) {
+						t.Errorf("%v outcomes in memory differ from %s:\n%s", mode, golden, got)
 					}
-					want, err := os.ReadFile(golden)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if got != string(want) {
-						t.Errorf("%v outcomes differ from %s:\n%s", mode, golden, got)
-					}
-				} else if got != first {
-					t.Errorf("%v outcomes differ from coalesced writes:\n%s\nwant\n%s", mode, got, first)
-				}
+				})
 			}
 		})
 	}
 }
 
-func conformanceRun(t *testing.T, f fixture, mode writeMode) string {
+// overTCP serves srv on loopback for the test and returns a connection to it.
+func overTCP(t *testing.T, srv *Server) net.Conn {
+	conn, err := net.Dial("tcp", serveOne(t, srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
+// inMemory serves srv on in-memory connections for the test, which must
+// run in a synctest bubble, and returns a connection to it.
+func inMemory(t *testing.T, srv *Server) net.Conn {
+	l := newPipeListener()
+	serveOn(t, srv, l)
+	conn, _ := l.dialMem()
+	return conn
+}
+
+func conformanceRun(t *testing.T, f fixture, mode writeMode, serve func(*testing.T, *Server) net.Conn) string {
 	outcomes := make(chan []string, 1)
 	srv := &Server{Handler: HandlerFunc(func(s *Session, r *Request) {
 		var out []string
@@ -93,12 +119,7 @@ func conformanceRun(t *testing.T, f fixture, mode writeMode) string {
 		out = append(out, fmt.Sprintf("hung up: %v, context: %v", s.Hungup(), context.Cause(r.Context())))
 		outcomes <- out
 	})}
-	addr := serveOne(t, srv)
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sent, err := replay(conn, f, mode)
+	sent, err := replay(serve(t, srv), f, mode)
 	if err != nil {
 		t.Fatalf("%v: replay: %v", mode, err)
 	}

@@ -84,13 +84,22 @@ var protocolCases = []protocolCase{
 		handler: getDataThenVerbose, want: []string{"hangup", "ok", "hangup", "hung up true cause agi: channel hung up"}},
 	{name: "hangup in the same write as the reply", call: agiclient.Call{Faults: []agiclient.Fault{{Step: 1, Kind: agiclient.HangupWithReply}}},
 		handler: getDataThenVerbose, want: []string{"hangup", "ok", "hangup", "hung up true cause agi: channel hung up"}},
+	// The HANGUP comes 5 ms after the reply, when the server has sent its
+	// CHANNEL STATUS probe.
 	{name: "hangup after the reply", call: agiclient.Call{Faults: []agiclient.Fault{{Step: 1, Kind: agiclient.HangupAfterReply, Delay: 5 * time.Millisecond}}},
-		handler: getDataThenVerbose, want: []string{"hangup", "ok", "hangup", "hung up true cause agi: channel hung up"}},
+		handler: getDataThenVerbose, want: []string{"hangup", "ok", "hangup", "hung up true cause agi: channel hung up"},
+		check: func(t *testing.T, tr *agiclient.Transcript) {
+			if want := []string{"GET DATA", "CHANNEL STATUS", "VERBOSE"}; !slices.Equal(tr.Commands(), want) {
+				t.Errorf("commands %q, want %q", tr.Commands(), want)
+			}
+		}, timed: true},
 	{name: "hangup before the reply of a dead-channel command", call: agiclient.Call{Faults: []agiclient.Fault{{Step: 1, Kind: agiclient.HangupBefore}}},
 		handler: func(ctx context.Context, s *agi.Session, r *agi.Request) []string {
 			v, ok, err := s.GetVariable(ctx, "X")
 			return []string{outcome(fmt.Sprintf("%v %v", v, ok), err), outcome(nil, s.Answer(dead(ctx))), fmt.Sprint(s.Hungup())}
 		}, want: []string{" false", "hangup", "true"}},
+	// The HANGUP comes 20 ms after the ANSWER, while the handler waits and
+	// the idle reader watches the connection.
 	{name: "hangup while the server is idle", call: agiclient.Call{HangupAfter: 20 * time.Millisecond},
 		handler: func(ctx context.Context, s *agi.Session, r *agi.Request) []string {
 			out := []string{outcome(nil, s.Answer(ctx))}
@@ -103,7 +112,7 @@ var protocolCases = []protocolCase{
 			if want := []string{"ANSWER", "VERBOSE"}; !slices.Equal(tr.Commands(), want) {
 				t.Errorf("commands %q, want %q (GET DATA must not go out after the hangup)", tr.Commands(), want)
 			}
-		}},
+		}, timed: true},
 	{name: "AGIEXITONHANGUP=yes while the handler is briefly away", call: agiclient.Call{ExitOnHangup: true, HangupAfter: 5 * time.Millisecond},
 		handler: func(ctx context.Context, s *agi.Session, r *agi.Request) []string {
 			out := []string{outcome(nil, s.Answer(ctx))}
@@ -338,20 +347,45 @@ func (tc *protocolCase) verify(t *testing.T, tr *agiclient.Transcript, got <-cha
 // their order is the one the case is written for.
 func (tc *protocolCase) runInMemory(t *testing.T) {
 	got := make(chan []string, 1)
-	l := &oneConnListener{conns: make(chan net.Conn, 1), done: make(chan struct{})}
-	srv := &agi.Server{Handler: tc.serve(got)}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
-	client, server := net.Pipe()
-	l.conns <- server
-	call := tc.call
-	tr, err := call.RunConn(context.Background(), client, "pipe")
+	m := serveInMemory(&agi.Server{Handler: tc.serve(got)})
+	defer m.stop(t)
+	tr, err := m.run(tc.call)
 	if err != nil {
 		t.Fatalf("call: %v", err)
 	}
 	tc.verify(t, tr, got)
-	srv.Shutdown(context.Background())
-	<-served
+}
+
+// A memServer serves an agi.Server on in-memory connections that buffer as
+// sockets do (agi.MemPipe), for tests in a synctest bubble.
+type memServer struct {
+	srv    *agi.Server
+	l      *oneConnListener
+	served chan error
+}
+
+// serveInMemory starts serving srv.
+func serveInMemory(srv *agi.Server) *memServer {
+	m := &memServer{srv: srv, l: &oneConnListener{conns: make(chan net.Conn, 1), done: make(chan struct{})},
+		served: make(chan error, 1)}
+	go func() { m.served <- srv.Serve(m.l) }()
+	return m
+}
+
+// run plays c on a new connection to the server.
+func (m *memServer) run(c agiclient.Call) (*agiclient.Transcript, error) {
+	client, server := agi.MemPipe()
+	m.l.conns <- server
+	return c.RunConn(context.Background(), client, "pipe")
+}
+
+// stop shuts the server down and waits for Serve to return.
+func (m *memServer) stop(t *testing.T) {
+	t.Helper()
+	m.srv.Shutdown(context.Background())
+	if err := <-m.served; err != agi.ErrServerClosed {
+		t.Errorf("Serve returned %v", err)
+	}
 }
 
 // oneConnListener hands out the connections sent on conns until Close.

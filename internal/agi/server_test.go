@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,6 +45,18 @@ func (l *pipeListener) dial() net.Conn {
 	a, b := net.Pipe()
 	l.conns <- b
 	return a
+}
+
+// dialMem is dial with a connection that buffers as a socket does (memPipe);
+// ok is false when the listener is closed.
+func (l *pipeListener) dialMem() (c net.Conn, ok bool) {
+	c, srv := memPipe()
+	select {
+	case l.conns <- srv:
+		return c, true
+	case <-l.done:
+		return nil, false
+	}
 }
 
 // dialHalf is dial with a connection that can be half-closed.
@@ -257,100 +268,92 @@ func TestCallerContextDeadline(t *testing.T) {
 	})
 }
 
-// waitGoroutines waits until at most n goroutines run.
-func waitGoroutines(t *testing.T, n int) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > n {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("%d goroutines left, want %d:\n%s", runtime.NumGoroutine(), n, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(10 * time.Millisecond)
+// TestShutdownAndClose runs 100 calls, shuts the server down while they are in
+// progress (they finish), then does the same with Close (they are cancelled).
+// It runs in a synctest bubble over in-memory connections: Shutdown's
+// deadline passes on the bubble's clock, and synctest.Test fails the test if
+// a goroutine the server started is left blocked when the calls are over.
+func TestShutdownAndClose(t *testing.T) {
+	for _, mode := range []string{"shutdown", "close"} {
+		t.Run(mode, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) { shutdownOrClose(t, mode) })
+		})
 	}
 }
 
-// TestShutdownAndClose runs 100 calls, shuts the server down while they are in
-// progress (they finish), then does the same with Close (they are cancelled),
-// and checks that no goroutine is left.
-func TestShutdownAndClose(t *testing.T) {
-	before := runtime.NumGoroutine()
-	for _, mode := range []string{"shutdown", "close"} {
-		const calls = 100
-		var started, finished, cancelled atomic.Int32
-		release := make(chan struct{})
-		var ends sync.WaitGroup
-		ends.Add(calls)
-		srv := &Server{
-			Handler: HandlerFunc(func(s *Session, r *Request) {
-				started.Add(1)
-				select {
-				case <-release:
-				case <-r.Context().Done():
-					if context.Cause(r.Context()) == ErrServerClosed {
-						cancelled.Add(1)
-					}
-					return
+// shutdownOrClose runs one mode of TestShutdownAndClose in its bubble.
+func shutdownOrClose(t *testing.T, mode string) {
+	const calls = 100
+	var finished, cancelled atomic.Int32
+	started := make(chan struct{}, calls)
+	release := make(chan struct{})
+	var ends sync.WaitGroup
+	ends.Add(calls)
+	srv := &Server{
+		Handler: HandlerFunc(func(s *Session, r *Request) {
+			started <- struct{}{}
+			select {
+			case <-release:
+			case <-r.Context().Done():
+				if context.Cause(r.Context()) == ErrServerClosed {
+					cancelled.Add(1)
 				}
-				if err := s.Verbose(r.Context(), "finishing", 1); err == nil {
-					finished.Add(1)
-				}
-			}),
-			OnSessionEnd: func(*Request, string, time.Duration) { ends.Done() },
+				return
+			}
+			if err := s.Verbose(r.Context(), "finishing", 1); err == nil {
+				finished.Add(1)
+			}
+		}),
+		OnSessionEnd: func(*Request, string, time.Duration) { ends.Done() },
+	}
+	l := newPipeListener()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	var clients sync.WaitGroup
+	for range calls {
+		c, ok := l.dialMem()
+		if !ok {
+			t.Fatal("the listener refused a call before the shutdown")
 		}
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
+		clients.Go(func() { (&agiclient.Call{Script: "x"}).RunConn(context.Background(), c, "pipe") })
+	}
+	for range calls {
+		<-started
+	}
+	switch mode {
+	case "shutdown":
+		shut := make(chan error, 1)
+		go func() { shut <- srv.Shutdown(context.Background()) }()
+		if err := <-served; err != ErrServerClosed {
+			t.Errorf("Serve: %v", err)
 		}
-		served := make(chan error, 1)
-		go func() { served <- srv.Serve(l) }()
-		var clients sync.WaitGroup
-		for range calls {
-			clients.Add(1)
-			go func() {
-				defer clients.Done()
-				(&agiclient.Call{Script: "x"}).Run(context.Background(), l.Addr().String())
-			}()
+		if _, ok := l.dialMem(); ok {
+			t.Errorf("a new connection was accepted during Shutdown")
 		}
-		for started.Load() < calls {
-			time.Sleep(time.Millisecond)
+		close(release)
+		if err := <-shut; err != nil {
+			t.Errorf("Shutdown: %v", err)
 		}
-		switch mode {
-		case "shutdown":
-			shut := make(chan error, 1)
-			go func() { shut <- srv.Shutdown(context.Background()) }()
-			if err := <-served; err != ErrServerClosed {
-				t.Errorf("Serve: %v", err)
-			}
-			if _, err := net.Dial("tcp", l.Addr().String()); err == nil {
-				t.Errorf("a new connection was accepted during Shutdown")
-			}
-			close(release)
-			if err := <-shut; err != nil {
-				t.Errorf("Shutdown: %v", err)
-			}
-			if finished.Load() != calls {
-				t.Errorf("%d of %d calls finished", finished.Load(), calls)
-			}
-		case "close":
-			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-			if err := srv.Shutdown(ctx); err != context.DeadlineExceeded {
-				t.Errorf("Shutdown with calls stuck: %v", err)
-			}
-			cancel()
-			srv.Close()
-			if err := <-served; err != ErrServerClosed {
-				t.Errorf("Serve: %v", err)
-			}
-			ends.Wait()
-			if cancelled.Load() != calls {
-				t.Errorf("%d of %d calls cancelled", cancelled.Load(), calls)
-			}
+		if finished.Load() != calls {
+			t.Errorf("%d of %d calls finished", finished.Load(), calls)
+		}
+	case "close":
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		if err := srv.Shutdown(ctx); err != context.DeadlineExceeded {
+			t.Errorf("Shutdown with calls stuck: %v", err)
+		}
+		cancel()
+		srv.Close()
+		if err := <-served; err != ErrServerClosed {
+			t.Errorf("Serve: %v", err)
 		}
 		ends.Wait()
-		clients.Wait()
+		if cancelled.Load() != calls {
+			t.Errorf("%d of %d calls cancelled", cancelled.Load(), calls)
+		}
 	}
-	waitGoroutines(t, before)
+	ends.Wait()
+	clients.Wait()
 }
 
 func TestPanicIsRecovered(t *testing.T) {
@@ -387,9 +390,10 @@ func TestRefusals(t *testing.T) {
 	var mu sync.Mutex
 	var refused []string
 	block := make(chan struct{})
+	entered := make(chan struct{}, 1)
 	srv := &Server{
 		AllowedNetworks: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")},
-		Handler:         HandlerFunc(func(s *Session, r *Request) { <-block }),
+		Handler:         HandlerFunc(func(s *Session, r *Request) { entered <- struct{}{}; <-block }),
 		OnRefused:       func(_ net.Addr, reason string) { mu.Lock(); refused = append(refused, reason); mu.Unlock() },
 	}
 	addr := serveOne(t, srv)
@@ -417,15 +421,7 @@ func TestRefusals(t *testing.T) {
 	addr2 := serveOne(t, srv2)
 	first := make(chan *agiclient.Transcript)
 	go func() { tr, _ := (&agiclient.Call{}).Run(context.Background(), addr2); first <- tr }()
-	for {
-		srv2.mu.Lock()
-		n := len(srv2.sessions)
-		srv2.mu.Unlock()
-		if n == 1 {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
+	<-entered // the first call is in progress: its session counts
 	tr, _ := (&agiclient.Call{}).Run(context.Background(), addr2)
 	if !tr.Failure {
 		t.Errorf("the call over MaxSessions did not get FAILURE")
@@ -443,6 +439,7 @@ func TestRefusals(t *testing.T) {
 func TestNotFoundAndHooks(t *testing.T) {
 	var mu sync.Mutex
 	var events []string
+	ended := make(chan struct{}, 1)
 	mux := NewServeMux()
 	mux.HandleFunc("known", func(s *Session, r *Request) {
 		s.Answer(r.Context())
@@ -454,6 +451,7 @@ func TestNotFoundAndHooks(t *testing.T) {
 			mu.Lock()
 			events = append(events, "end "+r.Pattern+" "+o)
 			mu.Unlock()
+			ended <- struct{}{}
 		},
 		OnCommand: func(e CommandEvent) {
 			mu.Lock()
@@ -466,23 +464,15 @@ func TestNotFoundAndHooks(t *testing.T) {
 	if err != nil || !tr.Failure {
 		t.Errorf("unknown script: failure %v, %v", tr.Failure, err)
 	}
-	waitEvents := func(want int) {
-		for {
-			mu.Lock()
-			n := len(events)
-			mu.Unlock()
-			if n == want {
-				return
-			}
-			time.Sleep(time.Millisecond)
-		}
-	}
-	waitEvents(2)
+	// A call can be over for the caller before its session ends: each call
+	// waits for the end of the one before, so the hooks come in order.
+	<-ended
 	(&agiclient.Call{Script: "known", HangupAtStep: 2}).Run(context.Background(), addr)
-	waitEvents(7)
+	<-ended
 	// A call the script ends is completed, although Asterisk sends HANGUP
 	// when the script closes its side.
 	(&agiclient.Call{Script: "known", Keys: []string{"1"}}).Run(context.Background(), addr)
+	<-ended
 	srv.Shutdown(context.Background())
 	// The liveness probe after GET DATA's -1 is reported before GET DATA ends.
 	want := "start nosuch|end  notfound|start known|ANSWER |CHANNEL STATUS hungup|GET DATA hungup|end known hangup" +

@@ -62,17 +62,24 @@ func TestUnstartedServer(t *testing.T) {
 }
 
 // TestClose checks that Close lets a call in progress finish, refuses new
-// ones afterwards, and can be called again.
+// ones afterwards, and can be called again. The handler finishes its call
+// only once the shutdown has begun, so Close must wait for it.
 func TestClose(t *testing.T) {
 	started := make(chan struct{})
 	var finished atomic.Bool
-	srv := agitest.NewServer(agi.HandlerFunc(func(s *agi.Session, r *agi.Request) {
+	srv := agitest.NewUnstartedServer(nil)
+	srv.Config.Handler = agi.HandlerFunc(func(s *agi.Session, r *agi.Request) {
 		close(started)
-		time.Sleep(50 * time.Millisecond)
+		// Serve returns ErrServerClosed when the shutdown closes the
+		// server's listeners, this one among them.
+		if err := srv.Config.Serve(newIdleListener()); !errors.Is(err, agi.ErrServerClosed) {
+			t.Errorf("Serve on a second listener: %v", err)
+		}
 		if s.Verbose(r.Context(), "done", 1) == nil {
 			finished.Store(true)
 		}
-	}))
+	})
+	srv.Start()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -91,6 +98,18 @@ func TestClose(t *testing.T) {
 	}
 	srv.Close()
 }
+
+// An idleListener accepts nothing until it is closed.
+type idleListener struct {
+	done chan struct{}
+	once sync.Once
+}
+
+func newIdleListener() *idleListener { return &idleListener{done: make(chan struct{})} }
+
+func (l *idleListener) Accept() (net.Conn, error) { <-l.done; return nil, net.ErrClosed }
+func (l *idleListener) Close() error              { l.once.Do(func() { close(l.done) }); return nil }
+func (l *idleListener) Addr() net.Addr            { return &net.UnixAddr{Name: "idle", Net: "unix"} }
 
 // recorder is a testing.TB that keeps what is logged and reported.
 type recorder struct {
