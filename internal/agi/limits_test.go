@@ -203,8 +203,9 @@ func TestEnvironmentMustComeSoon(t *testing.T) {
 }
 
 // TestSecretReplies feeds every malformed or unexpected form of reply to a
-// secret GET DATA and looks for the digits in the log, at debug level, and in
-// the errors the handler got.
+// secret GET DATA, and to a STREAM FILE played before a secret input, and
+// looks for the digits in the log, at debug level, and in the errors the
+// handler got.
 func TestSecretReplies(t *testing.T) {
 	const pin = "97531"
 	cases := []struct {
@@ -226,44 +227,65 @@ func TestSecretReplies(t *testing.T) {
 		{"a reply, a HANGUP and a stray", "200 result=97531 (timeout)\nHANGUP\n97531\n"},
 		{"star and digits", "200 result=*9753#1\n"},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				var logs syncWriter
-				var errs []string
-				srv := &Server{Logger: newTextLogger(&logs), Handler: HandlerFunc(func(s *Session, r *Request) {
-					ctx, cancel := context.WithTimeout(r.Context(), time.Second)
-					defer cancel()
-					if _, err := s.GetSecretData(ctx, "enter-pin", 0, 5); err != nil {
-						errs = append(errs, err.Error())
-					}
-					time.Sleep(3 * time.Second) // the handler at work while more lines come
-				})}
-				defer srv.Close()
-				c, br := startCall(srv)
-				br.ReadString('\n') // the GET DATA
-				for part := range strings.SplitSeq(tc.reply, "@") {
-					io.WriteString(c, part)
-					time.Sleep(2 * time.Second)
-				}
-				c.CloseWrite()
-				io.Copy(io.Discard, br)
-				synctest.Wait()
-				out := logs.String()
-				if strings.Contains(out, "9753") || strings.Contains(out, "975 31") {
-					t.Errorf("the log shows the PIN:\n%s", out)
-				}
-				for _, e := range errs {
-					if strings.Contains(e, "9753") || strings.Contains(e, "975 31") {
-						t.Errorf("an error shows the PIN: %s", e)
-					}
-				}
-				if !strings.Contains(out, "GET DATA enter-pin") {
-					t.Errorf("the protocol log lacks the command:\n%s", out)
-				}
-			})
-		})
+	commands := []struct {
+		name string
+		run  func(ctx context.Context, s *Session) error
+	}{
+		{"GET DATA", func(ctx context.Context, s *Session) error {
+			_, err := s.GetSecretData(ctx, "enter-pin", 0, 5)
+			return err
+		}},
+		{"STREAM FILE", func(ctx context.Context, s *Session) error {
+			_, err := s.StreamSecretFile(ctx, "enter-pin", "0123456789#")
+			return err
+		}},
 	}
+	for _, cmd := range commands {
+		for _, tc := range cases {
+			t.Run(cmd.name+"/"+tc.name, func(t *testing.T) {
+				testSecretReply(t, cmd.name, cmd.run, tc.reply)
+			})
+		}
+	}
+}
+
+// testSecretReply is one case of TestSecretReplies: command, run by run, gets
+// reply.
+func testSecretReply(t *testing.T, command string, run func(context.Context, *Session) error, reply string) {
+	synctest.Test(t, func(t *testing.T) {
+		var logs syncWriter
+		var errs []string
+		srv := &Server{Logger: newTextLogger(&logs), Handler: HandlerFunc(func(s *Session, r *Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+			defer cancel()
+			if err := run(ctx, s); err != nil {
+				errs = append(errs, err.Error())
+			}
+			time.Sleep(3 * time.Second) // the handler at work while more lines come
+		})}
+		defer srv.Close()
+		c, br := startCall(srv)
+		br.ReadString('\n') // the GET DATA
+		for part := range strings.SplitSeq(reply, "@") {
+			io.WriteString(c, part)
+			time.Sleep(2 * time.Second)
+		}
+		c.CloseWrite()
+		io.Copy(io.Discard, br)
+		synctest.Wait()
+		out := logs.String()
+		if strings.Contains(out, "9753") || strings.Contains(out, "975 31") {
+			t.Errorf("the log shows the PIN:\n%s", out)
+		}
+		for _, e := range errs {
+			if strings.Contains(e, "9753") || strings.Contains(e, "975 31") {
+				t.Errorf("an error shows the PIN: %s", e)
+			}
+		}
+		if !strings.Contains(out, command+" enter-pin") {
+			t.Errorf("the protocol log lacks the command:\n%s", out)
+		}
+	})
 }
 
 func TestRedactSecret(t *testing.T) {

@@ -760,7 +760,7 @@ func (s *Session) roundTrip(ctx context.Context, fl cmdFlags) (rep Reply, d time
 	if ce, ok := err.(*CommandError); ok && ce.Code == 511 {
 		s.markHungup()
 	}
-	if err != nil && fl&secretIn != 0 {
+	if err != nil && fl&(secretIn|secretKey) != 0 {
 		err = redactErr(err, text)
 	}
 	return rep, d, true, err
