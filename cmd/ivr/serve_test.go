@@ -351,6 +351,24 @@ func serveOneLookup(t *testing.T, bin string, args ...string) *ivrProcess {
 	return p
 }
 
+// endDrain checks that p, draining, still runs with a call in progress, lets
+// that call go on by closing release, and returns its transcript once p has
+// exited cleanly.
+func (p *ivrProcess) endDrain(release chan struct{}, done <-chan *agiclient.Transcript) *agiclient.Transcript {
+	p.t.Helper()
+	select {
+	case <-p.done:
+		p.t.Fatalf("ivr exited with a call in progress\n%s", p.stderr.String())
+	default:
+	}
+	close(release)
+	tr := waitFor(p.t, done, "the call in progress to end")
+	if err := p.wait(); err != nil {
+		p.t.Errorf("exit after the drain: %v\n%s", err, p.stderr.String())
+	}
+	return tr
+}
+
 // callEndReason returns the end reason of the call with uniqueid in the
 // database at url, "" while the call is open.
 func callEndReason(t *testing.T, url, uniqueid string) string {
@@ -545,19 +563,8 @@ func TestServe(t *testing.T) {
 		if tr, err := lookupCall("1700000000.4").Run(t.Context(), p.agiAddr); err == nil && !tr.Failure {
 			t.Errorf("a new call was served during the drain:\n%s", tr)
 		}
-		select {
-		case <-p.done:
-			t.Fatalf("ivr exited with a call in progress\n%s", p.stderr.String())
-		default:
-		}
-
-		close(release)
-		tr := waitFor(t, done, "the call to end")
-		if tr.Variables["IVR_CALLER_FOUND"] != "1" || tr.Failure {
+		if tr := p.endDrain(release, done); tr.Variables["IVR_CALLER_FOUND"] != "1" || tr.Failure {
 			t.Errorf("the call in progress did not finish normally:\n%s", tr)
-		}
-		if err := p.wait(); err != nil {
-			t.Errorf("exit after the drain: %v\n%s", err, p.stderr.String())
 		}
 	})
 
