@@ -24,9 +24,8 @@ func primaryAndStandby(tb testing.TB) (primary, standby *Server) {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { os.RemoveAll(dir) })
-	// fsync off, but each commit flushed to the WAL (as a production server
-	// does): the primary sends a standby only flushed WAL, so with
-	// synchronous_commit off the WAL writer's 200 ms rounds would be the lag.
+	// fsync off, but each commit flushed to the WAL at once, as on a
+	// production server.
 	primary, err = Start(ctx, Config{DataDir: filepath.Join(dir, "primary"), SocketDir: filepath.Join(dir, "p"),
 		NoFsync: true, Settings: map[string]string{"synchronous_commit": "on"}})
 	if err != nil {
