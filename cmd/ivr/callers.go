@@ -441,7 +441,7 @@ func callersImport(ctx context.Context, e *env, args []string) error {
 
 func callersExport(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "callers export", "", "Write every caller to standard output as CSV (account,name,numbers,language,status), in account order, without PINs; callers import reads it back into the same callers.")
-	db := f.database()
+	db := f.reportsDatabase()
 	if _, err := f.parse(args, 0, 0); err != nil {
 		return err
 	}

@@ -384,7 +384,7 @@ func (k *catalogKind[T]) publish(ctx context.Context, e *env, args []string) err
 
 func (k *catalogKind[T]) export(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, k.plural+" export", "[KEY...]", "Write "+k.plural+" as YAML that apply reads back: the live version of each (or of the keys named).")
-	db := f.database()
+	db := f.reportsDatabase()
 	ver := versionFlag(f, "live")
 	out := f.String("o", "", "write to this file instead of standard output")
 	pos, err := f.parse(args, 0, 1<<20)

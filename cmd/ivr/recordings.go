@@ -377,7 +377,7 @@ func eachRecording(ctx context.Context, s *store.DB, filter store.RecordingFilte
 func recordingsVerify(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "recordings verify", "", "Check that every recording not deleted has a non-empty file under --dir, and that every file under --dir "+
 		"belongs to a recording; lists the recordings without a usable file and the files no recording knows.")
-	db := f.database()
+	db := f.reportsDatabase()
 	format := f.format()
 	files := f.recordingFiles()
 	if _, err := f.parse(args, 0, 0); err != nil {

@@ -43,7 +43,7 @@ func reports() []reportDef {
 // runReport is `ivr report [NAME] [--from DAY] [--to DAY] [--format F]`.
 func runReport(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "report", "[NAME]", "Run the report NAME over the stored calls; without NAME, list the reports. Days are UTC; --to is included.")
-	dbf := fs.database()
+	dbf := fs.reportsDatabase()
 	from := fs.String("from", "", "first day, YYYY-MM-DD in UTC (default 29 days before --to)")
 	to := fs.String("to", "", "last day, YYYY-MM-DD in UTC, included (default today)")
 	format := fs.String("format", "table", "output format: table, csv or json")

@@ -9,6 +9,9 @@
 // postgres run as an unprivileged system user ("postgres" when it exists,
 // otherwise "nobody") that owns the data and socket directories.
 //
+// A server can also be copied into a streaming replica (StartStandby) that
+// answers read-only queries; CatchUp waits until it has replayed the primary.
+//
 //	srv, err := pglocal.Start(ctx, pglocal.Config{DataDir: dir + "/data", SocketDir: dir})
 //	if err != nil {
 //		return err
@@ -133,6 +136,23 @@ func isExecutable(path string) bool {
 // accepts connections or ctx ends. The caller owns the returned Server and must
 // Stop it.
 func Start(ctx context.Context, cfg Config) (*Server, error) {
+	s, err := prepare(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.initdb(ctx); err != nil {
+		return nil, fmt.Errorf("pglocal: %w", err)
+	}
+	if err := s.start(ctx); err != nil {
+		return nil, fmt.Errorf("pglocal: %w", err)
+	}
+	return s, nil
+}
+
+// prepare fills in the defaults of cfg, picks the server user and makes the
+// data and socket directories: a Server ready for initdb (or a base backup)
+// and start.
+func prepare(cfg Config) (*Server, error) {
 	if cfg.DataDir == "" {
 		return nil, errors.New("pglocal: DataDir is required")
 	}
@@ -168,12 +188,6 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		if err := reachable(filepath.Dir(dir), s.cred); err != nil {
 			return nil, fmt.Errorf("pglocal: %w", err)
 		}
-	}
-	if err := s.initdb(ctx); err != nil {
-		return nil, fmt.Errorf("pglocal: %w", err)
-	}
-	if err := s.start(ctx); err != nil {
-		return nil, fmt.Errorf("pglocal: %w", err)
 	}
 	return s, nil
 }
