@@ -127,6 +127,16 @@ func (m *Metrics) Refused(reason string) {
 	m.refused.WithLabelValues(reason).Inc()
 }
 
+// startRefused makes the count of each of reasons start at zero.
+func (m *Metrics) startRefused(reasons ...string) {
+	if m == nil {
+		return
+	}
+	for _, r := range reasons {
+		m.refused.WithLabelValues(r)
+	}
+}
+
 // Kinds of failed database operations: the kind label of
 // ivr_db_operation_errors_total.
 const (

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/ivrhq/ivr/internal/agi"
 	"github.com/ivrhq/ivr/internal/metrics"
 )
 
@@ -98,5 +99,24 @@ ivr_db_group_commits_total 4
 	}
 	if calls == 0 {
 		t.Error("stats func never called")
+	}
+}
+
+func TestInstrumentCountsEveryRefusalFromZero(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg)
+	srv := &agi.Server{}
+	metrics.Instrument(srv, m)
+	srv.OnRefused(nil, agi.RefusedMaxSessions)
+	want := `
+# HELP ivr_agi_refused_total FastAGI connections closed before serving them, by reason (max_calls, network, shutdown, environment).
+# TYPE ivr_agi_refused_total counter
+ivr_agi_refused_total{reason="environment"} 0
+ivr_agi_refused_total{reason="max_calls"} 1
+ivr_agi_refused_total{reason="network"} 0
+ivr_agi_refused_total{reason="shutdown"} 0
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "ivr_agi_refused_total"); err != nil {
+		t.Error(err)
 	}
 }

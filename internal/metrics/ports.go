@@ -11,8 +11,11 @@ import (
 )
 
 // Instrument sets the hooks of srv that feed m: refused connections,
-// sessions and command durations. It replaces any hooks srv had.
+// sessions and command durations. It replaces any hooks srv had. Every
+// refusal reason of srv is counted from zero, so that a rate or an alert
+// sees the first refusal too.
 func Instrument(srv *agi.Server, m *Metrics) {
+	m.startRefused(agi.RefusedNetwork, agi.RefusedMaxSessions, agi.RefusedShutdown, agi.RefusedEnvironment)
 	srv.OnRefused = func(_ net.Addr, reason string) { m.Refused(reason) }
 	srv.OnSessionStart = func(*agi.Request) { m.SessionStarted() }
 	srv.OnSessionEnd = func(r *agi.Request, outcome string, _ time.Duration) { m.SessionEnded(r.Pattern, outcome) }
