@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Checks the deployment files without running them: the compose file with
 # `docker-compose config` (Debian's docker-compose package; no Docker engine
-# needed) and the systemd unit with `systemd-analyze verify` when it is there.
+# needed), the Prometheus configuration and alert rules with promtool
+# (Debian's prometheus package) and their unit tests, and the systemd unit
+# with `systemd-analyze verify` when it is there.
 #
 #   bash deploy/check.sh
 #
 # Exits non-zero on the first file that does not validate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 
 if ! command -v docker-compose >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -40,10 +44,18 @@ while IFS= read -r line; do
 done < deploy/asterisk/sounds/prompts.txt
 echo "deploy/check: the sample prompts are 8 kHz mono 16-bit WAV"
 
+# The Prometheus configuration, the alert rules and their unit tests.
+if ! command -v promtool >/dev/null 2>&1; then
+  echo "deploy/check: promtool not found: apt-get install prometheus" >&2
+  exit 1
+fi
+promtool check config deploy/prometheus/prometheus.yml
+promtool check rules deploy/prometheus/alerts.yml
+promtool test rules deploy/prometheus/alerts_test.yml
+echo "deploy/check: the Prometheus configuration and alert rules are valid and pass their tests"
+
 if command -v systemd-analyze >/dev/null 2>&1; then
   # verify wants the ExecStart binary to exist; check a copy that runs /bin/true.
-  tmp=$(mktemp -d)
-  trap 'rm -rf "$tmp"' EXIT
   sed 's#^ExecStart=/usr/local/bin/ivr#ExecStart=/bin/true#' deploy/systemd/ivr.service >"$tmp/ivr.service"
   out=$(systemd-analyze verify "$tmp/ivr.service" 2>&1) || { echo "$out" >&2; exit 1; }
   if [ -n "$out" ]; then echo "$out" >&2; exit 1; fi
