@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -167,6 +168,33 @@ func TestDashboardSQLRunsOnTheSchema(t *testing.T) {
 		}
 		if n == 0 {
 			t.Errorf("panel %q: no rows for a week of calls\n%s", q.Panel, sql)
+		}
+	}
+}
+
+// reportView finds the report views a query reads.
+var reportView = regexp.MustCompile(`\breport_[a-z_]+\b`)
+
+// The role docs/operations.md has Grafana use may read every report view the
+// dashboard queries.
+func TestOperationsDocGrantsTheDashboardViews(t *testing.T) {
+	data, err := os.ReadFile("../../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	grant := regexp.MustCompile(`(?s)GRANT SELECT ON (.*?) TO grafana;`).FindSubmatch(data)
+	if grant == nil {
+		t.Fatal("docs/operations.md has no GRANT SELECT ON ... TO grafana;")
+	}
+	granted := map[string]bool{}
+	for _, v := range reportView.FindAllString(string(grant[1]), -1) {
+		granted[v] = true
+	}
+	for _, q := range dashboardSQL(t) {
+		for _, v := range reportView.FindAllString(q.SQL, -1) {
+			if !granted[v] {
+				t.Errorf("panel %q reads %s, which the grant of docs/operations.md leaves out", q.Panel, v)
+			}
 		}
 	}
 }
