@@ -516,6 +516,33 @@ func TestServe(t *testing.T) {
 		p.waitMetric(1, "ivr_agi_refused_total", `reason="network"`)
 	})
 
+	t.Run("wrong PINs and the lockout they cause are counted", func(t *testing.T) {
+		url := testdb.URL(t)
+		seedDemo(t, url)
+		// The second wrong PIN locks the account, the third extends the lock.
+		p := startIVR(t, bin, ".", serveEnv(url), "serve", "-lock-after", "2", "-refusal-time", "-1ns")
+		c := ivrCall("1700000000.30")
+		wrong := "0000#"
+		if demoCallers[0].pin+"#" == wrong {
+			t.Fatal("the wrong PIN of the test is the demo caller's")
+		}
+		c.Keys = []string{wrong, wrong, wrong}
+		tr, err := c.Run(t.Context(), p.agiAddr)
+		if err != nil {
+			t.Fatalf("call: %v\n%s", err, tr)
+		}
+		if got := tr.Variables["IVR_RESULT"]; got != "locked" {
+			t.Errorf("IVR_RESULT = %q, want locked\n%s", got, tr)
+		}
+		p.waitMetric(0, "ivr_agi_sessions_active")
+		for verdict, want := range map[string]float64{"accepted": 0, "refused": 1, "locked": 2} {
+			if got := p.metric("ivr_pin_attempts_total", `verdict="`+verdict+`"`); got != want {
+				t.Errorf("ivr_pin_attempts_total{verdict=%s} = %v, want %v", verdict, got, want)
+			}
+		}
+		stopOnSIGTERM(t, p)
+	})
+
 	t.Run("rows left open by an instance that died are closed as lost", func(t *testing.T) {
 		url := testdb.URL(t)
 		seedDemo(t, url)

@@ -25,6 +25,17 @@ func (d *describer) MustRegister(cs ...prometheus.Collector) {
 
 func (d *describer) Unregister(prometheus.Collector) bool { return false }
 
+// serverMetrics returns a describer holding every metric ivr serve registers.
+func serverMetrics() *describer {
+	d := &describer{}
+	metrics.New(d)
+	metrics.RegisterDB(d, func() metrics.DBStats { return metrics.DBStats{} })
+	metrics.RegisterCallerCache(d, func() metrics.CacheStats { return metrics.CacheStats{} })
+	metrics.RegisterCatalogCache(d, func() metrics.CacheStats { return metrics.CacheStats{} })
+	metrics.RegisterRecovery(d, func() metrics.RecoveryStats { return metrics.RecoveryStats{} })
+	return d
+}
+
 // fqName finds the name of a metric in the text of its description.
 var fqName = regexp.MustCompile(`fqName: "([^"]+)"`)
 
@@ -83,12 +94,7 @@ func documented(t *testing.T) (exact map[string]bool, prefixes []string) {
 // Every metric the server registers is in the table of docs/operations.md,
 // and every metric of the table is one the server registers.
 func TestOperationsDocListsEveryMetric(t *testing.T) {
-	d := &describer{}
-	metrics.New(d)
-	metrics.RegisterDB(d, func() metrics.DBStats { return metrics.DBStats{} })
-	metrics.RegisterCallerCache(d, func() metrics.CacheStats { return metrics.CacheStats{} })
-	metrics.RegisterCatalogCache(d, func() metrics.CacheStats { return metrics.CacheStats{} })
-	metrics.RegisterRecovery(d, func() metrics.RecoveryStats { return metrics.RecoveryStats{} })
+	d := serverMetrics()
 	exact, prefixes := documented(t)
 	registered := map[string]bool{}
 	for _, name := range d.names() {

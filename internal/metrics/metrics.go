@@ -33,6 +33,7 @@ type Metrics struct {
 	refused         *prometheus.CounterVec
 	dbDuration      *prometheus.HistogramVec
 	dbErrors        *prometheus.CounterVec
+	pinAttempts     *prometheus.CounterVec
 }
 
 // New creates the metrics and registers them on reg. It panics if one of them
@@ -70,8 +71,17 @@ func New(reg prometheus.Registerer) *Metrics {
 			Namespace: Namespace, Subsystem: "db", Name: "operation_errors_total",
 			Help: "Database operations that failed, by operation and kind (conflict, invalid, unavailable).",
 		}, []string{"op", "kind"}),
+		pinAttempts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Subsystem: "pin", Name: "attempts_total",
+			Help: "PIN attempts decided, by verdict (accepted; refused; locked: refused, and the account locked after it).",
+		}, []string{"verdict"}),
 	}
-	reg.MustRegister(m.sessionsActive, m.sessionsTotal, m.commandDuration, m.hangupsMid, m.refused, m.dbDuration, m.dbErrors)
+	// Every verdict has a series from the start, so a rate over the first
+	// lockout sees it.
+	for _, v := range []string{PINAccepted, PINRefused, PINLocked} {
+		m.pinAttempts.WithLabelValues(v)
+	}
+	reg.MustRegister(m.sessionsActive, m.sessionsTotal, m.commandDuration, m.hangupsMid, m.refused, m.dbDuration, m.dbErrors, m.pinAttempts)
 	return m
 }
 
@@ -117,6 +127,16 @@ func (m *Metrics) Refused(reason string) {
 	m.refused.WithLabelValues(reason).Inc()
 }
 
+// startRefused makes the count of each of reasons start at zero.
+func (m *Metrics) startRefused(reasons ...string) {
+	if m == nil {
+		return
+	}
+	for _, r := range reasons {
+		m.refused.WithLabelValues(r)
+	}
+}
+
 // Kinds of failed database operations: the kind label of
 // ivr_db_operation_errors_total.
 const (
@@ -136,4 +156,20 @@ func (m *Metrics) DBOperation(op string, d time.Duration, failure string) {
 	if failure != "" {
 		m.dbErrors.WithLabelValues(op, failure).Inc()
 	}
+}
+
+// Verdicts of PIN attempts: the verdict label of ivr_pin_attempts_total.
+const (
+	PINAccepted = "accepted" // the caller is authenticated
+	PINRefused  = "refused"  // a wrong PIN, or an unknown or disabled account, left unlocked
+	PINLocked   = "locked"   // refused, and the account is locked after it: the attempt locked it or extended its lock
+)
+
+// PINDecided counts one decided PIN attempt with its verdict (PINAccepted,
+// PINRefused or PINLocked).
+func (m *Metrics) PINDecided(verdict string) {
+	if m == nil {
+		return
+	}
+	m.pinAttempts.WithLabelValues(verdict).Inc()
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/ivrhq/ivr/internal/agi"
 	"github.com/ivrhq/ivr/internal/metrics"
 )
 
@@ -26,6 +27,9 @@ func TestSessionsAndCommands(t *testing.T) {
 	m.DBOperation("start_call", time.Millisecond, metrics.DBUnavailable)
 	m.DBOperation("record_call", time.Millisecond, metrics.DBConflict)
 	m.DBOperation("write_journal", time.Millisecond, metrics.DBInvalid)
+	m.PINDecided(metrics.PINRefused)
+	m.PINDecided(metrics.PINLocked)
+	m.PINDecided(metrics.PINLocked)
 
 	want := `
 # HELP ivr_agi_sessions_active FastAGI sessions (calls) in progress.
@@ -45,10 +49,15 @@ ivr_agi_refused_total{reason="max_calls"} 1
 ivr_db_operation_errors_total{kind="invalid",op="write_journal"} 1
 ivr_db_operation_errors_total{kind="conflict",op="record_call"} 1
 ivr_db_operation_errors_total{kind="unavailable",op="start_call"} 2
+# HELP ivr_pin_attempts_total PIN attempts decided, by verdict (accepted; refused; locked: refused, and the account locked after it).
+# TYPE ivr_pin_attempts_total counter
+ivr_pin_attempts_total{verdict="accepted"} 0
+ivr_pin_attempts_total{verdict="locked"} 2
+ivr_pin_attempts_total{verdict="refused"} 1
 `
 	err := testutil.GatherAndCompare(reg, strings.NewReader(want),
 		"ivr_agi_sessions_active", "ivr_agi_sessions_total", "ivr_agi_hangups_mid_command_total",
-		"ivr_agi_refused_total", "ivr_db_operation_errors_total")
+		"ivr_agi_refused_total", "ivr_db_operation_errors_total", "ivr_pin_attempts_total")
 	if err != nil {
 		t.Error(err)
 	}
@@ -64,6 +73,7 @@ func TestNilMetricsIgnoresCalls(t *testing.T) {
 	m.Command("ANSWER", time.Millisecond, false)
 	m.Refused("network")
 	m.DBOperation("x", 0, "")
+	m.PINDecided(metrics.PINLocked)
 }
 
 func TestDBStatsAreReadOnScrape(t *testing.T) {
@@ -89,5 +99,24 @@ ivr_db_group_commits_total 4
 	}
 	if calls == 0 {
 		t.Error("stats func never called")
+	}
+}
+
+func TestInstrumentCountsEveryRefusalFromZero(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg)
+	srv := &agi.Server{}
+	metrics.Instrument(srv, m)
+	srv.OnRefused(nil, agi.RefusedMaxSessions)
+	want := `
+# HELP ivr_agi_refused_total FastAGI connections closed before serving them, by reason (max_calls, network, shutdown, environment).
+# TYPE ivr_agi_refused_total counter
+ivr_agi_refused_total{reason="environment"} 0
+ivr_agi_refused_total{reason="max_calls"} 1
+ivr_agi_refused_total{reason="network"} 0
+ivr_agi_refused_total{reason="shutdown"} 0
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "ivr_agi_refused_total"); err != nil {
+		t.Error(err)
 	}
 }

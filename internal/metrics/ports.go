@@ -11,8 +11,11 @@ import (
 )
 
 // Instrument sets the hooks of srv that feed m: refused connections,
-// sessions and command durations. It replaces any hooks srv had.
+// sessions and command durations. It replaces any hooks srv had. Every
+// refusal reason of srv is counted from zero, so that a rate or an alert
+// sees the first refusal too.
 func Instrument(srv *agi.Server, m *Metrics) {
+	m.startRefused(agi.RefusedNetwork, agi.RefusedMaxSessions, agi.RefusedShutdown, agi.RefusedEnvironment)
 	srv.OnRefused = func(_ net.Addr, reason string) { m.Refused(reason) }
 	srv.OnSessionStart = func(*agi.Request) { m.SessionStarted() }
 	srv.OnSessionEnd = func(r *agi.Request, outcome string, _ time.Duration) { m.SessionEnded(r.Pattern, outcome) }
@@ -42,7 +45,8 @@ type timedPorts struct {
 
 // TimePorts returns p observed in m's ivr_db_operation_duration_seconds{op}
 // and ivr_db_operation_errors_total: the time a call waits for the
-// database, group commits included. Every call goes on to p unchanged.
+// database, group commits included; the verdicts of DecidePIN also count in
+// ivr_pin_attempts_total{verdict}. Every call goes on to p unchanged.
 func TimePorts(p Ports, m *Metrics) Ports { return timedPorts{p: p, m: m} }
 
 // TimeLookup is TimePorts for the lookup route's port: its operation
@@ -129,8 +133,29 @@ func (t timedPorts) SaveRecording(ctx context.Context, r ivr.Recording) (int64, 
 	return timed(t.m, "save_recording", func() (int64, error) { return t.p.SaveRecording(ctx, r) })
 }
 
+// DecidePIN also counts the verdict in ivr_pin_attempts_total: the store
+// decides and locks, so this is where every lockout passes.
 func (t timedPorts) DecidePIN(ctx context.Context, e ivr.PINEntry, lock ivr.LockPolicy) (ivr.PINVerdict, error) {
-	return timed(t.m, "decide_pin", func() (ivr.PINVerdict, error) { return t.p.DecidePIN(ctx, e, lock) })
+	v, err := timed(t.m, "decide_pin", func() (ivr.PINVerdict, error) { return t.p.DecidePIN(ctx, e, lock) })
+	if err == nil {
+		t.m.PINDecided(pinVerdict(v, e.At))
+	}
+	return v, err
+}
+
+// pinVerdict is the verdict label of v, decided for an attempt made at at
+// (the zero time: now): the flow ends a call as locked out by the same test.
+func pinVerdict(v ivr.PINVerdict, at time.Time) string {
+	if at.IsZero() {
+		at = time.Now()
+	}
+	switch {
+	case v.Accepted:
+		return PINAccepted
+	case v.Locked(at):
+		return PINLocked
+	}
+	return PINRefused
 }
 
 func (t timedPorts) RehashPIN(ctx context.Context, callerID int64, old, h ivr.PINHash) error {
