@@ -97,9 +97,8 @@ type counters struct {
 	roundTrips, commits, writes, batches, retries, resends atomic.Int64
 }
 
-// Open connects to the database at url (a PostgreSQL URL or key=value string),
-// checks that it answers. The caller must Close
-// the DB.
+// Open connects to the database at url (a PostgreSQL URL or key=value string)
+// and checks that it answers. The caller must Close the DB.
 func Open(ctx context.Context, url string) (*DB, error) {
 	return OpenWith(ctx, url, Options{})
 }
