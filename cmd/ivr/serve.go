@@ -60,7 +60,9 @@ func serveStore(ctx context.Context, c *serveConfig, dsn string, keyring *ivr.Ke
 	if err := checkFileLimit(c, dsn); err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, dsn)
+	// The whole pool is opened before the first call: a caller never waits
+	// for PostgreSQL to start a backend, after a start or in a burst.
+	st, err := store.OpenWith(ctx, dsn, store.Options{FullPool: true})
 	if err != nil {
 		return err
 	}

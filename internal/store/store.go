@@ -67,6 +67,14 @@ type Options struct {
 	// statement_timeout itself. Zero means no limit: the call path must not
 	// have one, operator commands should.
 	StatementTimeout time.Duration
+	// FullPool makes Open open every connection of the pool before it
+	// returns, and the pool keep them open (reopening in the background any
+	// that break), unless the URL sets pool_min_conns. A server answering
+	// calls sets it, so that the first calls after a start, or a burst, never
+	// wait for PostgreSQL to start a backend. Otherwise Open opens one
+	// connection, to check that the server answers, and the pool grows with
+	// the load.
+	FullPool bool
 }
 
 // Stats are counters since Open. RoundTrips counts the statements and batches
@@ -144,7 +152,7 @@ func Connect(ctx context.Context, url string, opts Options) (*pgxpool.Pool, erro
 
 // connect is Connect with a query tracer (nil for none).
 func connect(ctx context.Context, url string, opts Options, tracer pgx.QueryTracer) (*pgxpool.Pool, error) {
-	cfg, err := poolConfig(url)
+	cfg, err := poolConfig(url, opts.FullPool)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -160,11 +168,45 @@ func connect(ctx context.Context, url string, opts Options, tracer pgx.QueryTrac
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	if err := pool.Ping(ctx); err != nil {
+	n := 1
+	if opts.FullPool && cfg.MinConns == cfg.MaxConns {
+		n = int(cfg.MaxConns)
+	}
+	if err := warm(ctx, pool, n); err != nil {
 		pool.Close()
 		return nil, connectError(cfg, err)
 	}
 	return pool, nil
+}
+
+// warm holds n connections of pool at once and checks that each answers, so
+// that n are open when it returns. The pool opens its MinConns in the
+// background as well; n is either 1 or the whole pool, so the two never open
+// more than the pool holds.
+func warm(ctx context.Context, pool *pgxpool.Pool, n int) error {
+	errs := make(chan error, n)
+	conns := make(chan *pgxpool.Conn, n)
+	for range n {
+		go func() {
+			c, err := pool.Acquire(ctx)
+			if err == nil {
+				err = c.Ping(ctx)
+				conns <- c
+			}
+			errs <- err
+		}()
+	}
+	var first error
+	for range n {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	close(conns)
+	for c := range conns {
+		c.Release()
+	}
+	return first
 }
 
 // connectError words a failed first connection: which server, and whether it
@@ -192,10 +234,12 @@ func isTimeout(err error) bool {
 }
 
 // poolConfig parses url into the pool configuration Open uses: the pool size
-// is pool_max_conns when url sets it, else defaultMaxConns; the connect
+// is pool_max_conns when url sets it, else defaultMaxConns; the connections
+// kept open are pool_min_conns when url sets it, else the whole pool when
+// full is set; the connect
 // timeout is connect_timeout (or PGCONNECT_TIMEOUT) when set and not zero,
 // else DefaultConnectTimeout, so that opening never waits forever.
-func poolConfig(url string) (*pgxpool.Config, error) {
+func poolConfig(url string, full bool) (*pgxpool.Config, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, err
@@ -210,6 +254,9 @@ func poolConfig(url string) (*pgxpool.Config, error) {
 	if _, set := conn.RuntimeParams["pool_max_conns"]; !set {
 		cfg.MaxConns = defaultMaxConns
 	}
+	if _, set := conn.RuntimeParams["pool_min_conns"]; !set && full {
+		cfg.MinConns = cfg.MaxConns
+	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
 	}
@@ -219,7 +266,7 @@ func poolConfig(url string) (*pgxpool.Config, error) {
 // PoolSize returns the most connections Open(url) keeps open, without
 // connecting: pool_max_conns from url, or 16.
 func PoolSize(url string) (int, error) {
-	cfg, err := poolConfig(url)
+	cfg, err := poolConfig(url, false)
 	if err != nil {
 		return 0, fmt.Errorf("database URL: %w", err)
 	}

@@ -669,3 +669,48 @@ func TestPoolSize(t *testing.T) {
 		t.Errorf("PoolSize with pool_max_conns=none: no error")
 	}
 }
+
+// TestFullPool checks that Open with Options.FullPool returns with every
+// connection of the pool open, that pool_min_conns in the URL wins over it,
+// and that without it Open opens one connection.
+func TestFullPool(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := testdb.URL(t)
+	for _, tc := range []struct {
+		name     string
+		url      string
+		full     bool
+		open     int32 // connections open when Open returns, at least
+		minConns int32 // connections the pool keeps open
+	}{
+		{"full", withParam(url, "pool_max_conns=5"), true, 5, 5},
+		{"not asked", withParam(url, "pool_max_conns=5"), false, 1, 0},
+		{"the URL wins", withParam(url, "pool_min_conns=2&pool_max_conns=5"), true, 1, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db, err := store.OpenWith(ctx, tc.url, store.Options{FullPool: tc.full})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if got := db.Pool().Stat().TotalConns(); got < tc.open {
+				t.Errorf("open connections after Open = %d, want at least %d", got, tc.open)
+			}
+			if got := db.Pool().Config().MinConns; got != tc.minConns {
+				t.Errorf("the pool keeps %d connections open, want %d", got, tc.minConns)
+			}
+		})
+	}
+}
+
+// withParam adds the setting kv to a PostgreSQL URL or key=value string.
+func withParam(url, kv string) string {
+	switch {
+	case !strings.Contains(url, "://"):
+		return url + " " + kv
+	case strings.Contains(url, "?"):
+		return url + "&" + kv
+	}
+	return url + "?" + kv
+}
