@@ -58,7 +58,7 @@ func TestDialplanOfTheDocsIsTheOneDevPrints(t *testing.T) {
 var (
 	agiIVR      = regexp.MustCompile(`AGI\(h?agi://[^/]+/ivr[?/]`)
 	onError     = regexp.MustCompile(`^same => n,GotoIf\(\$\["\$\{IVR_RESULT\}" = "error"\]\?(\w+)\)$`)
-	onFailure   = regexp.MustCompile(`^same => n,GotoIf\(\$\["\$\{AGISTATUS\}" != "SUCCESS"\]\?(\w+)\)$`)
+	onFailure   = regexp.MustCompile(`^same => n,GotoIf\(\$\["\$\{AGISTATUS\}" != "SUCCESS" \| "\$\{IVR_RESULT\}" = ""\]\?(\w+)\)$`)
 	labelLine   = regexp.MustCompile(`^same => n\((\w+)\),`)
 	toOperator  = regexp.MustCompile(`Goto\(transfers,operator,1\)$`)
 	playsSorry  = regexp.MustCompile(`Playback\(tt-somethingwrong\)$`)
@@ -67,8 +67,8 @@ var (
 
 // fallsBack checks that after the IVR, dialplan hands the caller to the
 // operator when ivr failed during the call (IVR_RESULT=error, without a second
-// apology) and when it could not take the call (AGISTATUS not SUCCESS, with
-// one).
+// apology), and when it could not take the call (AGISTATUS not SUCCESS) or
+// stopped during it (no IVR_RESULT), with one.
 func fallsBack(dialplan string) string {
 	var lines []string
 	for l := range strings.SplitSeq(dialplan, "\n") {
@@ -106,13 +106,13 @@ func fallsBack(dialplan string) string {
 		}
 		e, f := onError.FindStringSubmatch(lines[i+1]), onFailure.FindStringSubmatch(lines[i+2])
 		if e == nil || f == nil {
-			return "after " + l + " the next priorities must go on with IVR_RESULT=error, then AGISTATUS != SUCCESS"
+			return "after " + l + " the next priorities must go on with IVR_RESULT=error, then AGISTATUS != SUCCESS or no IVR_RESULT"
 		}
 		if op, sorry := reaches(e[1]); !op || sorry {
 			return "IVR_RESULT=error must lead to Goto(transfers,operator,1) without a second tt-somethingwrong"
 		}
 		if op, sorry := reaches(f[1]); !op || !sorry {
-			return "AGISTATUS != SUCCESS must play tt-somethingwrong and lead to Goto(transfers,operator,1)"
+			return "AGISTATUS != SUCCESS and no IVR_RESULT must play tt-somethingwrong and lead to Goto(transfers,operator,1)"
 		}
 	}
 	if n == 0 {
@@ -147,5 +147,10 @@ func TestDialplansFallBackToAPerson(t *testing.T) {
 	old := strings.Replace(dialplan, " same => n,GotoIf($[\"${IVR_RESULT}\" = \"error\"]?operator)\n", "", 1)
 	if fallsBack(old) == "" {
 		t.Error("a dialplan that hangs up after IVR_RESULT=error passes the check")
+	}
+	// And as it was before it handled a server that stops during the call.
+	old = strings.Replace(dialplan, ` | "${IVR_RESULT}" = ""]`, "]", 1)
+	if old == dialplan || fallsBack(old) == "" {
+		t.Error("a dialplan that hangs up when ivr stopped without a result passes the check")
 	}
 }

@@ -166,3 +166,29 @@ func TestDrainTimeout(t *testing.T) {
 		t.Errorf("ivr serve after the drain timeout: %v", err)
 	}
 }
+
+// SIGKILL with calls in progress: the kernel closes their connections, Asterisk
+// ends each AGI with AGISTATUS=SUCCESS and no IVR_RESULT, and every documented
+// dialplan apologises and hands the caller to the operator instead of hanging
+// up on them.
+func TestServerKilledDuringCalls(t *testing.T) {
+	t.Parallel()
+	srv := s.servers[tagKilled]
+	entries := []entry{deployIVR(tagKilled), readmeIVR(tagKilled), astmdIVR(tagKilled), ivrmdIVR(tagKilled)}
+	calls := make([]*placed, len(entries))
+	for i, e := range entries {
+		calls[i] = originate(t, e, "idle", callerID("Kim", cKilled.phone))
+	}
+	for _, p := range calls {
+		p.waitCommand(t, "GET DATA vm-password", time.Minute)
+	}
+	srv.kill()
+	for i, e := range entries {
+		l := calls[i].wait(t)
+		t.Run(e.context, func(t *testing.T) {
+			wantVar(t, l, "AGISTATUS", "SUCCESS")
+			wantNoVar(t, l, "IVR_RESULT")
+			wantFallback(t, l, e)
+		})
+	}
+}

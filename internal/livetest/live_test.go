@@ -25,6 +25,7 @@ const (
 	tagDrain  = "drain"  // SIGTERM with a call that ends within the drain timeout
 	tagCut    = "cut"    // SIGTERM with a call that outlasts the drain timeout
 	tagDBDown = "dbdown" // its own PostgreSQL, stopped and started again
+	tagKilled = "killed" // SIGKILL with calls in progress
 	tagDead   = "dead"   // an address where nothing listens
 )
 
@@ -143,6 +144,7 @@ func setUp() (*suite, error) {
 		tagDrain:  {"-drain-timeout", "60s"},
 		tagCut:    {"-drain-timeout", cutDrainTimeout.String()},
 		tagDBDown: nil,
+		tagKilled: nil,
 	} {
 		d := st.db
 		if tag == tagDBDown {
@@ -190,7 +192,7 @@ func (st *suite) dialplan(deadAddr string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		for _, tag := range []string{tagMain, tagDrain, tagCut, tagDBDown, tagDead} {
+		for _, tag := range []string{tagMain, tagDrain, tagCut, tagDBDown, tagKilled, tagDead} {
 			b.WriteString(dialplanFor(secs, tag+"-"+src.name+"-", addrs[tag]))
 		}
 	}
