@@ -77,6 +77,11 @@ func TestServeReturnsOnAPermanentAcceptError(t *testing.T) {
 	if err := (&Server{}).Serve(l); err == nil || err.Error() != "broken listener" {
 		t.Errorf("Serve returned %v", err)
 	}
+	select {
+	case <-l.done:
+	default:
+		t.Error("Serve returned on a permanent accept error without closing its listener")
+	}
 }
 
 // startCall serves srv on a pipe listener and starts a call: it sends the

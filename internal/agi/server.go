@@ -209,6 +209,7 @@ func (srv *Server) Serve(l net.Listener) error {
 				return ErrServerClosed
 			}
 			if !temporaryAcceptError(err) {
+				l.Close()
 				return err
 			}
 			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
