@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ivrhq/ivr/internal/pglocal"
+	"github.com/ivrhq/ivr/internal/store"
 )
 
 // readOnlyCommands are the commands that take -reports-database-url: those
@@ -147,14 +149,36 @@ func TestReportsOnAStreamingReplica(t *testing.T) {
 	var timeout string
 	var recovering bool
 	err = s.Pool().QueryRow(ctx, "SELECT current_setting('statement_timeout'), pg_is_in_recovery()").Scan(&timeout, &recovering)
-	s.Close()
 	if err != nil || timeout != "1min" || !recovering {
 		t.Errorf("reports store: statement_timeout %q, in recovery %v, err %v; want 1min on the standby", timeout, recovering, err)
 	}
+
+	// A server pointed at the standby is not ready: it could not record
+	// calls. One pointed at the primary is.
+	var nr *notReady
+	if err := readyOn(ctx, s); !errors.As(err, &nr) || !strings.Contains(nr.Reason, "read-only") {
+		t.Errorf("readiness on the standby: %v, want not ready: the database is read-only", err)
+	}
+	s.Close()
+	p, err := store.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := readyOn(ctx, p); err != nil {
+		t.Errorf("readiness on the primary: %v", err)
+	}
+	p.Close()
 
 	// Writes go to the primary: one sent to the standby fails and says why.
 	_, errOut, code := runArgs(map[string]string{"DATABASE_URL": replica}, "callers", "add", "990001", "--name", "Nobody")
 	if code != 1 || !strings.Contains(errOut, "read-only transaction") {
 		t.Errorf("ivr callers add on the standby: exit status %d, want 1 with a read-only transaction error; stderr:\n%s", code, errOut)
 	}
+}
+
+// readyOn is the /readyz check of a server on st.
+func readyOn(ctx context.Context, st *store.DB) error {
+	sch := newSchema(st)
+	defer sch.Close()
+	return ready(ctx, sch, st)
 }

@@ -138,7 +138,7 @@ func newServer(c *serveConfig, st *store.DB, keyring *ivr.Keyring, log, agiLog *
 	app.Register(mux)
 
 	sch := newSchema(st)
-	h := &health{ready: sch.ready, log: log}
+	h := &health{ready: func(ctx context.Context) error { return ready(ctx, sch, st) }, log: log}
 	srv := &server{
 		cfg: c,
 		log: log,
@@ -321,8 +321,24 @@ func (s *schema) versions(ctx context.Context) (current, newest int64, err error
 	return s.Versions(ctx)
 }
 
-// ready is the /readyz check: the database answers and its schema is exactly
-// the binary's newest migration.
+// ready is the /readyz check: the database answers, its schema is exactly the
+// binary's newest migration, and it takes writes.
+func ready(ctx context.Context, sch *schema, st *store.DB) error {
+	if err := sch.ready(ctx); err != nil {
+		return err
+	}
+	readOnly, err := st.ReadOnly(ctx)
+	switch {
+	case err != nil:
+		return err
+	case readOnly:
+		return &notReady{Reason: "the database is read-only (a standby, or default_transaction_read_only is on): calls cannot be recorded"}
+	}
+	return nil
+}
+
+// ready checks that the database answers and its schema is exactly the
+// binary's newest migration.
 func (s *schema) ready(ctx context.Context) error {
 	current, newest, err := s.versions(ctx)
 	switch {

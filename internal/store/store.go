@@ -385,3 +385,9 @@ var (
 	_ ivr.Catalog         = (*DB)(nil)
 	_ ivr.MessageBox      = (*DB)(nil)
 )
+
+// ReadOnly reports whether the database refuses writes on a connection of the
+// pool: it is a standby in recovery (after a failover, the old primary that
+// came back as one), or its transactions are read-only by default
+// (default_transaction_read_only). Calls answered from it cannot be recorded.
+func (db *DB) ReadOnly(ctx context.Context) (bool, error) { return db.q.ReadOnly(ctx) }
