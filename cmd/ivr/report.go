@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/ivrhq/ivr/internal/htmlreport"
 	"github.com/ivrhq/ivr/internal/store"
 	"github.com/ivrhq/ivr/internal/tabular"
 )
@@ -16,6 +18,10 @@ type reportDef struct {
 	name    string
 	summary string
 	run     func(ctx context.Context, db *store.DB, q reportQuery) (tabular.Rows, error)
+	// charts draws the report's rows on the HTML page; nil: a table only.
+	charts func(q reportQuery) []htmlreport.Chart
+	// empty is what the HTML page says when the report has nothing to show.
+	empty string
 }
 
 // reportQuery is what a report is asked for: an inclusive range of UTC days
@@ -28,25 +34,27 @@ type reportQuery struct {
 // reports lists the reports in the order `ivr report` shows them.
 func reports() []reportDef {
 	return []reportDef{
-		{"calls", "calls per day and hour and route, by how they ended", reportCalls},
-		{"funnel", "ivr calls that reached the PIN, authenticated, chose an option, completed", reportFunnel},
-		{"options", "how often each menu option was chosen, per menu version", reportOptions},
-		{"inputs", "no-input and invalid-input rates per question asked", reportInputs},
-		{"hangups", "where callers hang up: the step just before the hangup", reportHangups},
-		{"surveys", "survey answers per question", reportSurveys},
-		{"pins", "PIN checks, failures and lockouts per day", reportPINs},
-		{"recordings", "recordings per day with their total duration", reportRecordings},
-		{"callers", "activity per caller, most active first", reportCallers},
+		{"calls", "calls per day and hour and route, by how they ended", reportCalls, chartsCalls, "No calls in this period."},
+		{"funnel", "ivr calls that reached the PIN, authenticated, chose an option, completed", reportFunnel, chartsFunnel,
+			"No calls to the IVR in this period."},
+		{"options", "how often each menu option was chosen, per menu version", reportOptions, chartsOptions, "No menu choices in this period."},
+		{"inputs", "no-input and invalid-input rates per question asked", reportInputs, chartsInputs, "No questions asked in this period."},
+		{"hangups", "where callers hang up: the step just before the hangup", reportHangups, chartsHangups, "No hang-ups in this period."},
+		{"surveys", "survey answers per question", reportSurveys, chartsSurveys, "No survey answers in this period."},
+		{"pins", "PIN checks, failures and lockouts per day", reportPINs, chartsPINs, "No PIN checks in this period."},
+		{"recordings", "recordings per day with their total duration", reportRecordings, nil, "No recordings in this period."},
+		{"callers", "activity per caller, most active first", reportCallers, nil, "No known callers called in this period."},
 	}
 }
 
-// runReport is `ivr report [NAME] [--from DAY] [--to DAY] [--format F]`.
+// runReport is `ivr report [NAME|all] [--from DAY] [--to DAY] [--format F]`.
 func runReport(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "report", "[NAME]", "Run the report NAME over the stored calls; without NAME, list the reports. Days are UTC; --to is included.")
+	fs := newFlags(e, "report", "[NAME|all]", "Run the report NAME over the stored calls; without NAME, list the reports. "+
+		"With --format html, write one page with charts, of NAME or of all the reports. Days are UTC; --to is included.")
 	dbf := fs.reportsDatabase()
 	from := fs.String("from", "", "first day, YYYY-MM-DD in UTC (default 29 days before --to)")
 	to := fs.String("to", "", "last day, YYYY-MM-DD in UTC, included (default today)")
-	format := fs.String("format", "table", "output format: table, csv or json")
+	format := fs.String("format", "table", "output format: table, csv, json, or html (a self-contained page with charts)")
 	limit := fs.Int("limit", 50, "most rows of the callers report")
 	pos, err := fs.parse(args, 0, 1)
 	if err != nil {
@@ -56,21 +64,19 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if len(pos) > 0 {
 		name = pos[0]
 	}
-	f, err := tabular.ParseFormat(*format)
-	if err != nil {
-		return usageError{"report: " + err.Error()}
-	}
-	if name == "" {
-		return listReports(e.stdout, f)
-	}
-	var def *reportDef
-	for _, r := range reports() {
-		if r.name == name {
-			def = &r
+	page := strings.EqualFold(*format, "html")
+	var f tabular.Format
+	if !page {
+		if f, err = tabular.ParseFormat(*format); err != nil {
+			return usageError{fmt.Sprintf("report: unknown format %q (want table, csv, json or html)", *format)}
 		}
 	}
-	if def == nil {
-		return usageError{fmt.Sprintf("report: unknown report %q (run 'ivr report' for the list)", name)}
+	defs, err := selectReports(name, page)
+	if err != nil {
+		return err
+	}
+	if defs == nil {
+		return listReports(e.stdout, f)
 	}
 	q := reportQuery{limit: *limit}
 	if q.from, q.to, err = reportRange(*from, *to, time.Now()); err != nil {
@@ -81,11 +87,35 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	rows, err := def.run(ctx, db, q)
+	if page {
+		return writeReportPage(ctx, e.stdout, db, defs, q, name == "all", time.Now())
+	}
+	rows, err := defs[0].run(ctx, db, q)
 	if err != nil {
 		return err
 	}
 	return rows.Write(e.stdout, f)
+}
+
+// selectReports is the reports NAME asks for: all of them for "all", which
+// only the HTML page shows, and none (the list) for "".
+func selectReports(name string, page bool) ([]reportDef, error) {
+	switch {
+	case name == "" && page:
+		return nil, usageError{"report: --format html writes a report: give its NAME, or all"}
+	case name == "":
+		return nil, nil
+	case name == "all" && page:
+		return reports(), nil
+	case name == "all":
+		return nil, usageError{"report: all needs --format html; the other formats write one report at a time"}
+	}
+	for _, r := range reports() {
+		if r.name == name {
+			return []reportDef{r}, nil
+		}
+	}
+	return nil, usageError{fmt.Sprintf("report: unknown report %q (run 'ivr report' for the list)", name)}
 }
 
 // listReports writes the names and summaries of the reports.

@@ -313,6 +313,9 @@ func TestReportUsage(t *testing.T) {
 		{"report", "calls", "--from", "2026-13-01"},
 		{"report", "calls", "--from", "2026-03-05", "--to", "2026-03-01"},
 		{"report", "calls", "--format", "xml"},
+		{"report", "all"},                    // all is a page of HTML
+		{"report", "all", "--format", "csv"}, // likewise
+		{"report", "--format", "html"},       // a page of which report?
 	} {
 		if out, err := runCLI(t, "postgres://unused", bad...); err == nil || exitCode(err) != 2 {
 			t.Errorf("ivr %s: err %v (exit %d), want a usage error\n%s", strings.Join(bad, " "), err, exitCode(err), out)
