@@ -9,8 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/ivrhq/ivr/internal/datagen"
 	"github.com/ivrhq/ivr/internal/monitoring"
+	"github.com/ivrhq/ivr/internal/store"
 	"github.com/ivrhq/ivr/internal/testdb"
 )
 
@@ -116,10 +119,20 @@ func TestDashboardSQLRunsOnTheSchema(t *testing.T) {
 		t.Fatalf("%s has no PostgreSQL queries", monitoring.DashboardFile)
 	}
 	ctx := context.Background()
-	pool := testdb.New(t)
+	url := testdb.URL(t)
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	db, err := store.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
 	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
-	opt := datagen.Options{Calls: 2000, Days: 7, Start: start, Seed: 14}
-	if _, err := datagen.Write(ctx, pool, opt, nil); err != nil {
+	opt := datagen.Options{Calls: 2000, Days: 7, Start: start, Seed: 14, Lanes: 64}
+	if _, err := datagen.Generate(ctx, db, opt, nil); err != nil {
 		t.Fatal(err)
 	}
 	// The time range Grafana would send for "these 7 days", from mid-morning

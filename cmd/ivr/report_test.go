@@ -11,20 +11,21 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/ivrhq/ivr/internal/datagen"
 	"github.com/ivrhq/ivr/internal/ivr"
+	"github.com/ivrhq/ivr/internal/store"
 	"github.com/ivrhq/ivr/internal/testdb"
 )
 
 // reportFixture stores a small known dataset: two callers, the main menu and
-// the satisfaction survey, and seven calls on 2 to 5 March 2026 (UTC):
+// the satisfaction survey, and seven calls on 2 to 5 March 2026 (UTC), written
+// through the store's journal as the call flows write them:
 //
 //	A 03-02 09:10 ivr  Alice by phone: PIN ok, menu 2, survey answer 5, completed, 60s
 //	B 03-02 09:40 ivr  unknown number: account timed out, hung up during vm-login, 20s
 //	C 03-02 10:05 ivr  Bob by phone: two wrong PINs, locked out, 30s
 //	D 03-03 08:00 lookup Alice found, 0s
 //	E 03-03 14:30 ivr  Alice: PIN ok, menu 7 (invalid), menu 3, a 12.5s recording, completed, 45s
-//	F 03-03 14:50 ivr  Bob: PIN ok, still open
+//	F 03-03 14:50 ivr  Bob: PIN ok, still open (not answered yet as far as the row knows)
 //	G 03-05 09:00 ivr  Alice: PIN ok, menu 2, completed (outside the range the tests ask for)
 //	H 03-03 14:30 lookup on E's channel: Alice found, 0s (one phone call with E)
 //	I 03-02 10:06 ivr  on C's channel again (a Goto): Bob still locked out, 10s
@@ -80,26 +81,25 @@ func reportFixture(t *testing.T) string {
 	// call builds a call of route started at start by caller; steps are
 	// given as kind, key, outcome and digits, one second apart.
 	type st struct{ kind, key, out, digits string }
-	id := int64(0)
-	call := func(route, start string, caller int64, end ivr.EndReason, secs int, steps ...st) datagen.CallRecord {
-		id++
+	n := 0
+	call := func(route, start string, caller int64, end ivr.EndReason, secs int, steps ...st) *fixtureCall {
+		n++
 		s := at(start)
-		rec := datagen.CallRecord{Call: ivr.Call{ID: id, UniqueID: fmt.Sprintf("1772400000.%d", id), Route: route,
-			CallerID: caller, StartedAt: s}}
-		rec.Call.LinkedID = rec.Call.UniqueID
-		rec.End = ivr.CallEnd{Reason: end, CallerID: caller}
+		c := &fixtureCall{call: ivr.Call{UniqueID: fmt.Sprintf("1772400000.%d", n), Route: route, CallerID: caller, StartedAt: s}}
+		c.call.LinkedID = c.call.UniqueID
+		c.end = ivr.CallEnd{Reason: end, CallerID: caller}
 		if end != "" {
-			rec.End.EndedAt = s.Add(time.Duration(secs) * time.Second)
+			c.end.EndedAt = s.Add(time.Duration(secs) * time.Second)
 		}
 		if route == "ivr" {
-			rec.End.AnsweredAt = s
+			c.end.AnsweredAt = s
 		}
 		for i, x := range steps {
 			secret := x.kind == "pin"
-			rec.Steps = append(rec.Steps, ivr.Step{CallID: id, Seq: i + 1, Kind: ivr.StepKind(x.kind), Key: x.key,
+			c.steps = append(c.steps, ivr.Step{Seq: i + 1, Kind: ivr.StepKind(x.kind), Key: x.key,
 				Outcome: ivr.Outcome(x.out), Digits: x.digits, Secret: secret, Attempt: 1, At: s.Add(time.Duration(i) * time.Second)})
 		}
-		return rec
+		return c
 	}
 	pinOK := []st{{"prompt", "vm-password", "valid", ""}, {"pin", "pin", "valid", ""}}
 	menu := func(d, out string) []st {
@@ -115,12 +115,12 @@ func reportFixture(t *testing.T) string {
 
 	a := call("ivr", "2026-03-02 09:10:00", alice, ivr.EndCompleted, 60, cat(pinOK, menu("2", "valid"),
 		[]st{{"prompt", "q1-prompt", "valid", ""}, {"survey", "survey:satisfaction:q1", "valid", "5"}, {"prompt", "vm-goodbye", "valid", ""}})...)
-	a.End.Authenticated = true
-	a.Responses = []ivr.Response{
-		{CallID: a.Call.ID, CallerID: alice, MenuVersionID: menuV, QuestionKey: "main", Answer: "2", At: at("2026-03-02 09:10:04")},
-		{CallID: a.Call.ID, CallerID: alice, SurveyVersionID: surveyV, QuestionKey: "q1", Answer: "5", At: at("2026-03-02 09:10:06")},
+	a.end.Authenticated = true
+	a.responses = []ivr.Response{
+		{CallerID: alice, MenuVersionID: menuV, QuestionKey: "main", Answer: "2", At: at("2026-03-02 09:10:04")},
+		{CallerID: alice, SurveyVersionID: surveyV, QuestionKey: "q1", Answer: "5", At: at("2026-03-02 09:10:06")},
 	}
-	a.PINAttempts = []ivr.PINAttempt{{CallerID: alice, CallID: a.Call.ID, Success: true, At: at("2026-03-02 09:10:02")}}
+	a.pins = []ivr.PINEntry{{CallerID: alice, Right: true, At: at("2026-03-02 09:10:02")}}
 
 	b := call("ivr", "2026-03-02 09:40:00", 0, ivr.EndHangup, 20,
 		st{"prompt", "vm-login", "valid", ""}, st{"account", "account", "timeout", ""},
@@ -130,9 +130,9 @@ func reportFixture(t *testing.T) string {
 		st{"prompt", "vm-password", "valid", ""}, st{"pin", "pin", "invalid", ""},
 		st{"prompt", "vm-incorrect", "valid", ""}, st{"prompt", "vm-password", "valid", ""}, st{"pin", "pin", "invalid", ""},
 		st{"prompt", "vm-incorrect", "valid", ""}, st{"prompt", "vm-goodbye", "valid", ""})
-	c.PINAttempts = []ivr.PINAttempt{
-		{CallerID: bob, CallID: c.Call.ID, Success: false, At: at("2026-03-02 10:05:01")},
-		{CallerID: bob, CallID: c.Call.ID, Success: false, At: at("2026-03-02 10:05:04")},
+	c.pins = []ivr.PINEntry{
+		{CallerID: bob, At: at("2026-03-02 10:05:01")},
+		{CallerID: bob, At: at("2026-03-02 10:05:04")},
 	}
 
 	d := call("lookup", "2026-03-03 08:00:00", alice, ivr.EndCompleted, 0, st{"lookup", "lookup", "valid", ""})
@@ -140,29 +140,84 @@ func reportFixture(t *testing.T) string {
 	e := call("ivr", "2026-03-03 14:30:00", alice, ivr.EndCompleted, 45, cat(pinOK, menu("7", "invalid"),
 		[]st{{"prompt", "pm-invalid-option", "valid", ""}}, menu("3", "valid"),
 		[]st{{"prompt", "vm-rec-name", "valid", ""}, {"record", "record", "valid", "#"}, {"prompt", "vm-msgsaved", "valid", ""}})...)
-	e.End.Authenticated = true
-	e.Responses = []ivr.Response{{CallID: e.Call.ID, CallerID: alice, MenuVersionID: menuV, QuestionKey: "main", Answer: "3", At: at("2026-03-03 14:30:07")}}
-	e.Recordings = []ivr.Recording{{CallID: e.Call.ID, CallerID: alice, Path: "/var/spool/asterisk/ivr/e-1", Format: "wav",
+	e.end.Authenticated = true
+	e.responses = []ivr.Response{{CallerID: alice, MenuVersionID: menuV, QuestionKey: "main", Answer: "3", At: at("2026-03-03 14:30:07")}}
+	e.recordings = []ivr.Recording{{CallerID: alice, Path: "/var/spool/asterisk/ivr/e-1", Format: "wav",
 		EndPos: 100000, Duration: 12500 * time.Millisecond, Reason: ivr.RecordDTMF, Key: "#", Purpose: ivr.PurposeMessage, CreatedAt: at("2026-03-03 14:30:20")}}
-	e.PINAttempts = []ivr.PINAttempt{{CallerID: alice, CallID: e.Call.ID, Success: true, At: at("2026-03-03 14:30:01")}}
+	e.pins = []ivr.PINEntry{{CallerID: alice, Right: true, At: at("2026-03-03 14:30:01")}}
 
 	f := call("ivr", "2026-03-03 14:50:00", bob, "", 0, pinOK...)
-	f.PINAttempts = []ivr.PINAttempt{{CallerID: bob, CallID: f.Call.ID, Success: true, At: at("2026-03-03 14:50:01")}}
+	f.pins = []ivr.PINEntry{{CallerID: bob, Right: true, At: at("2026-03-03 14:50:01")}}
 
 	g := call("ivr", "2026-03-05 09:00:00", alice, ivr.EndCompleted, 50, cat(pinOK, menu("2", "valid"))...)
-	g.End.Authenticated = true
-	g.Responses = []ivr.Response{{CallID: g.Call.ID, CallerID: alice, MenuVersionID: menuV, QuestionKey: "main", Answer: "2", At: at("2026-03-05 09:00:04")}}
-	g.PINAttempts = []ivr.PINAttempt{{CallerID: alice, CallID: g.Call.ID, Success: true, At: at("2026-03-05 09:00:01")}}
+	g.end.Authenticated = true
+	g.responses = []ivr.Response{{CallerID: alice, MenuVersionID: menuV, QuestionKey: "main", Answer: "2", At: at("2026-03-05 09:00:04")}}
+	g.pins = []ivr.PINEntry{{CallerID: alice, Right: true, At: at("2026-03-05 09:00:01")}}
 
 	h := call("lookup", "2026-03-03 14:30:00", alice, ivr.EndCompleted, 0, st{"lookup", "lookup", "valid", ""})
-	h.Call.UniqueID, h.Call.LinkedID = e.Call.UniqueID, e.Call.LinkedID
+	h.call.UniqueID, h.call.LinkedID = e.call.UniqueID, e.call.LinkedID
 	i := call("ivr", "2026-03-02 10:06:00", bob, ivr.EndLockedOut, 10, st{"prompt", "vm-goodbye", "valid", ""})
-	i.Call.UniqueID, i.Call.LinkedID = c.Call.UniqueID, c.Call.LinkedID
+	i.call.UniqueID, i.call.LinkedID = c.call.UniqueID, c.call.LinkedID
 
-	if err := datagen.WriteCalls(ctx, pool, []datagen.CallRecord{a, b, c, d, e, f, g, h, i}); err != nil {
+	db, err := store.Open(ctx, url)
+	if err != nil {
 		t.Fatal(err)
 	}
+	defer db.Close()
+	// In this order the PINs are decided in time order, as the calls made them.
+	for _, fc := range []*fixtureCall{a, b, c, d, e, f, g, h, i} {
+		if err := fc.write(ctx, db); err != nil {
+			t.Fatalf("call %s: %v", fc.call.UniqueID, err)
+		}
+	}
 	return url
+}
+
+// fixtureCall is one session of the report fixture: its row, how it ended
+// (Reason "" leaves it open), and what it journaled.
+type fixtureCall struct {
+	call       ivr.Call
+	end        ivr.CallEnd
+	steps      []ivr.Step
+	responses  []ivr.Response
+	recordings []ivr.Recording
+	pins       []ivr.PINEntry // decided with the IVR's default lock policy
+}
+
+// write stores the call through the store's journal, as the flows do: the
+// lookup route's whole call in one go, an ivr call opened, then its PINs
+// decided, answers, recordings, and its steps with the call closed.
+func (c *fixtureCall) write(ctx context.Context, db *store.DB) error {
+	if c.call.Route == "lookup" {
+		_, err := db.RecordCall(ctx, c.call, c.end, c.steps)
+		return err
+	}
+	id, err := db.StartCall(ctx, c.call)
+	if err != nil {
+		return err
+	}
+	for _, p := range c.pins {
+		p.CallID = id
+		if _, err := db.DecidePIN(ctx, p, ivr.LockPolicy{After: 5, Schedule: []time.Duration{5 * time.Minute}}); err != nil {
+			return err
+		}
+	}
+	for _, r := range c.responses {
+		if err := db.Write(ctx, ivr.Entry{CallID: id, Response: &r}); err != nil {
+			return err
+		}
+	}
+	for _, r := range c.recordings {
+		r.CallID = id
+		if _, err := db.SaveRecording(ctx, r); err != nil {
+			return err
+		}
+	}
+	e := ivr.Entry{CallID: id, Steps: c.steps}
+	if c.end.Reason != "" {
+		e.End = &c.end
+	}
+	return db.Write(ctx, e)
 }
 
 // runCLI runs ivr with args against the database at url.
@@ -194,14 +249,14 @@ DAY         HOUR   ROUTE   CALLS  CHANNELS  ANSWERED  COMPLETED  TRANSFERRED  HU
 2026-03-02  09:00  ivr     2      2         2         1          0            1        0            0           0       0     0     0:00:40
 2026-03-02  10:00  ivr     2      1         2         0          0            0        0            2           0       0     0     0:00:20
 2026-03-03  08:00  lookup  1      1         0         1          0            0        0            0           0       0     0     0:00:00
-2026-03-03  14:00  ivr     2      2         2         1          0            0        0            0           0       0     1     0:00:45
+2026-03-03  14:00  ivr     2      2         1         1          0            0        0            0           0       0     1     0:00:45
 2026-03-03  14:00  lookup  1      1         0         1          0            0        0            0           0       0     0     0:00:00
 `},
 		{"funnel", `
 STAGE            CALLS  OF_ALL  OF_PREVIOUS
 called the IVR   5      100.0%  100.0%
-answered         5      100.0%  100.0%
-reached the PIN  4      80.0%   80.0%
+answered         4      80.0%   80.0%
+reached the PIN  4      80.0%   100.0%
 authenticated    2      40.0%   50.0%
 chose an option  2      40.0%   100.0%
 completed        2      40.0%   100.0%

@@ -80,3 +80,20 @@ SELECT uniqueid, count(*)::bigint AS sessions, bool_and(ended_at IS NOT NULL)::b
 FROM calls
 WHERE uniqueid = ANY(@uniqueids::text[])
 GROUP BY uniqueid;
+
+-- JournalSize counts the rows of the journal's tables and measures the
+-- database on disk, indexes included: what a history of calls adds up to,
+-- for `ivr gen-data` to report after filling a database.
+-- name: JournalSize :one
+SELECT (SELECT count(*) FROM calls)::bigint         AS calls,
+       (SELECT count(*) FROM call_steps)::bigint    AS steps,
+       (SELECT count(*) FROM responses)::bigint     AS responses,
+       (SELECT count(*) FROM recordings)::bigint    AS recordings,
+       (SELECT count(*) FROM pin_attempts)::bigint  AS pin_attempts,
+       pg_database_size(current_database())::bigint AS database_bytes;
+
+-- VacuumJournal vacuums the journal's tables and refreshes their planner
+-- statistics, as autovacuum would have done over the months a large load
+-- stands for, so the reports run on it as on a server's history.
+-- name: VacuumJournal :exec
+VACUUM (ANALYZE) calls, call_steps, responses, recordings, pin_attempts;

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -360,14 +359,13 @@ func (tc *protocolCase) runInMemory(t *testing.T) {
 // sockets do (agi.MemPipe), for tests in a synctest bubble.
 type memServer struct {
 	srv    *agi.Server
-	l      *oneConnListener
+	l      *agiclient.Listener
 	served chan error
 }
 
 // serveInMemory starts serving srv.
 func serveInMemory(srv *agi.Server) *memServer {
-	m := &memServer{srv: srv, l: &oneConnListener{conns: make(chan net.Conn, 1), done: make(chan struct{})},
-		served: make(chan error, 1)}
+	m := &memServer{srv: srv, l: agiclient.NewListener(), served: make(chan error, 1)}
 	go func() { m.served <- srv.Serve(m.l) }()
 	return m
 }
@@ -375,7 +373,9 @@ func serveInMemory(srv *agi.Server) *memServer {
 // run plays c on a new connection to the server.
 func (m *memServer) run(c agiclient.Call) (*agiclient.Transcript, error) {
 	client, server := agi.MemPipe()
-	m.l.conns <- server
+	if err := m.l.Hand(context.Background(), server); err != nil {
+		return nil, err
+	}
 	return c.RunConn(context.Background(), client, "pipe")
 }
 
@@ -387,30 +387,6 @@ func (m *memServer) stop(t *testing.T) {
 		t.Errorf("Serve returned %v", err)
 	}
 }
-
-// oneConnListener hands out the connections sent on conns until Close.
-type oneConnListener struct {
-	conns chan net.Conn
-	done  chan struct{}
-	once  sync.Once
-}
-
-// Accept returns the next connection sent on conns, or net.ErrClosed after
-// Close.
-func (l *oneConnListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.done:
-		return nil, net.ErrClosed
-	}
-}
-
-// Close makes Accept return net.ErrClosed.
-func (l *oneConnListener) Close() error { l.once.Do(func() { close(l.done) }); return nil }
-
-// Addr returns the address of an in-memory connection.
-func (l *oneConnListener) Addr() net.Addr { return (&net.UnixAddr{Name: "pipe", Net: "pipe"}) }
 
 // syncBuffer is a bytes.Buffer safe for a logger's concurrent writes.
 type syncBuffer struct {

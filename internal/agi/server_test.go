@@ -18,51 +18,34 @@ import (
 	"github.com/ivrhq/ivr/internal/agi/agiclient"
 )
 
-// pipeListener hands out in-memory connections, for tests in a synctest bubble.
-type pipeListener struct {
-	conns chan net.Conn
-	done  chan struct{}
-	once  sync.Once
-}
+// pipeListener hands out in-memory connections, for tests in a synctest
+// bubble: net.Pipe ones (dial), and ones that buffer as a socket does
+// (dialMem) or can be half-closed (dialHalf).
+type pipeListener struct{ *agiclient.Listener }
 
-func newPipeListener() *pipeListener {
-	return &pipeListener{conns: make(chan net.Conn), done: make(chan struct{})}
-}
-
-func (l *pipeListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.done:
-		return nil, net.ErrClosed
-	}
-}
-
-func (l *pipeListener) Close() error   { l.once.Do(func() { close(l.done) }); return nil }
-func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
+func newPipeListener() *pipeListener { return &pipeListener{agiclient.NewListener()} }
 
 func (l *pipeListener) dial() net.Conn {
-	a, b := net.Pipe()
-	l.conns <- b
-	return a
+	c, err := l.Dial(context.Background())
+	if err != nil {
+		panic("dial a closed pipeListener: " + err.Error())
+	}
+	return c
 }
 
 // dialMem is dial with a connection that buffers as a socket does (memPipe);
 // ok is false when the listener is closed.
 func (l *pipeListener) dialMem() (c net.Conn, ok bool) {
 	c, srv := memPipe()
-	select {
-	case l.conns <- srv:
-		return c, true
-	case <-l.done:
-		return nil, false
-	}
+	return c, l.Hand(context.Background(), srv) == nil
 }
 
 // dialHalf is dial with a connection that can be half-closed.
 func (l *pipeListener) dialHalf() *halfConn {
 	c, srv := halfPipe()
-	l.conns <- srv
+	if err := l.Hand(context.Background(), srv); err != nil {
+		panic("dial a closed pipeListener: " + err.Error())
+	}
 	return c
 }
 

@@ -263,7 +263,7 @@ type ask struct {
 func (c *call) getData(a ask) (heard []string, in input, err error) {
 	played := append(c.queued, a.prompt...)
 	c.queued = nil
-	start := time.Now()
+	start := c.app.now()
 	last := ""
 	if len(played) > 0 {
 		last = played[len(played)-1]
@@ -282,7 +282,7 @@ func (c *call) getData(a ask) (heard []string, in input, err error) {
 		}
 		if pb.Key != 0 {
 			in, err = c.typedOn(pb.Key, a)
-			in.Elapsed = time.Since(start)
+			in.Elapsed = c.app.now().Sub(start)
 			return heard, in, err
 		}
 	}
@@ -290,7 +290,7 @@ func (c *call) getData(a ask) (heard []string, in input, err error) {
 		heard = append(heard, last)
 	}
 	got, err := c.collect(last, a.timeout, a.maxDigits, a.secret)
-	in = input{Digits: got.Digits, TimedOut: got.TimedOut, Elapsed: time.Since(start)}
+	in = input{Digits: got.Digits, TimedOut: got.TimedOut, Elapsed: c.app.now().Sub(start)}
 	if err != nil {
 		return heard, in, c.promptsFailed(heard, err)
 	}

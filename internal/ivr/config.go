@@ -213,7 +213,12 @@ type Services struct {
 	Keyring *Keyring
 	// Logger receives one line per call that went wrong. Nil discards.
 	Logger *slog.Logger
-	// Now is the clock. Nil means time.Now.
+	// Now is the clock of the journal: the times written (a call's start,
+	// answer and end, each step, response, recording and PIN attempt), the
+	// time a caller took at an input, and the time PIN lockouts are decided
+	// and counted at. Timeouts, the refusal time and retries run on real
+	// time whatever it says. Nil means time.Now; a generator of test traffic
+	// sets it to play calls at times of its choosing.
 	Now func() time.Time
 }
 

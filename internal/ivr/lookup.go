@@ -58,8 +58,8 @@ func (a *App) ServeLookup(s *agi.Session, r *agi.Request) {
 			errLabel, st.Outcome, problem = "error", OutcomeError, &storeError{op: "caller by phone", err: err}
 		}
 	}
-	st.Elapsed = time.Since(c.row.StartedAt)
 	st.At = a.now()
+	st.Elapsed = st.At.Sub(c.row.StartedAt)
 
 	// The call row and its lookup step are written in the background while
 	// the variables are set; the dialplan waits for the write no longer than

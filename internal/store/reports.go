@@ -268,3 +268,31 @@ func (db *DB) CallRowsClosed(ctx context.Context, uniqueids []string) (map[strin
 	}
 	return out, nil
 }
+
+// JournalSize is how much a history of calls adds up to: the rows of each of
+// the journal's tables, and the database on disk in bytes, indexes included.
+type JournalSize struct {
+	Calls, Steps, Responses, Recordings, PINAttempts int64
+	DatabaseBytes                                    int64
+}
+
+// JournalSize counts the journal's rows and measures the database. It reads
+// every row of the journal's tables, so it takes seconds on millions of calls.
+func (db *DB) JournalSize(ctx context.Context) (JournalSize, error) {
+	r, err := db.q.JournalSize(ctx)
+	if err != nil {
+		return JournalSize{}, fmt.Errorf("journal size: %w", mapErr(err))
+	}
+	return JournalSize{Calls: r.Calls, Steps: r.Steps, Responses: r.Responses, Recordings: r.Recordings,
+		PINAttempts: r.PinAttempts, DatabaseBytes: r.DatabaseBytes}, nil
+}
+
+// VacuumJournal vacuums the journal's tables and refreshes their planner
+// statistics (VACUUM (ANALYZE)), which a large load should be followed by:
+// the reports then run on it as on a history autovacuum has kept up with.
+func (db *DB) VacuumJournal(ctx context.Context) error {
+	if err := db.q.VacuumJournal(ctx); err != nil {
+		return fmt.Errorf("vacuum journal: %w", mapErr(err))
+	}
+	return nil
+}

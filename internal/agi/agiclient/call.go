@@ -4,10 +4,12 @@
 // outcomes and channel variables, or from a Responder function that decides
 // each answer (an interactive simulator asks a person). It can hang up at a
 // step or after a time, honour AGISIGHUP=no and AGIEXITONHANGUP=yes, and inject
-// protocol faults. Every exchange is kept in a Transcript.
+// protocol faults. Every exchange is kept in a Transcript. A Listener serves
+// calls to a server in the same process over in-memory connections.
 //
-// It is used by the agi tests, the call simulator and the load generator, and
-// it does not import package agi, so both can test each other.
+// It is used by the agi tests, the call simulator, the load generator and
+// the report data generator, and it does not import package agi, so both can
+// test each other.
 package agiclient
 
 import (

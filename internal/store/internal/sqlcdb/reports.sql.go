@@ -11,6 +11,41 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+const journalSize = `-- name: JournalSize :one
+SELECT (SELECT count(*) FROM calls)::bigint         AS calls,
+       (SELECT count(*) FROM call_steps)::bigint    AS steps,
+       (SELECT count(*) FROM responses)::bigint     AS responses,
+       (SELECT count(*) FROM recordings)::bigint    AS recordings,
+       (SELECT count(*) FROM pin_attempts)::bigint  AS pin_attempts,
+       pg_database_size(current_database())::bigint AS database_bytes
+`
+
+type JournalSizeRow struct {
+	Calls         int64
+	Steps         int64
+	Responses     int64
+	Recordings    int64
+	PinAttempts   int64
+	DatabaseBytes int64
+}
+
+// JournalSize counts the rows of the journal's tables and measures the
+// database on disk, indexes included: what a history of calls adds up to,
+// for `ivr gen-data` to report after filling a database.
+func (q *Queries) JournalSize(ctx context.Context) (JournalSizeRow, error) {
+	row := q.db.QueryRow(ctx, journalSize)
+	var i JournalSizeRow
+	err := row.Scan(
+		&i.Calls,
+		&i.Steps,
+		&i.Responses,
+		&i.Recordings,
+		&i.PinAttempts,
+		&i.DatabaseBytes,
+	)
+	return i, err
+}
+
 const reportCallRows = `-- name: ReportCallRows :many
 SELECT uniqueid, count(*)::bigint AS sessions, bool_and(ended_at IS NOT NULL)::boolean AS closed
 FROM calls
@@ -509,4 +544,16 @@ func (q *Queries) ReportSurveyResults(ctx context.Context, arg ReportSurveyResul
 		return nil, err
 	}
 	return items, nil
+}
+
+const vacuumJournal = `-- name: VacuumJournal :exec
+VACUUM (ANALYZE) calls, call_steps, responses, recordings, pin_attempts
+`
+
+// VacuumJournal vacuums the journal's tables and refreshes their planner
+// statistics, as autovacuum would have done over the months a large load
+// stands for, so the reports run on it as on a server's history.
+func (q *Queries) VacuumJournal(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, vacuumJournal)
+	return err
 }
