@@ -132,7 +132,33 @@ CREATE TABLE rollup_caller_activity (
     PRIMARY KEY (day, caller_id)
 );
 
+-- A caller calls on few days, so the daily summary of callers has about a
+-- row per call of a known caller; a year of it is too many rows to add up in
+-- a second. Whole months of it are added up once more, when every day of the
+-- month is rolled up: a month is in rollup_months once its rows are here,
+-- and a report reads the whole rolled-up months of its range from here.
+CREATE TABLE rollup_months (
+    month        date        PRIMARY KEY,
+    rolled_up_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT rollup_months_first_day CHECK (extract(day FROM month) = 1)
+);
+
+CREATE TABLE rollup_caller_activity_month (
+    month          date        NOT NULL,
+    caller_id      bigint      NOT NULL,
+    calls          bigint      NOT NULL,
+    authenticated  bigint      NOT NULL,
+    menu_choices   bigint      NOT NULL,
+    survey_answers bigint      NOT NULL,
+    recordings     bigint      NOT NULL,
+    pin_failures   bigint      NOT NULL,
+    last_call      timestamptz,
+    PRIMARY KEY (month, caller_id)
+);
+
 -- +goose Down
+DROP TABLE rollup_caller_activity_month;
+DROP TABLE rollup_months;
 DROP TABLE rollup_caller_activity;
 DROP INDEX recordings_deleted_day_idx;
 DROP TABLE rollup_recordings;

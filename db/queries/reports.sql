@@ -131,6 +131,10 @@ FROM (
 ) d
 ORDER BY d.day, purpose;
 
+-- Callers also read the whole months @months_from to @months_to (a range of
+-- days from the first of a month to the last of one, empty when @months_from
+-- is after @months_to) from the monthly summary, and skip their days in the
+-- daily one.
 -- name: ReportCallerActivity :many
 SELECT c.id AS caller_id, c.account, c.name, a.calls, a.authenticated, a.menu_choices, a.survey_answers,
        a.recordings, a.pin_failures,
@@ -142,8 +146,13 @@ FROM (
            max(u.last_call) AS last_call
     FROM (
         SELECT caller_id, calls, authenticated, menu_choices, survey_answers, recordings, pin_failures, last_call
+        FROM rollup_caller_activity_month
+        WHERE month BETWEEN @months_from::date AND @months_to::date
+        UNION ALL
+        SELECT caller_id, calls, authenticated, menu_choices, survey_answers, recordings, pin_failures, last_call
         FROM rollup_caller_activity
         WHERE day BETWEEN @from_day::date AND @to_day::date AND day NOT BETWEEN @live_from::date AND @live_to::date
+          AND day NOT BETWEEN @months_from::date AND @months_to::date
         UNION ALL
         SELECT caller_id, calls, authenticated, menu_choices, survey_answers, recordings, pin_failures, last_call
         FROM report_caller_activity

@@ -1,16 +1,17 @@
 -- Queries of the daily report summaries (00012_report_rollups.sql): finding
 -- the days to roll up, claiming one, and copying its rows from the views.
 
--- RollupPendingDays lists the days from the first day with a call up to
--- @last_day that are not rolled up yet, oldest first, each with whether a
--- call started that day is still open (its row not closed yet).
+-- RollupPendingDays lists the days from the first day of the month of the
+-- first call up to @last_day that are not rolled up yet, oldest first, each
+-- with whether a call started that day is still open (its row not closed
+-- yet). Starting at the first of a month makes every month whole.
 -- name: RollupPendingDays :many
 SELECT d::date AS day,
        EXISTS (SELECT 1 FROM calls c
                WHERE c.ended_at IS NULL
                  AND c.started_at >= (d::timestamp AT TIME ZONE 'UTC')
                  AND c.started_at < ((d + interval '1 day')::timestamp AT TIME ZONE 'UTC'))::boolean AS has_open
-FROM generate_series((SELECT (min(started_at) AT TIME ZONE 'UTC')::date FROM calls)::timestamp,
+FROM generate_series((SELECT date_trunc('month', min(started_at) AT TIME ZONE 'UTC') FROM calls),
                      CAST(@last_day::date AS timestamp), interval '1 day') AS d
 WHERE NOT EXISTS (SELECT 1 FROM rollup_days r WHERE r.day = d::date)
 ORDER BY d;
@@ -74,3 +75,34 @@ INSERT INTO rollup_caller_activity (day, caller_id, calls, authenticated, menu_c
                                     recordings, pin_failures, last_call)
 SELECT day, caller_id, calls, authenticated, menu_choices, survey_answers, recordings, pin_failures, last_call
 FROM report_caller_activity WHERE day = @day::date;
+
+-- RollupPendingMonths lists the months whose every day is rolled up and
+-- that are not rolled up themselves yet, oldest first.
+-- name: RollupPendingMonths :many
+SELECT d.month
+FROM (SELECT date_trunc('month', day)::date AS month, count(*) AS days FROM rollup_days GROUP BY 1) d
+WHERE d.days = extract(day FROM d.month + interval '1 month' - interval '1 day')
+  AND NOT EXISTS (SELECT 1 FROM rollup_months m WHERE m.month = d.month)
+ORDER BY d.month;
+
+-- RollupMonthsIn lists the rolled-up months that start in an inclusive range
+-- of days.
+-- name: RollupMonthsIn :many
+SELECT month FROM rollup_months
+WHERE month BETWEEN @from_day::date AND @to_day::date
+ORDER BY month;
+
+-- RollupClaimMonth is RollupClaimDay for a month.
+-- name: RollupClaimMonth :execrows
+INSERT INTO rollup_months (month) VALUES (@month::date) ON CONFLICT DO NOTHING;
+
+-- RollupCallerActivityMonth adds up the daily summaries of callers of the
+-- month from @month to @last_day.
+-- name: RollupCallerActivityMonth :execrows
+INSERT INTO rollup_caller_activity_month (month, caller_id, calls, authenticated, menu_choices, survey_answers,
+                                          recordings, pin_failures, last_call)
+SELECT date_trunc('month', day)::date, caller_id, sum(calls), sum(authenticated), sum(menu_choices),
+       sum(survey_answers), sum(recordings), sum(pin_failures), max(last_call)
+FROM rollup_caller_activity
+WHERE day BETWEEN @month::date AND @last_day::date
+GROUP BY 1, caller_id;

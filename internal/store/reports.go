@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -165,6 +166,39 @@ func liveSpan(from, to time.Time, rolled []time.Time) span {
 	return sp
 }
 
+// months returns the days, from the first of a month to the last of one, of
+// the whole months of sp read from a monthly summary: the longest run of
+// rolled-up months (rolled holds their first days) that starts with the first
+// of them inside the days of sp read from the daily summaries before its live
+// range. An empty run has its first day after its last.
+func (sp span) months(rolled []time.Time) (pgtype.Date, pgtype.Date) {
+	end := sp.to.Time // the last day of the summaries before the live range
+	if !sp.liveFrom.Time.After(sp.liveTo.Time) {
+		end = sp.liveFrom.Time.AddDate(0, 0, -1)
+	}
+	m := time.Date(sp.from.Time.Year(), sp.from.Time.Month(), 1, 0, 0, 0, 0, time.UTC)
+	if m.Before(sp.from.Time) {
+		m = m.AddDate(0, 1, 0)
+	}
+	var first, last time.Time
+	for ; !m.AddDate(0, 1, -1).After(end); m = m.AddDate(0, 1, 0) {
+		in := slices.ContainsFunc(rolled, m.Equal)
+		if in && first.IsZero() {
+			first = m
+		}
+		if !in && !first.IsZero() {
+			break
+		}
+		if in {
+			last = m
+		}
+	}
+	if first.IsZero() {
+		return date(sp.to.Time.AddDate(0, 0, 1)), sp.to
+	}
+	return date(first), date(last.AddDate(0, 1, -1))
+}
+
 // report runs one report query in a read-only transaction tuned for it. The
 // transaction is REPEATABLE READ, so that the rolled-up days it finds are
 // those whose summaries its query reads.
@@ -285,9 +319,20 @@ func (db *DB) ReportRecordings(ctx context.Context, from, to time.Time) ([]Recor
 func (db *DB) ReportCallerActivity(ctx context.Context, from, to time.Time, limit int) ([]CallerActivity, error) {
 	var out []CallerActivity
 	err := db.report(ctx, "callers", from, to, func(q *sqlcdb.Queries, sp span) error {
+		var rolled []time.Time
+		if !db.liveReports {
+			months, err := q.RollupMonthsIn(ctx, sqlcdb.RollupMonthsInParams{FromDay: sp.from, ToDay: sp.to})
+			if err != nil {
+				return err
+			}
+			for _, m := range months {
+				rolled = append(rolled, m.Time)
+			}
+		}
+		mFrom, mTo := sp.months(rolled)
 		p := sp.params()
 		rows, err := q.ReportCallerActivity(ctx, sqlcdb.ReportCallerActivityParams{FromDay: p.FromDay, ToDay: p.ToDay,
-			LiveFrom: p.LiveFrom, LiveTo: p.LiveTo, MaxRows: int32(min(limit, 1<<31-1))})
+			LiveFrom: p.LiveFrom, LiveTo: p.LiveTo, MonthsFrom: mFrom, MonthsTo: mTo, MaxRows: int32(min(limit, 1<<31-1))})
 		out = make([]CallerActivity, len(rows))
 		for i, r := range rows {
 			out[i] = CallerActivity{CallerID: r.CallerID, Account: r.Account, Name: r.Name, Calls: r.Calls,

@@ -51,6 +51,9 @@ type RollUpResult struct {
 	// still open: a later run rolls them up once the call is closed (by its
 	// end, or by the sweep of lost calls).
 	Waiting []time.Time
+	// Months are the first days of the months whose callers it added up
+	// once every day of the month was rolled up.
+	Months []time.Time
 }
 
 // RollUp rolls up every complete day not rolled up yet, oldest first: it
@@ -61,7 +64,10 @@ type RollUpResult struct {
 // leaves no half day behind. On an existing database the first run rolls up
 // every past day (a backfill); later runs find one new day a day. A day is
 // complete once opts.Grace has passed since its end and no call started on it
-// is still open. RollUp stops at the first error, returning what it did.
+// is still open. Once every day of a month is rolled up, RollUp also adds up
+// the month's daily summary of callers (the one summary with about a row per
+// call), in one transaction per month claimed the same way. RollUp stops at
+// the first error, returning what it did.
 func (db *DB) RollUp(ctx context.Context, opts RollUpOptions) (RollUpResult, error) {
 	var res RollUpResult
 	grace := opts.Grace
@@ -98,18 +104,54 @@ func (db *DB) RollUp(ctx context.Context, opts RollUpOptions) (RollUpResult, err
 			opts.Progress(i+1, len(todo), d)
 		}
 	}
+	months, err := db.q.RollupPendingMonths(ctx)
+	if err != nil {
+		return res, fmt.Errorf("roll up: pending months: %w", err)
+	}
+	for _, m := range months {
+		claimed, err := db.rollUpMonth(ctx, m.Time)
+		if err != nil {
+			return res, fmt.Errorf("roll up %s: %w", m.Time.Format("2006-01"), err)
+		}
+		if claimed {
+			res.Months = append(res.Months, m.Time)
+		}
+	}
 	return res, nil
+}
+
+// rollUpMonth adds up the daily summaries of callers of the month starting
+// on month, in one transaction, or returns claimed false when the month was
+// already done.
+func (db *DB) rollUpMonth(ctx context.Context, month time.Time) (claimed bool, err error) {
+	err = db.rollUpTx(ctx, func(q *sqlcdb.Queries) error {
+		n, err := q.RollupClaimMonth(ctx, date(month))
+		if err != nil || n == 0 {
+			return err
+		}
+		claimed = true
+		_, err = q.RollupCallerActivityMonth(ctx, sqlcdb.RollupCallerActivityMonthParams{
+			Month: date(month), LastDay: date(month.AddDate(0, 1, -1))})
+		return err
+	})
+	return claimed, err
+}
+
+// rollUpTx runs fn in one transaction tuned for aggregating.
+func (db *DB) rollUpTx(ctx context.Context, fn func(q *sqlcdb.Queries) error) error {
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'"); err != nil {
+			return err
+		}
+		return fn(db.q.WithTx(tx))
+	})
 }
 
 // rollUpDay rolls up one day in one transaction and returns the summary rows
 // it wrote, or claimed false when the day was already rolled up.
 func (db *DB) rollUpDay(ctx context.Context, day time.Time) (rows int64, claimed bool, err error) {
 	d := date(day)
-	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'"); err != nil {
-			return err
-		}
-		q := db.q.WithTx(tx)
+	err = db.rollUpTx(ctx, func(q *sqlcdb.Queries) error {
 		n, err := q.RollupClaimDay(ctx, d)
 		if err != nil || n == 0 {
 			return err

@@ -239,6 +239,18 @@ type RollupCallerActivity struct {
 	LastCall      *time.Time
 }
 
+type RollupCallerActivityMonth struct {
+	Month         pgtype.Date
+	CallerID      int64
+	Calls         int64
+	Authenticated int64
+	MenuChoices   int64
+	SurveyAnswers int64
+	Recordings    int64
+	PinFailures   int64
+	LastCall      *time.Time
+}
+
 type RollupCallsByHour struct {
 	Day          pgtype.Date
 	Hour         int32
@@ -298,6 +310,11 @@ type RollupMenuOption struct {
 	Label   string
 	Action  string
 	Chosen  int64
+}
+
+type RollupMonth struct {
+	Month      pgtype.Date
+	RolledUpAt time.Time
 }
 
 type RollupPinSecurity struct {

@@ -58,26 +58,33 @@ FROM (
            max(u.last_call) AS last_call
     FROM (
         SELECT caller_id, calls, authenticated, menu_choices, survey_answers, recordings, pin_failures, last_call
+        FROM rollup_caller_activity_month
+        WHERE month BETWEEN $1::date AND $2::date
+        UNION ALL
+        SELECT caller_id, calls, authenticated, menu_choices, survey_answers, recordings, pin_failures, last_call
         FROM rollup_caller_activity
-        WHERE day BETWEEN $1::date AND $2::date AND day NOT BETWEEN $3::date AND $4::date
+        WHERE day BETWEEN $3::date AND $4::date AND day NOT BETWEEN $5::date AND $6::date
+          AND day NOT BETWEEN $1::date AND $2::date
         UNION ALL
         SELECT caller_id, calls, authenticated, menu_choices, survey_answers, recordings, pin_failures, last_call
         FROM report_caller_activity
-        WHERE day BETWEEN $3::date AND $4::date
+        WHERE day BETWEEN $5::date AND $6::date
     ) u
     GROUP BY u.caller_id
 ) a
 JOIN callers c ON c.id = a.caller_id
 ORDER BY a.calls DESC, c.account
-LIMIT $5
+LIMIT $7
 `
 
 type ReportCallerActivityParams struct {
-	FromDay  pgtype.Date
-	ToDay    pgtype.Date
-	LiveFrom pgtype.Date
-	LiveTo   pgtype.Date
-	MaxRows  int32
+	MonthsFrom pgtype.Date
+	MonthsTo   pgtype.Date
+	FromDay    pgtype.Date
+	ToDay      pgtype.Date
+	LiveFrom   pgtype.Date
+	LiveTo     pgtype.Date
+	MaxRows    int32
 }
 
 type ReportCallerActivityRow struct {
@@ -93,8 +100,14 @@ type ReportCallerActivityRow struct {
 	LastCall      string
 }
 
+// Callers also read the whole months @months_from to @months_to (a range of
+// days from the first of a month to the last of one, empty when @months_from
+// is after @months_to) from the monthly summary, and skip their days in the
+// daily one.
 func (q *Queries) ReportCallerActivity(ctx context.Context, arg ReportCallerActivityParams) ([]ReportCallerActivityRow, error) {
 	rows, err := q.db.Query(ctx, reportCallerActivity,
+		arg.MonthsFrom,
+		arg.MonthsTo,
 		arg.FromDay,
 		arg.ToDay,
 		arg.LiveFrom,

@@ -26,6 +26,31 @@ func (q *Queries) RollupCallerActivity(ctx context.Context, day pgtype.Date) (in
 	return result.RowsAffected(), nil
 }
 
+const rollupCallerActivityMonth = `-- name: RollupCallerActivityMonth :execrows
+INSERT INTO rollup_caller_activity_month (month, caller_id, calls, authenticated, menu_choices, survey_answers,
+                                          recordings, pin_failures, last_call)
+SELECT date_trunc('month', day)::date, caller_id, sum(calls), sum(authenticated), sum(menu_choices),
+       sum(survey_answers), sum(recordings), sum(pin_failures), max(last_call)
+FROM rollup_caller_activity
+WHERE day BETWEEN $1::date AND $2::date
+GROUP BY 1, caller_id
+`
+
+type RollupCallerActivityMonthParams struct {
+	Month   pgtype.Date
+	LastDay pgtype.Date
+}
+
+// RollupCallerActivityMonth adds up the daily summaries of callers of the
+// month from @month to @last_day.
+func (q *Queries) RollupCallerActivityMonth(ctx context.Context, arg RollupCallerActivityMonthParams) (int64, error) {
+	result, err := q.db.Exec(ctx, rollupCallerActivityMonth, arg.Month, arg.LastDay)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const rollupCallsByHour = `-- name: RollupCallsByHour :execrows
 INSERT INTO rollup_calls_by_hour (day, hour, route, calls, answered, completed, transferred, hung_up, auth_failed,
                                   locked_out, failed, still_open, total_seconds, channels, lost)
@@ -51,6 +76,19 @@ INSERT INTO rollup_days (day) VALUES ($1::date) ON CONFLICT DO NOTHING
 // transaction holds the claim it waits for that one to end.
 func (q *Queries) RollupClaimDay(ctx context.Context, day pgtype.Date) (int64, error) {
 	result, err := q.db.Exec(ctx, rollupClaimDay, day)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const rollupClaimMonth = `-- name: RollupClaimMonth :execrows
+INSERT INTO rollup_months (month) VALUES ($1::date) ON CONFLICT DO NOTHING
+`
+
+// RollupClaimMonth is RollupClaimDay for a month.
+func (q *Queries) RollupClaimMonth(ctx context.Context, month pgtype.Date) (int64, error) {
+	result, err := q.db.Exec(ctx, rollupClaimMonth, month)
 	if err != nil {
 		return 0, err
 	}
@@ -145,6 +183,39 @@ func (q *Queries) RollupMenuOptions(ctx context.Context, day pgtype.Date) (int64
 	return result.RowsAffected(), nil
 }
 
+const rollupMonthsIn = `-- name: RollupMonthsIn :many
+SELECT month FROM rollup_months
+WHERE month BETWEEN $1::date AND $2::date
+ORDER BY month
+`
+
+type RollupMonthsInParams struct {
+	FromDay pgtype.Date
+	ToDay   pgtype.Date
+}
+
+// RollupMonthsIn lists the rolled-up months that start in an inclusive range
+// of days.
+func (q *Queries) RollupMonthsIn(ctx context.Context, arg RollupMonthsInParams) ([]pgtype.Date, error) {
+	rows, err := q.db.Query(ctx, rollupMonthsIn, arg.FromDay, arg.ToDay)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []pgtype.Date
+	for rows.Next() {
+		var month pgtype.Date
+		if err := rows.Scan(&month); err != nil {
+			return nil, err
+		}
+		items = append(items, month)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const rollupPINSecurity = `-- name: RollupPINSecurity :execrows
 INSERT INTO rollup_pin_security (day, attempts, failures, failing_callers, locked_calls, locked_callers)
 SELECT day, attempts, failures, failing_callers, locked_calls, locked_callers
@@ -166,7 +237,7 @@ SELECT d::date AS day,
                WHERE c.ended_at IS NULL
                  AND c.started_at >= (d::timestamp AT TIME ZONE 'UTC')
                  AND c.started_at < ((d + interval '1 day')::timestamp AT TIME ZONE 'UTC'))::boolean AS has_open
-FROM generate_series((SELECT (min(started_at) AT TIME ZONE 'UTC')::date FROM calls)::timestamp,
+FROM generate_series((SELECT date_trunc('month', min(started_at) AT TIME ZONE 'UTC') FROM calls),
                      CAST($1::date AS timestamp), interval '1 day') AS d
 WHERE NOT EXISTS (SELECT 1 FROM rollup_days r WHERE r.day = d::date)
 ORDER BY d
@@ -179,9 +250,10 @@ type RollupPendingDaysRow struct {
 
 // Queries of the daily report summaries (00012_report_rollups.sql): finding
 // the days to roll up, claiming one, and copying its rows from the views.
-// RollupPendingDays lists the days from the first day with a call up to
-// @last_day that are not rolled up yet, oldest first, each with whether a
-// call started that day is still open (its row not closed yet).
+// RollupPendingDays lists the days from the first day of the month of the
+// first call up to @last_day that are not rolled up yet, oldest first, each
+// with whether a call started that day is still open (its row not closed
+// yet). Starting at the first of a month makes every month whole.
 func (q *Queries) RollupPendingDays(ctx context.Context, lastDay pgtype.Date) ([]RollupPendingDaysRow, error) {
 	rows, err := q.db.Query(ctx, rollupPendingDays, lastDay)
 	if err != nil {
@@ -195,6 +267,36 @@ func (q *Queries) RollupPendingDays(ctx context.Context, lastDay pgtype.Date) ([
 			return nil, err
 		}
 		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const rollupPendingMonths = `-- name: RollupPendingMonths :many
+SELECT d.month
+FROM (SELECT date_trunc('month', day)::date AS month, count(*) AS days FROM rollup_days GROUP BY 1) d
+WHERE d.days = extract(day FROM d.month + interval '1 month' - interval '1 day')
+  AND NOT EXISTS (SELECT 1 FROM rollup_months m WHERE m.month = d.month)
+ORDER BY d.month
+`
+
+// RollupPendingMonths lists the months whose every day is rolled up and
+// that are not rolled up themselves yet, oldest first.
+func (q *Queries) RollupPendingMonths(ctx context.Context) ([]pgtype.Date, error) {
+	rows, err := q.db.Query(ctx, rollupPendingMonths)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []pgtype.Date
+	for rows.Next() {
+		var month pgtype.Date
+		if err := rows.Scan(&month); err != nil {
+			return nil, err
+		}
+		items = append(items, month)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
