@@ -47,6 +47,9 @@ func (r roller) rollUp(ctx context.Context) {
 			"first", res.Rolled[0].Day.Format(time.DateOnly), "last", res.Rolled[len(res.Rolled)-1].Day.Format(time.DateOnly),
 			"took", time.Since(start).Round(time.Millisecond))
 	}
+	if len(res.Months) > 0 {
+		r.log.Info("added up the callers of whole months", "months", dayList(res.Months))
+	}
 	if len(res.Waiting) > 0 {
 		r.log.Info("days not rolled up yet: calls started on them are still open", "days", dayList(res.Waiting))
 	}
@@ -107,6 +110,9 @@ func maintainRollUps(ctx context.Context, db *store.DB, w io.Writer, now time.Ti
 				d.Rows, d.Took.Round(time.Millisecond))
 		}})
 	fmt.Fprintf(w, "rolled up %d days in %s\n", len(res.Rolled), time.Since(start).Round(time.Millisecond))
+	if len(res.Months) > 0 {
+		fmt.Fprintf(w, "added up the callers of the whole months starting %s\n", dayList(res.Months))
+	}
 	if len(res.Skipped) > 0 {
 		fmt.Fprintf(w, "rolled up by another instance meanwhile: %s\n", dayList(res.Skipped))
 	}

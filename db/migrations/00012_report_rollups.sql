@@ -118,16 +118,18 @@ CREATE INDEX recordings_deleted_day_idx ON recordings (((created_at AT TIME ZONE
 
 -- A caller's account and name can change: the summary keeps the caller's id
 -- and the report joins the callers table, as the view does. last_call is the
--- start of the caller's last call of the day.
+-- start of the caller's last call of the day. The counts of one caller in a
+-- day or a month are integers: the report adds up hundreds of thousands of
+-- these rows, and sum(integer) is cheaper than sum(bigint).
 CREATE TABLE rollup_caller_activity (
     day            date        NOT NULL,
     caller_id      bigint      NOT NULL,
-    calls          bigint      NOT NULL,
-    authenticated  bigint      NOT NULL,
-    menu_choices   bigint      NOT NULL,
-    survey_answers bigint      NOT NULL,
-    recordings     bigint      NOT NULL,
-    pin_failures   bigint      NOT NULL,
+    calls          integer     NOT NULL,
+    authenticated  integer     NOT NULL,
+    menu_choices   integer     NOT NULL,
+    survey_answers integer     NOT NULL,
+    recordings     integer     NOT NULL,
+    pin_failures   integer     NOT NULL,
     last_call      timestamptz,
     PRIMARY KEY (day, caller_id)
 );
@@ -146,12 +148,12 @@ CREATE TABLE rollup_months (
 CREATE TABLE rollup_caller_activity_month (
     month          date        NOT NULL,
     caller_id      bigint      NOT NULL,
-    calls          bigint      NOT NULL,
-    authenticated  bigint      NOT NULL,
-    menu_choices   bigint      NOT NULL,
-    survey_answers bigint      NOT NULL,
-    recordings     bigint      NOT NULL,
-    pin_failures   bigint      NOT NULL,
+    calls          integer     NOT NULL,
+    authenticated  integer     NOT NULL,
+    menu_choices   integer     NOT NULL,
+    survey_answers integer     NOT NULL,
+    recordings     integer     NOT NULL,
+    pin_failures   integer     NOT NULL,
     last_call      timestamptz,
     PRIMARY KEY (month, caller_id)
 );

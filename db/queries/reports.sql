@@ -8,7 +8,8 @@
 -- days from @live_from to @live_to from its view. The store picks
 -- @live_from..@live_to inside the range so that it covers every day of the
 -- range not rolled up (an empty range, @live_from after @live_to, when all
--- are); the rollup part skips those days, so no day is read twice.
+-- are); the rollup part skips those days, so no day is read twice. The
+-- live part of an empty live range is left out when the query is planned.
 
 -- name: ReportCallsByHour :many
 SELECT to_char(day, 'YYYY-MM-DD')::text AS day, hour, route, calls, channels, answered, completed, transferred,
@@ -22,7 +23,7 @@ FROM (
     SELECT day, hour, route, calls, channels, answered, completed, transferred,
            hung_up, auth_failed, locked_out, failed, lost, still_open, total_seconds
     FROM report_calls_by_hour
-    WHERE day BETWEEN @live_from::date AND @live_to::date
+    WHERE day BETWEEN @live_from::date AND @live_to::date AND @live_from::date <= @live_to::date
 ) r
 ORDER BY r.day, hour, route;
 
@@ -40,7 +41,7 @@ FROM (
     UNION ALL
     SELECT calls, answered, reached_pin, authenticated, chose_option, completed
     FROM report_funnel
-    WHERE day BETWEEN @live_from::date AND @live_to::date
+    WHERE day BETWEEN @live_from::date AND @live_to::date AND @live_from::date <= @live_to::date
 ) f;
 
 -- name: ReportMenuOptions :many
@@ -52,7 +53,7 @@ FROM (
     UNION ALL
     SELECT menu, version, digits, label, action, chosen
     FROM report_menu_options
-    WHERE day BETWEEN @live_from::date AND @live_to::date
+    WHERE day BETWEEN @live_from::date AND @live_to::date AND @live_from::date <= @live_to::date
 ) o
 GROUP BY menu, version, digits, label, action
 ORDER BY menu, version, chosen DESC, digits;
@@ -67,7 +68,7 @@ FROM (
     UNION ALL
     SELECT kind, input, attempts, valid, invalid, no_input
     FROM report_input_quality
-    WHERE day BETWEEN @live_from::date AND @live_to::date
+    WHERE day BETWEEN @live_from::date AND @live_to::date AND @live_from::date <= @live_to::date
 ) i
 GROUP BY kind, input
 ORDER BY attempts DESC, input;
@@ -81,7 +82,7 @@ FROM (
     UNION ALL
     SELECT kind, step, hangups, during_prompt
     FROM report_hangups
-    WHERE day BETWEEN @live_from::date AND @live_to::date
+    WHERE day BETWEEN @live_from::date AND @live_to::date AND @live_from::date <= @live_to::date
 ) h
 GROUP BY kind, step
 ORDER BY hangups DESC, kind, step;
@@ -95,7 +96,7 @@ FROM (
     UNION ALL
     SELECT survey, version, position, question, answer, answers
     FROM report_survey_results
-    WHERE day BETWEEN @live_from::date AND @live_to::date
+    WHERE day BETWEEN @live_from::date AND @live_to::date AND @live_from::date <= @live_to::date
 ) s
 GROUP BY survey, version, position, question, answer
 ORDER BY survey, version, position, question, answer;
@@ -109,7 +110,7 @@ FROM (
     UNION ALL
     SELECT day, attempts, failures, failing_callers, locked_calls, locked_callers
     FROM report_pin_security
-    WHERE day BETWEEN @live_from::date AND @live_to::date
+    WHERE day BETWEEN @live_from::date AND @live_to::date AND @live_from::date <= @live_to::date
 ) p
 ORDER BY p.day;
 
@@ -127,14 +128,15 @@ FROM (
     UNION ALL
     SELECT day, purpose, recordings, total_ms, longest_ms, cut_by_hangup, deleted
     FROM report_recordings
-    WHERE day BETWEEN @live_from::date AND @live_to::date
+    WHERE day BETWEEN @live_from::date AND @live_to::date AND @live_from::date <= @live_to::date
 ) d
 ORDER BY d.day, purpose;
 
 -- Callers also read the whole months @months_from to @months_to (a range of
 -- days from the first of a month to the last of one, empty when @months_from
--- is after @months_to) from the monthly summary, and skip their days in the
--- daily one.
+-- is after @months_to) from the monthly summary, and the days of the range
+-- before and after them from the daily one. The store gives an empty range of
+-- months as the day after @to_day to @to_day.
 -- name: ReportCallerActivity :many
 SELECT c.id AS caller_id, c.account, c.name, a.calls, a.authenticated, a.menu_choices, a.survey_answers,
        a.recordings, a.pin_failures,
@@ -151,12 +153,16 @@ FROM (
         UNION ALL
         SELECT caller_id, calls, authenticated, menu_choices, survey_answers, recordings, pin_failures, last_call
         FROM rollup_caller_activity
-        WHERE day BETWEEN @from_day::date AND @to_day::date AND day NOT BETWEEN @live_from::date AND @live_to::date
-          AND day NOT BETWEEN @months_from::date AND @months_to::date
+        WHERE day BETWEEN @from_day::date AND (sqlc.arg(months_from)::date - 1) AND day NOT BETWEEN @live_from::date AND @live_to::date
         UNION ALL
         SELECT caller_id, calls, authenticated, menu_choices, survey_answers, recordings, pin_failures, last_call
+        FROM rollup_caller_activity
+        WHERE day BETWEEN (sqlc.arg(months_to)::date + 1) AND @to_day::date AND day NOT BETWEEN @live_from::date AND @live_to::date
+        UNION ALL
+        SELECT caller_id, calls::integer, authenticated::integer, menu_choices::integer, survey_answers::integer,
+               recordings::integer, pin_failures::integer, last_call
         FROM report_caller_activity
-        WHERE day BETWEEN @live_from::date AND @live_to::date
+        WHERE day BETWEEN @live_from::date AND @live_to::date AND @live_from::date <= @live_to::date
     ) u
     GROUP BY u.caller_id
 ) a

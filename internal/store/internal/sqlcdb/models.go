@@ -230,24 +230,24 @@ type Response struct {
 type RollupCallerActivity struct {
 	Day           pgtype.Date
 	CallerID      int64
-	Calls         int64
-	Authenticated int64
-	MenuChoices   int64
-	SurveyAnswers int64
-	Recordings    int64
-	PinFailures   int64
+	Calls         int32
+	Authenticated int32
+	MenuChoices   int32
+	SurveyAnswers int32
+	Recordings    int32
+	PinFailures   int32
 	LastCall      *time.Time
 }
 
 type RollupCallerActivityMonth struct {
 	Month         pgtype.Date
 	CallerID      int64
-	Calls         int64
-	Authenticated int64
-	MenuChoices   int64
-	SurveyAnswers int64
-	Recordings    int64
-	PinFailures   int64
+	Calls         int32
+	Authenticated int32
+	MenuChoices   int32
+	SurveyAnswers int32
+	Recordings    int32
+	PinFailures   int32
 	LastCall      *time.Time
 }
 

@@ -63,12 +63,16 @@ FROM (
         UNION ALL
         SELECT caller_id, calls, authenticated, menu_choices, survey_answers, recordings, pin_failures, last_call
         FROM rollup_caller_activity
-        WHERE day BETWEEN $3::date AND $4::date AND day NOT BETWEEN $5::date AND $6::date
-          AND day NOT BETWEEN $1::date AND $2::date
+        WHERE day BETWEEN $3::date AND ($1::date - 1) AND day NOT BETWEEN $4::date AND $5::date
         UNION ALL
         SELECT caller_id, calls, authenticated, menu_choices, survey_answers, recordings, pin_failures, last_call
+        FROM rollup_caller_activity
+        WHERE day BETWEEN ($2::date + 1) AND $6::date AND day NOT BETWEEN $4::date AND $5::date
+        UNION ALL
+        SELECT caller_id, calls::integer, authenticated::integer, menu_choices::integer, survey_answers::integer,
+               recordings::integer, pin_failures::integer, last_call
         FROM report_caller_activity
-        WHERE day BETWEEN $5::date AND $6::date
+        WHERE day BETWEEN $4::date AND $5::date AND $4::date <= $5::date
     ) u
     GROUP BY u.caller_id
 ) a
@@ -81,9 +85,9 @@ type ReportCallerActivityParams struct {
 	MonthsFrom pgtype.Date
 	MonthsTo   pgtype.Date
 	FromDay    pgtype.Date
-	ToDay      pgtype.Date
 	LiveFrom   pgtype.Date
 	LiveTo     pgtype.Date
+	ToDay      pgtype.Date
 	MaxRows    int32
 }
 
@@ -102,16 +106,17 @@ type ReportCallerActivityRow struct {
 
 // Callers also read the whole months @months_from to @months_to (a range of
 // days from the first of a month to the last of one, empty when @months_from
-// is after @months_to) from the monthly summary, and skip their days in the
-// daily one.
+// is after @months_to) from the monthly summary, and the days of the range
+// before and after them from the daily one. The store gives an empty range of
+// months as the day after @to_day to @to_day.
 func (q *Queries) ReportCallerActivity(ctx context.Context, arg ReportCallerActivityParams) ([]ReportCallerActivityRow, error) {
 	rows, err := q.db.Query(ctx, reportCallerActivity,
 		arg.MonthsFrom,
 		arg.MonthsTo,
 		arg.FromDay,
-		arg.ToDay,
 		arg.LiveFrom,
 		arg.LiveTo,
+		arg.ToDay,
 		arg.MaxRows,
 	)
 	if err != nil {
@@ -157,7 +162,7 @@ FROM (
     SELECT day, hour, route, calls, channels, answered, completed, transferred,
            hung_up, auth_failed, locked_out, failed, lost, still_open, total_seconds
     FROM report_calls_by_hour
-    WHERE day BETWEEN $3::date AND $4::date
+    WHERE day BETWEEN $3::date AND $4::date AND $3::date <= $4::date
 ) r
 ORDER BY r.day, hour, route
 `
@@ -196,7 +201,8 @@ type ReportCallsByHourRow struct {
 // days from @live_from to @live_to from its view. The store picks
 // @live_from..@live_to inside the range so that it covers every day of the
 // range not rolled up (an empty range, @live_from after @live_to, when all
-// are); the rollup part skips those days, so no day is read twice.
+// are); the rollup part skips those days, so no day is read twice. The
+// live part of an empty live range is left out when the query is planned.
 func (q *Queries) ReportCallsByHour(ctx context.Context, arg ReportCallsByHourParams) ([]ReportCallsByHourRow, error) {
 	rows, err := q.db.Query(ctx, reportCallsByHour,
 		arg.FromDay,
@@ -252,7 +258,7 @@ FROM (
     UNION ALL
     SELECT calls, answered, reached_pin, authenticated, chose_option, completed
     FROM report_funnel
-    WHERE day BETWEEN $3::date AND $4::date
+    WHERE day BETWEEN $3::date AND $4::date AND $3::date <= $4::date
 ) f
 `
 
@@ -300,7 +306,7 @@ FROM (
     UNION ALL
     SELECT kind, step, hangups, during_prompt
     FROM report_hangups
-    WHERE day BETWEEN $3::date AND $4::date
+    WHERE day BETWEEN $3::date AND $4::date AND $3::date <= $4::date
 ) h
 GROUP BY kind, step
 ORDER BY hangups DESC, kind, step
@@ -360,7 +366,7 @@ FROM (
     UNION ALL
     SELECT kind, input, attempts, valid, invalid, no_input
     FROM report_input_quality
-    WHERE day BETWEEN $3::date AND $4::date
+    WHERE day BETWEEN $3::date AND $4::date AND $3::date <= $4::date
 ) i
 GROUP BY kind, input
 ORDER BY attempts DESC, input
@@ -423,7 +429,7 @@ FROM (
     UNION ALL
     SELECT menu, version, digits, label, action, chosen
     FROM report_menu_options
-    WHERE day BETWEEN $3::date AND $4::date
+    WHERE day BETWEEN $3::date AND $4::date AND $3::date <= $4::date
 ) o
 GROUP BY menu, version, digits, label, action
 ORDER BY menu, version, chosen DESC, digits
@@ -486,7 +492,7 @@ FROM (
     UNION ALL
     SELECT day, attempts, failures, failing_callers, locked_calls, locked_callers
     FROM report_pin_security
-    WHERE day BETWEEN $3::date AND $4::date
+    WHERE day BETWEEN $3::date AND $4::date AND $3::date <= $4::date
 ) p
 ORDER BY p.day
 `
@@ -551,7 +557,7 @@ FROM (
     UNION ALL
     SELECT day, purpose, recordings, total_ms, longest_ms, cut_by_hangup, deleted
     FROM report_recordings
-    WHERE day BETWEEN $3::date AND $4::date
+    WHERE day BETWEEN $3::date AND $4::date AND $3::date <= $4::date
 ) d
 ORDER BY d.day, purpose
 `
@@ -617,7 +623,7 @@ FROM (
     UNION ALL
     SELECT survey, version, position, question, answer, answers
     FROM report_survey_results
-    WHERE day BETWEEN $3::date AND $4::date
+    WHERE day BETWEEN $3::date AND $4::date AND $3::date <= $4::date
 ) s
 GROUP BY survey, version, position, question, answer
 ORDER BY survey, version, position, question, answer
