@@ -19,7 +19,8 @@ import (
 // the rows are "YYYY-MM-DD" in UTC. Counts are whole numbers; rates are left
 // to the caller, who has the counts they come from. Each report runs in one
 // read-only transaction with JIT compilation off (on these queries it costs more
-// than it saves) and a work_mem large enough to aggregate in memory.
+// than it saves), a work_mem large enough to aggregate in memory, and a plan
+// made for its own range.
 
 // CallsByHour is one row of the calls report: the calls (AGI sessions) of
 // one route that started in one UTC hour, by how they ended.
@@ -205,7 +206,10 @@ func (sp span) months(rolled []time.Time) (pgtype.Date, pgtype.Date) {
 func (db *DB) report(ctx context.Context, name string, from, to time.Time, fn func(q *sqlcdb.Queries, sp span) error) error {
 	opts := pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead}
 	err := pgx.BeginTxFunc(ctx, db.pool, opts, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'"); err != nil {
+		// A report's best plan depends on its days (which of them are read
+		// from the summaries, which from the views), so every run is planned
+		// for its own parameters, never from a plan cached for others.
+		if _, err := tx.Exec(ctx, "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL plan_cache_mode = force_custom_plan"); err != nil {
 			return err
 		}
 		q := db.q.WithTx(tx)
