@@ -67,3 +67,29 @@ func BenchmarkReports(b *testing.B) {
 		}
 	}
 }
+
+// TestRollUpsMatchOnBenchDatabase compares every report read through the
+// summaries with the same report read from the views alone, over the ranges
+// BenchmarkReports measures, on the database IVR_BENCH_DATABASE_URL names
+// (rolled up by `ivr maintain`): TestRollUpReportsMatchTheViews at the scale
+// of the benchmark.
+func TestRollUpsMatchOnBenchDatabase(t *testing.T) {
+	url := os.Getenv("IVR_BENCH_DATABASE_URL")
+	if url == "" {
+		t.Skip("IVR_BENCH_DATABASE_URL names no database filled by ivr gen-data")
+	}
+	to, err := time.Parse(time.DateOnly, os.Getenv("IVR_BENCH_TO"))
+	if err != nil {
+		t.Fatalf("IVR_BENCH_TO: %v", err)
+	}
+	db, err := store.Open(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, n := range []int{1, 30, 365} {
+		if differ := compareReports(t, db, to.AddDate(0, 0, 1-n), to); len(differ) > 0 {
+			t.Errorf("%d days to %s: %v differ between the summaries and the views", n, to.Format(time.DateOnly), differ)
+		}
+	}
+}
