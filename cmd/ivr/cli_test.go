@@ -43,6 +43,7 @@ var leafCommands = []struct {
 	{[]string{"recordings", "purge"}, "--recording-dir"},
 	{[]string{"recordings", "verify"}, "--dir"},
 	{[]string{"report"}, "--database-url-file"},
+	{[]string{"maintain"}, "--rollup-grace"},
 	{[]string{"call"}, "--addr"},
 	{[]string{"bench"}, "--database-url-file"},
 	{[]string{"version"}, ""},

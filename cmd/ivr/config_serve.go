@@ -24,6 +24,8 @@ type serveConfig struct {
 	allowed      prefixList
 	drainTimeout time.Duration
 	lostAfter    time.Duration
+	rollUpEvery  time.Duration
+	rollUpGrace  time.Duration
 	migrate      bool
 	lookupCache  int
 	catalogCache bool
@@ -52,6 +54,8 @@ func (c *serveConfig) register(s *cmdFlags) {
 	s.DurationVar(&c.promptTimeout, "prompt-timeout", agi.DefaultPromptTimeout, "how long playing a prompt may take; commands that wait for keys or record get it on top of their own wait; past it the call is closed as timeout")
 	s.DurationVar(&c.drainTimeout, "drain-timeout", 30*time.Second, "on SIGTERM or SIGINT, how long calls in progress may go on before they are closed as a server shutdown")
 	s.DurationVar(&c.lostAfter, "lost-after", defaultLostAfter, "age past which a call row still open was left by an instance that died: a sweep at start-up and every so often closes it as lost (keep it above the longest call)")
+	s.DurationVar(&c.rollUpEvery, "rollup-every", defaultRollUpEvery, "how often to roll up the UTC days that became complete into the reports' daily summaries (every instance may: each day is rolled up once); 0 turns it off, leaving it to ivr maintain")
+	s.DurationVar(&c.rollUpGrace, "rollup-grace", store.DefaultRollUpGrace, "how long after the end of a UTC day it is complete and rolled up; above -lost-after plus one sweep, so the calls of the day are closed")
 	s.BoolVar(&c.migrate, "migrate", false, "apply pending database migrations before serving, instead of refusing to start")
 	s.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	s.StringVar(&c.logLevel, "log-level", "info", "lowest log level written: debug, info, warn or error")
@@ -94,6 +98,11 @@ func (c *serveConfig) check(needDB bool) error {
 		return usageError{"-drain-timeout must not be negative"}
 	case c.lostAfter <= 0:
 		return usageError{"-lost-after must be positive"}
+	case c.rollUpEvery < 0:
+		return usageError{"-rollup-every must not be negative"}
+	case c.rollUpGrace < c.lostAfter+sweepEvery(c.lostAfter):
+		return usageError{fmt.Sprintf("-rollup-grace %s must be at least -lost-after plus one sweep (%s), so that a day's calls are closed before it is rolled up",
+			c.rollUpGrace, c.lostAfter+sweepEvery(c.lostAfter))}
 	case c.lookupCache < 0:
 		return usageError{"-lookup-cache must not be negative"}
 	case c.logFormat != "text" && c.logFormat != "json":

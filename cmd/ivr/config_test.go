@@ -120,6 +120,9 @@ func TestCheckRefusesUnworkableSettings(t *testing.T) {
 		{[]string{"-database-url", "x", "-log-format", "xml"}, "-log-format"},
 		{[]string{"-database-url", "x", "-log-level", "loud"}, "-log-level"},
 		{[]string{"-database-url", "x", "-max-calls", "-1"}, "-max-calls"},
+		{[]string{"-database-url", "x", "-rollup-every", "-1h"}, "-rollup-every"},
+		{[]string{"-database-url", "x", "-lost-after", "8h"}, "-rollup-grace"},                               // 6h < 8h + 15m
+		{[]string{"-database-url", "x", "-rollup-grace", "4h14m"}, "-rollup-grace 4h14m0s must be at least"}, // 4h + 15m
 	} {
 		c, err := parseServe(t, tc.args, nil)
 		if err != nil {

@@ -45,6 +45,7 @@ func commands() []subcommand {
 		{"surveys", "", "surveys as code: apply|list|show|diff|publish|export", runSurveys},
 		{"recordings", "", "recordings: list|show|delete|purge|verify", runRecordings},
 		{"report", "", "run a report over the stored calls", runReport},
+		{"maintain", "", "roll up the complete days into the reports' daily summaries", runMaintain},
 		{"call", "", "place a simulated call against a running server", runCall},
 		{"bench", "", "load a running server with simulated calls", runBench},
 		{"version", "", "print the version and the schema version it needs", runVersion},

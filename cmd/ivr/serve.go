@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -102,6 +103,7 @@ type server struct {
 	caches caches
 	app    *ivr.App
 	sweep  sweeper
+	rollUp roller
 
 	agiLn, httpLn net.Listener
 }
@@ -156,6 +158,7 @@ func newServer(c *serveConfig, st *store.DB, keyring *ivr.Keyring, log, agiLog *
 		caches: cs,
 		app:    app,
 		sweep:  sweeper{st: st, log: log, lostAfter: c.lostAfter},
+		rollUp: roller{st: st, log: log, grace: c.rollUpGrace, every: c.rollUpEvery},
 	}
 	srv.sweep.swept = registerRecovery(reg, st, app)
 	metrics.Instrument(srv.agi, m)
@@ -207,12 +210,14 @@ func (s *server) listen() error {
 // until a second SIGTERM or SIGINT), cancels the rest (their rows are closed as a server shutdown),
 // waits for the writes of ended calls still retried (see shutdown) and closes the
 // HTTP listener. It returns nil after a shutdown asked for by ctx. While it
-// serves, it sweeps for rows left open by an instance that died.
+// serves, it sweeps for rows left open by an instance that died and rolls up
+// the complete days into the reports' daily summaries.
 func (s *server) run(ctx context.Context) error {
-	sweepCtx, stopSweep := context.WithCancel(ctx)
-	swept := make(chan struct{})
-	go func() { defer close(swept); s.sweep.run(sweepCtx) }()
-	defer func() { stopSweep(); <-swept }()
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	var background sync.WaitGroup
+	background.Go(func() { s.sweep.run(bgCtx) })
+	background.Go(func() { s.rollUp.run(bgCtx) })
+	defer func() { stopBackground(); background.Wait() }()
 	errc := make(chan error, 2)
 	go func() { errc <- s.agi.Serve(s.agiLn) }()
 	if s.http != nil {

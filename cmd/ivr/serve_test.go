@@ -18,7 +18,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/ivrhq/ivr/internal/agi/agiclient"
+	"github.com/ivrhq/ivr/internal/datagen"
 	"github.com/ivrhq/ivr/internal/ivr"
 	"github.com/ivrhq/ivr/internal/store"
 	"github.com/ivrhq/ivr/internal/testdb"
@@ -567,6 +570,28 @@ func TestServe(t *testing.T) {
 		}
 		if got := p.metric("ivr_calls_swept_lost_total"); got != 1 {
 			t.Errorf("ivr_calls_swept_lost_total = %v, want 1", got)
+		}
+		stopOnSIGTERM(t, p)
+	})
+
+	t.Run("the complete days are rolled up into the reports' summaries", func(t *testing.T) {
+		url := testdb.URL(t)
+		pool, err := pgxpool.New(t.Context(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pool.Close()
+		start := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -4)
+		generateCalls(t, url, datagen.Options{Calls: 200, Days: 2, Start: start, Seed: 5})
+		p := startIVR(t, bin, ".", serveEnv(url), "serve")
+		p.waitStderr("rolled up the reports' daily summaries")
+		var days int
+		if err := pool.QueryRow(t.Context(), "SELECT count(*) FROM rollup_days WHERE day BETWEEN $1 AND $2",
+			start, start.AddDate(0, 0, 1)).Scan(&days); err != nil {
+			t.Fatal(err)
+		}
+		if days != 2 {
+			t.Errorf("%d of the two days of calls rolled up", days)
 		}
 		stopOnSIGTERM(t, p)
 	})

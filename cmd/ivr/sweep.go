@@ -29,18 +29,7 @@ type sweeper struct {
 }
 
 // run sweeps at once and then every sweepEvery until ctx ends.
-func (w sweeper) run(ctx context.Context) {
-	t := time.NewTicker(sweepEvery(w.lostAfter))
-	defer t.Stop()
-	for {
-		w.sweep(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
+func (w sweeper) run(ctx context.Context) { repeat(ctx, sweepEvery(w.lostAfter), w.sweep) }
 
 // sweep closes the rows of calls started more than lostAfter ago and still
 // open, and logs how many it closed; a failure is logged and the next sweep

@@ -27,3 +27,7 @@ func CatalogListenerPID(c *CatalogCache) uint32 { return c.listen.pid.Load() }
 // CommitterPID returns the server process of the connection of the last
 // group commit, or 0 before the first.
 func CommitterPID(db *DB) uint32 { return db.pid.Load() }
+
+// SetLiveReports makes the reports of db read every day from the views
+// (on) or the rolled-up days from the daily summaries (off, the default).
+func SetLiveReports(db *DB, on bool) { db.liveReports = on }

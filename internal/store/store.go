@@ -50,6 +50,9 @@ type DB struct {
 	q     *sqlcdb.Queries
 	stats *counters
 	pid   atomic.Uint32 // server process of the last group commit's connection
+	// liveReports makes the reports read every day from the views, never
+	// from the daily summaries (for the tests that compare the two).
+	liveReports bool
 
 	starts  *batcher[ivr.Call, int64]
 	journal *batcher[ivr.Entry, bool]

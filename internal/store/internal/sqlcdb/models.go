@@ -227,6 +227,124 @@ type Response struct {
 	At              time.Time
 }
 
+type RollupCallerActivity struct {
+	Day           pgtype.Date
+	CallerID      int64
+	Calls         int32
+	Authenticated int32
+	MenuChoices   int32
+	SurveyAnswers int32
+	Recordings    int32
+	PinFailures   int32
+	LastCall      *time.Time
+}
+
+type RollupCallerActivityMonth struct {
+	Month         pgtype.Date
+	CallerID      int64
+	Calls         int32
+	Authenticated int32
+	MenuChoices   int32
+	SurveyAnswers int32
+	Recordings    int32
+	PinFailures   int32
+	LastCall      *time.Time
+}
+
+type RollupCallsByHour struct {
+	Day          pgtype.Date
+	Hour         int32
+	Route        string
+	Calls        int64
+	Answered     int64
+	Completed    int64
+	Transferred  int64
+	HungUp       int64
+	AuthFailed   int64
+	LockedOut    int64
+	Failed       int64
+	StillOpen    int64
+	TotalSeconds int64
+	Channels     int64
+	Lost         int64
+}
+
+type RollupDay struct {
+	Day        pgtype.Date
+	RolledUpAt time.Time
+}
+
+type RollupFunnel struct {
+	Day           pgtype.Date
+	Calls         int64
+	Answered      int64
+	ReachedPin    int64
+	Authenticated int64
+	ChoseOption   int64
+	Completed     int64
+}
+
+type RollupHangup struct {
+	Day          pgtype.Date
+	Kind         string
+	Step         string
+	Hangups      int64
+	DuringPrompt int64
+}
+
+type RollupInputQuality struct {
+	Day      pgtype.Date
+	Kind     string
+	Input    string
+	Attempts int64
+	Valid    int64
+	Invalid  int64
+	NoInput  int64
+}
+
+type RollupMenuOption struct {
+	Day     pgtype.Date
+	Menu    string
+	Version int32
+	Digits  string
+	Label   string
+	Action  string
+	Chosen  int64
+}
+
+type RollupMonth struct {
+	Month      pgtype.Date
+	RolledUpAt time.Time
+}
+
+type RollupPinSecurity struct {
+	Day            pgtype.Date
+	Attempts       int64
+	Failures       int64
+	FailingCallers int64
+	LockedCalls    int64
+	LockedCallers  int64
+}
+
+type RollupRecording struct {
+	Day         pgtype.Date
+	Purpose     string
+	Recordings  int64
+	TotalMs     int64
+	LongestMs   int32
+	CutByHangup int64
+}
+
+type RollupSurveyResult struct {
+	Day      pgtype.Date
+	Survey   string
+	Version  int32
+	Position int32
+	Question string
+	Answer   string
+	Answers  int64
+}
+
 type Survey struct {
 	ID        int64
 	Key       string

@@ -83,21 +83,47 @@ func (q *Queries) ReportCallRows(ctx context.Context, uniqueids []string) ([]Rep
 }
 
 const reportCallerActivity = `-- name: ReportCallerActivity :many
-SELECT caller_id, account, name, sum(calls)::bigint AS calls, sum(authenticated)::bigint AS authenticated,
-       sum(menu_choices)::bigint AS menu_choices, sum(survey_answers)::bigint AS survey_answers,
-       sum(recordings)::bigint AS recordings, sum(pin_failures)::bigint AS pin_failures,
-       coalesce(to_char(max(last_call) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '')::text AS last_call
-FROM report_caller_activity
-WHERE day BETWEEN $1::date AND $2::date
-GROUP BY caller_id, account, name
-ORDER BY calls DESC, account
-LIMIT $3
+SELECT c.id AS caller_id, c.account, c.name, a.calls, a.authenticated, a.menu_choices, a.survey_answers,
+       a.recordings, a.pin_failures,
+       coalesce(to_char(a.last_call AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '')::text AS last_call
+FROM (
+    SELECT u.caller_id, sum(u.calls)::bigint AS calls, sum(u.authenticated)::bigint AS authenticated,
+           sum(u.menu_choices)::bigint AS menu_choices, sum(u.survey_answers)::bigint AS survey_answers,
+           sum(u.recordings)::bigint AS recordings, sum(u.pin_failures)::bigint AS pin_failures,
+           max(u.last_call) AS last_call
+    FROM (
+        SELECT caller_id, calls, authenticated, menu_choices, survey_answers, recordings, pin_failures, last_call
+        FROM rollup_caller_activity_month
+        WHERE month BETWEEN $1::date AND $2::date
+        UNION ALL
+        SELECT caller_id, calls, authenticated, menu_choices, survey_answers, recordings, pin_failures, last_call
+        FROM rollup_caller_activity
+        WHERE day BETWEEN $3::date AND ($1::date - 1) AND day NOT BETWEEN $4::date AND $5::date
+        UNION ALL
+        SELECT caller_id, calls, authenticated, menu_choices, survey_answers, recordings, pin_failures, last_call
+        FROM rollup_caller_activity
+        WHERE day BETWEEN ($2::date + 1) AND $6::date AND day NOT BETWEEN $4::date AND $5::date
+        UNION ALL
+        SELECT caller_id, calls::integer, authenticated::integer, menu_choices::integer, survey_answers::integer,
+               recordings::integer, pin_failures::integer, last_call
+        FROM report_caller_activity
+        WHERE day BETWEEN $4::date AND $5::date AND $4::date <= $5::date
+    ) u
+    GROUP BY u.caller_id
+) a
+JOIN callers c ON c.id = a.caller_id
+ORDER BY a.calls DESC, c.account
+LIMIT $7
 `
 
 type ReportCallerActivityParams struct {
-	FromDay pgtype.Date
-	ToDay   pgtype.Date
-	MaxRows int32
+	MonthsFrom pgtype.Date
+	MonthsTo   pgtype.Date
+	FromDay    pgtype.Date
+	LiveFrom   pgtype.Date
+	LiveTo     pgtype.Date
+	ToDay      pgtype.Date
+	MaxRows    int32
 }
 
 type ReportCallerActivityRow struct {
@@ -113,8 +139,21 @@ type ReportCallerActivityRow struct {
 	LastCall      string
 }
 
+// Callers also read the whole months @months_from to @months_to (a range of
+// days from the first of a month to the last of one, empty when @months_from
+// is after @months_to) from the monthly summary, and the days of the range
+// before and after them from the daily one. The store gives an empty range of
+// months as the day after @to_day to @to_day.
 func (q *Queries) ReportCallerActivity(ctx context.Context, arg ReportCallerActivityParams) ([]ReportCallerActivityRow, error) {
-	rows, err := q.db.Query(ctx, reportCallerActivity, arg.FromDay, arg.ToDay, arg.MaxRows)
+	rows, err := q.db.Query(ctx, reportCallerActivity,
+		arg.MonthsFrom,
+		arg.MonthsTo,
+		arg.FromDay,
+		arg.LiveFrom,
+		arg.LiveTo,
+		arg.ToDay,
+		arg.MaxRows,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -146,16 +185,28 @@ func (q *Queries) ReportCallerActivity(ctx context.Context, arg ReportCallerActi
 
 const reportCallsByHour = `-- name: ReportCallsByHour :many
 
+
 SELECT to_char(day, 'YYYY-MM-DD')::text AS day, hour, route, calls, channels, answered, completed, transferred,
        hung_up, auth_failed, locked_out, failed, lost, still_open, total_seconds
-FROM report_calls_by_hour
-WHERE day BETWEEN $1::date AND $2::date
-ORDER BY day, hour, route
+FROM (
+    SELECT day, hour, route, calls, channels, answered, completed, transferred,
+           hung_up, auth_failed, locked_out, failed, lost, still_open, total_seconds
+    FROM rollup_calls_by_hour
+    WHERE day BETWEEN $1::date AND $2::date AND day NOT BETWEEN $3::date AND $4::date
+    UNION ALL
+    SELECT day, hour, route, calls, channels, answered, completed, transferred,
+           hung_up, auth_failed, locked_out, failed, lost, still_open, total_seconds
+    FROM report_calls_by_hour
+    WHERE day BETWEEN $3::date AND $4::date AND $3::date <= $4::date
+) r
+ORDER BY r.day, hour, route
 `
 
 type ReportCallsByHourParams struct {
-	FromDay pgtype.Date
-	ToDay   pgtype.Date
+	FromDay  pgtype.Date
+	ToDay    pgtype.Date
+	LiveFrom pgtype.Date
+	LiveTo   pgtype.Date
 }
 
 type ReportCallsByHourRow struct {
@@ -180,8 +231,20 @@ type ReportCallsByHourRow struct {
 // over an inclusive range of UTC days, @from_day to @to_day. Reports that are
 // not per day add the days up; rates are computed by the command from the
 // counts.
+// Each report reads the days of its range in two parts and adds them up: the
+// rolled-up days from its rollup_* table (00012_report_rollups.sql), and the
+// days from @live_from to @live_to from its view. The store picks
+// @live_from..@live_to inside the range so that it covers every day of the
+// range not rolled up (an empty range, @live_from after @live_to, when all
+// are); the rollup part skips those days, so no day is read twice. The
+// live part of an empty live range is left out when the query is planned.
 func (q *Queries) ReportCallsByHour(ctx context.Context, arg ReportCallsByHourParams) ([]ReportCallsByHourRow, error) {
-	rows, err := q.db.Query(ctx, reportCallsByHour, arg.FromDay, arg.ToDay)
+	rows, err := q.db.Query(ctx, reportCallsByHour,
+		arg.FromDay,
+		arg.ToDay,
+		arg.LiveFrom,
+		arg.LiveTo,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -223,13 +286,22 @@ SELECT coalesce(sum(calls), 0)::bigint         AS calls,
        coalesce(sum(authenticated), 0)::bigint AS authenticated,
        coalesce(sum(chose_option), 0)::bigint  AS chose_option,
        coalesce(sum(completed), 0)::bigint     AS completed
-FROM report_funnel
-WHERE day BETWEEN $1::date AND $2::date
+FROM (
+    SELECT calls, answered, reached_pin, authenticated, chose_option, completed
+    FROM rollup_funnel
+    WHERE day BETWEEN $1::date AND $2::date AND day NOT BETWEEN $3::date AND $4::date
+    UNION ALL
+    SELECT calls, answered, reached_pin, authenticated, chose_option, completed
+    FROM report_funnel
+    WHERE day BETWEEN $3::date AND $4::date AND $3::date <= $4::date
+) f
 `
 
 type ReportFunnelParams struct {
-	FromDay pgtype.Date
-	ToDay   pgtype.Date
+	FromDay  pgtype.Date
+	ToDay    pgtype.Date
+	LiveFrom pgtype.Date
+	LiveTo   pgtype.Date
 }
 
 type ReportFunnelRow struct {
@@ -242,7 +314,12 @@ type ReportFunnelRow struct {
 }
 
 func (q *Queries) ReportFunnel(ctx context.Context, arg ReportFunnelParams) (ReportFunnelRow, error) {
-	row := q.db.QueryRow(ctx, reportFunnel, arg.FromDay, arg.ToDay)
+	row := q.db.QueryRow(ctx, reportFunnel,
+		arg.FromDay,
+		arg.ToDay,
+		arg.LiveFrom,
+		arg.LiveTo,
+	)
 	var i ReportFunnelRow
 	err := row.Scan(
 		&i.Calls,
@@ -257,15 +334,24 @@ func (q *Queries) ReportFunnel(ctx context.Context, arg ReportFunnelParams) (Rep
 
 const reportHangups = `-- name: ReportHangups :many
 SELECT kind, step, sum(hangups)::bigint AS hangups, sum(during_prompt)::bigint AS during_prompt
-FROM report_hangups
-WHERE day BETWEEN $1::date AND $2::date
+FROM (
+    SELECT kind, step, hangups, during_prompt
+    FROM rollup_hangups
+    WHERE day BETWEEN $1::date AND $2::date AND day NOT BETWEEN $3::date AND $4::date
+    UNION ALL
+    SELECT kind, step, hangups, during_prompt
+    FROM report_hangups
+    WHERE day BETWEEN $3::date AND $4::date AND $3::date <= $4::date
+) h
 GROUP BY kind, step
 ORDER BY hangups DESC, kind, step
 `
 
 type ReportHangupsParams struct {
-	FromDay pgtype.Date
-	ToDay   pgtype.Date
+	FromDay  pgtype.Date
+	ToDay    pgtype.Date
+	LiveFrom pgtype.Date
+	LiveTo   pgtype.Date
 }
 
 type ReportHangupsRow struct {
@@ -276,7 +362,12 @@ type ReportHangupsRow struct {
 }
 
 func (q *Queries) ReportHangups(ctx context.Context, arg ReportHangupsParams) ([]ReportHangupsRow, error) {
-	rows, err := q.db.Query(ctx, reportHangups, arg.FromDay, arg.ToDay)
+	rows, err := q.db.Query(ctx, reportHangups,
+		arg.FromDay,
+		arg.ToDay,
+		arg.LiveFrom,
+		arg.LiveTo,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -303,15 +394,24 @@ func (q *Queries) ReportHangups(ctx context.Context, arg ReportHangupsParams) ([
 const reportInputQuality = `-- name: ReportInputQuality :many
 SELECT kind, input, sum(attempts)::bigint AS attempts, sum(valid)::bigint AS valid,
        sum(invalid)::bigint AS invalid, sum(no_input)::bigint AS no_input
-FROM report_input_quality
-WHERE day BETWEEN $1::date AND $2::date
+FROM (
+    SELECT kind, input, attempts, valid, invalid, no_input
+    FROM rollup_input_quality
+    WHERE day BETWEEN $1::date AND $2::date AND day NOT BETWEEN $3::date AND $4::date
+    UNION ALL
+    SELECT kind, input, attempts, valid, invalid, no_input
+    FROM report_input_quality
+    WHERE day BETWEEN $3::date AND $4::date AND $3::date <= $4::date
+) i
 GROUP BY kind, input
 ORDER BY attempts DESC, input
 `
 
 type ReportInputQualityParams struct {
-	FromDay pgtype.Date
-	ToDay   pgtype.Date
+	FromDay  pgtype.Date
+	ToDay    pgtype.Date
+	LiveFrom pgtype.Date
+	LiveTo   pgtype.Date
 }
 
 type ReportInputQualityRow struct {
@@ -324,7 +424,12 @@ type ReportInputQualityRow struct {
 }
 
 func (q *Queries) ReportInputQuality(ctx context.Context, arg ReportInputQualityParams) ([]ReportInputQualityRow, error) {
-	rows, err := q.db.Query(ctx, reportInputQuality, arg.FromDay, arg.ToDay)
+	rows, err := q.db.Query(ctx, reportInputQuality,
+		arg.FromDay,
+		arg.ToDay,
+		arg.LiveFrom,
+		arg.LiveTo,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -352,15 +457,24 @@ func (q *Queries) ReportInputQuality(ctx context.Context, arg ReportInputQuality
 
 const reportMenuOptions = `-- name: ReportMenuOptions :many
 SELECT menu, version, digits, label, action, sum(chosen)::bigint AS chosen
-FROM report_menu_options
-WHERE day BETWEEN $1::date AND $2::date
+FROM (
+    SELECT menu, version, digits, label, action, chosen
+    FROM rollup_menu_options
+    WHERE day BETWEEN $1::date AND $2::date AND day NOT BETWEEN $3::date AND $4::date
+    UNION ALL
+    SELECT menu, version, digits, label, action, chosen
+    FROM report_menu_options
+    WHERE day BETWEEN $3::date AND $4::date AND $3::date <= $4::date
+) o
 GROUP BY menu, version, digits, label, action
 ORDER BY menu, version, chosen DESC, digits
 `
 
 type ReportMenuOptionsParams struct {
-	FromDay pgtype.Date
-	ToDay   pgtype.Date
+	FromDay  pgtype.Date
+	ToDay    pgtype.Date
+	LiveFrom pgtype.Date
+	LiveTo   pgtype.Date
 }
 
 type ReportMenuOptionsRow struct {
@@ -373,7 +487,12 @@ type ReportMenuOptionsRow struct {
 }
 
 func (q *Queries) ReportMenuOptions(ctx context.Context, arg ReportMenuOptionsParams) ([]ReportMenuOptionsRow, error) {
-	rows, err := q.db.Query(ctx, reportMenuOptions, arg.FromDay, arg.ToDay)
+	rows, err := q.db.Query(ctx, reportMenuOptions,
+		arg.FromDay,
+		arg.ToDay,
+		arg.LiveFrom,
+		arg.LiveTo,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -401,14 +520,23 @@ func (q *Queries) ReportMenuOptions(ctx context.Context, arg ReportMenuOptionsPa
 
 const reportPINSecurity = `-- name: ReportPINSecurity :many
 SELECT to_char(day, 'YYYY-MM-DD')::text AS day, attempts, failures, failing_callers, locked_calls, locked_callers
-FROM report_pin_security
-WHERE day BETWEEN $1::date AND $2::date
-ORDER BY day
+FROM (
+    SELECT day, attempts, failures, failing_callers, locked_calls, locked_callers
+    FROM rollup_pin_security
+    WHERE day BETWEEN $1::date AND $2::date AND day NOT BETWEEN $3::date AND $4::date
+    UNION ALL
+    SELECT day, attempts, failures, failing_callers, locked_calls, locked_callers
+    FROM report_pin_security
+    WHERE day BETWEEN $3::date AND $4::date AND $3::date <= $4::date
+) p
+ORDER BY p.day
 `
 
 type ReportPINSecurityParams struct {
-	FromDay pgtype.Date
-	ToDay   pgtype.Date
+	FromDay  pgtype.Date
+	ToDay    pgtype.Date
+	LiveFrom pgtype.Date
+	LiveTo   pgtype.Date
 }
 
 type ReportPINSecurityRow struct {
@@ -421,7 +549,12 @@ type ReportPINSecurityRow struct {
 }
 
 func (q *Queries) ReportPINSecurity(ctx context.Context, arg ReportPINSecurityParams) ([]ReportPINSecurityRow, error) {
-	rows, err := q.db.Query(ctx, reportPINSecurity, arg.FromDay, arg.ToDay)
+	rows, err := q.db.Query(ctx, reportPINSecurity,
+		arg.FromDay,
+		arg.ToDay,
+		arg.LiveFrom,
+		arg.LiveTo,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -449,14 +582,26 @@ func (q *Queries) ReportPINSecurity(ctx context.Context, arg ReportPINSecurityPa
 
 const reportRecordings = `-- name: ReportRecordings :many
 SELECT to_char(day, 'YYYY-MM-DD')::text AS day, purpose, recordings, total_ms, longest_ms, cut_by_hangup, deleted
-FROM report_recordings
-WHERE day BETWEEN $1::date AND $2::date
-ORDER BY day, purpose
+FROM (
+    SELECT r.day, r.purpose, r.recordings, r.total_ms, r.longest_ms, r.cut_by_hangup,
+           (SELECT count(*) FROM recordings x
+            WHERE x.deleted_at IS NOT NULL AND (x.created_at AT TIME ZONE 'UTC')::date = r.day
+              AND x.purpose = r.purpose) AS deleted
+    FROM rollup_recordings r
+    WHERE r.day BETWEEN $1::date AND $2::date AND r.day NOT BETWEEN $3::date AND $4::date
+    UNION ALL
+    SELECT day, purpose, recordings, total_ms, longest_ms, cut_by_hangup, deleted
+    FROM report_recordings
+    WHERE day BETWEEN $3::date AND $4::date AND $3::date <= $4::date
+) d
+ORDER BY d.day, purpose
 `
 
 type ReportRecordingsParams struct {
-	FromDay pgtype.Date
-	ToDay   pgtype.Date
+	FromDay  pgtype.Date
+	ToDay    pgtype.Date
+	LiveFrom pgtype.Date
+	LiveTo   pgtype.Date
 }
 
 type ReportRecordingsRow struct {
@@ -469,8 +614,15 @@ type ReportRecordingsRow struct {
 	Deleted     int64
 }
 
+// The deleted recordings of a rolled-up day are counted from recordings:
+// deleting happens long after the day (recordings_deleted_day_idx).
 func (q *Queries) ReportRecordings(ctx context.Context, arg ReportRecordingsParams) ([]ReportRecordingsRow, error) {
-	rows, err := q.db.Query(ctx, reportRecordings, arg.FromDay, arg.ToDay)
+	rows, err := q.db.Query(ctx, reportRecordings,
+		arg.FromDay,
+		arg.ToDay,
+		arg.LiveFrom,
+		arg.LiveTo,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -499,15 +651,24 @@ func (q *Queries) ReportRecordings(ctx context.Context, arg ReportRecordingsPara
 
 const reportSurveyResults = `-- name: ReportSurveyResults :many
 SELECT survey, version, position, question, answer, sum(answers)::bigint AS answers
-FROM report_survey_results
-WHERE day BETWEEN $1::date AND $2::date
+FROM (
+    SELECT survey, version, position, question, answer, answers
+    FROM rollup_survey_results
+    WHERE day BETWEEN $1::date AND $2::date AND day NOT BETWEEN $3::date AND $4::date
+    UNION ALL
+    SELECT survey, version, position, question, answer, answers
+    FROM report_survey_results
+    WHERE day BETWEEN $3::date AND $4::date AND $3::date <= $4::date
+) s
 GROUP BY survey, version, position, question, answer
 ORDER BY survey, version, position, question, answer
 `
 
 type ReportSurveyResultsParams struct {
-	FromDay pgtype.Date
-	ToDay   pgtype.Date
+	FromDay  pgtype.Date
+	ToDay    pgtype.Date
+	LiveFrom pgtype.Date
+	LiveTo   pgtype.Date
 }
 
 type ReportSurveyResultsRow struct {
@@ -520,7 +681,12 @@ type ReportSurveyResultsRow struct {
 }
 
 func (q *Queries) ReportSurveyResults(ctx context.Context, arg ReportSurveyResultsParams) ([]ReportSurveyResultsRow, error) {
-	rows, err := q.db.Query(ctx, reportSurveyResults, arg.FromDay, arg.ToDay)
+	rows, err := q.db.Query(ctx, reportSurveyResults,
+		arg.FromDay,
+		arg.ToDay,
+		arg.LiveFrom,
+		arg.LiveTo,
+	)
 	if err != nil {
 		return nil, err
 	}
