@@ -53,6 +53,9 @@ func Write(ctx context.Context, pool *pgxpool.Pool, opt Options, progress func(c
 	sum.Calls = int64(len(starts))
 	if len(starts) > 0 {
 		sum.From, sum.To = starts[0], starts[len(starts)-1]
+		if err := createPartitions(ctx, pool, sum.From, sum.To); err != nil {
+			return sum, err
+		}
 	}
 	batches := make(chan []CallRecord, 2)
 	eg, ctx := errgroup.WithContext(ctx)
@@ -108,6 +111,16 @@ func Write(ctx context.Context, pool *pgxpool.Pool, opt Options, progress func(c
 	}
 	sum.Elapsed = time.Since(began)
 	return sum, err
+}
+
+// createPartitions makes the month partitions of the journal from the month
+// of from to that of to, those missing (see ivr_create_month_partitions in
+// db/migrations).
+func createPartitions(ctx context.Context, pool *pgxpool.Pool, from, to time.Time) error {
+	if _, err := pool.Exec(ctx, "SELECT ivr_create_month_partitions($1, $2)", from.UTC().Format(time.DateOnly), to.UTC().Format(time.DateOnly)); err != nil {
+		return fmt.Errorf("create partitions: %w", err)
+	}
+	return nil
 }
 
 // reserveIDs advances the identity sequence of table by n and returns the first
@@ -244,26 +257,59 @@ func writeCatalog(ctx context.Context, pool *pgxpool.Pool, callers []CallerSeed,
 // WriteCalls stores calls exactly as given, ids included, in one transaction:
 // the rows, then their steps, responses, recordings and PIN attempts. The
 // callers, menu versions and survey versions they name must exist. Tests use
-// it to store a small known dataset.
+// it to store a small known dataset. The month partitions the calls need are
+// made first.
 func WriteCalls(ctx context.Context, pool *pgxpool.Pool, calls []CallRecord) error {
+	if len(calls) == 0 {
+		return nil
+	}
+	from, to := calls[0].Call.StartedAt, calls[0].Call.StartedAt
+	for _, c := range calls {
+		if c.Call.StartedAt.Before(from) {
+			from = c.Call.StartedAt
+		}
+		if c.Call.StartedAt.After(to) {
+			to = c.Call.StartedAt
+		}
+	}
+	if err := createPartitions(ctx, pool, from, to); err != nil {
+		return err
+	}
 	_, err := writeBatch(ctx, pool, calls)
 	return err
+}
+
+// ofCall is a row of a call's child table with the start of its call, which
+// places it in its call's month.
+type ofCall[T any] struct {
+	row   T
+	start time.Time
+}
+
+// withStart pairs each of rows with start.
+func withStart[T any](rows []T, start time.Time) []ofCall[T] {
+	out := make([]ofCall[T], len(rows))
+	for i, r := range rows {
+		out[i] = ofCall[T]{r, start}
+	}
+	return out
 }
 
 // writeBatch stores one batch of calls in one transaction.
 func writeBatch(ctx context.Context, pool *pgxpool.Pool, b []CallRecord) (Summary, error) {
 	var (
 		n     Summary
-		steps []ivr.Step
-		resps []ivr.Response
-		recs  []ivr.Recording
-		pins  []ivr.PINAttempt
+		steps []ofCall[ivr.Step]
+		resps []ofCall[ivr.Response]
+		recs  []ofCall[ivr.Recording]
+		pins  []ofCall[ivr.PINAttempt]
 	)
 	for i := range b {
-		steps = append(steps, b[i].Steps...)
-		resps = append(resps, b[i].Responses...)
-		recs = append(recs, b[i].Recordings...)
-		pins = append(pins, b[i].PINAttempts...)
+		start := b[i].Call.StartedAt
+		steps = append(steps, withStart(b[i].Steps, start)...)
+		resps = append(resps, withStart(b[i].Responses, start)...)
+		recs = append(recs, withStart(b[i].Recordings, start)...)
+		pins = append(pins, withStart(b[i].PINAttempts, start)...)
 	}
 	n.Steps, n.Responses, n.Recordings, n.PINAttempts = int64(len(steps)), int64(len(resps)), int64(len(recs)), int64(len(pins))
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
@@ -275,14 +321,15 @@ func writeBatch(ctx context.Context, pool *pgxpool.Pool, b []CallRecord) (Summar
 			{"calls", []string{"id", "uniqueid", "linkedid", "channel", "route", "callerid_raw", "callerid_e164", "dnid",
 				"caller_id", "started_at", "answered_at", "ended_at", "end_reason", "authenticated", "menu_version_id"},
 				source(b, callRow)},
-			{"call_steps", []string{"call_id", "seq", "key", "kind", "digits", "secret", "outcome", "attempt", "elapsed_ms", "at"},
+			{"call_steps", []string{"call_id", "seq", "key", "kind", "digits", "secret", "outcome", "attempt", "elapsed_ms", "at", "call_started_at"},
 				source(steps, stepRow)},
-			{"responses", []string{"call_id", "caller_id", "menu_version_id", "survey_version_id", "question_key", "answer", "at"},
+			{"responses", []string{"call_id", "caller_id", "menu_version_id", "survey_version_id", "question_key", "answer", "at", "call_started_at"},
 				source(resps, responseRow)},
-			{"recordings", []string{"call_id", "caller_id", "path", "format", "endpos", "duration_ms", "end_reason", "end_key", "purpose", "created_at"},
+			{"recordings", []string{"call_id", "caller_id", "path", "format", "endpos", "duration_ms", "end_reason", "end_key", "purpose", "created_at",
+				"call_started_at"},
 				source(recs, recordingRow)},
-			{"pin_attempts", []string{"caller_id", "call_id", "success", "at"},
-				source(pins, func(p ivr.PINAttempt) []any { return []any{p.CallerID, nullID(p.CallID), p.Success, p.At} })},
+			{"pin_attempts", []string{"caller_id", "call_id", "success", "at", "call_started_at"},
+				source(pins, pinRow)},
 		}
 		for _, c := range copies {
 			if _, err := tx.CopyFrom(ctx, pgx.Identifier{c.table}, c.cols, c.src); err != nil {
@@ -318,22 +365,34 @@ func callRow(r CallRecord) []any {
 		nullID(callerID), c.StartedAt, answered, ended, reason, e.Authenticated, nullID(e.MenuVersionID)}
 }
 
-func stepRow(s ivr.Step) []any {
+func stepRow(c ofCall[ivr.Step]) []any {
+	s := c.row
 	var digits *string
 	if !s.Secret {
 		digits = &s.Digits
 	}
 	return []any{s.CallID, int32(s.Seq), s.Key, string(s.Kind), digits, s.Secret, string(s.Outcome),
-		int32(max(s.Attempt, 1)), int32(s.Elapsed.Milliseconds()), s.At}
+		int32(max(s.Attempt, 1)), int32(s.Elapsed.Milliseconds()), s.At, c.start}
 }
 
-func responseRow(r ivr.Response) []any {
-	return []any{r.CallID, nullID(r.CallerID), nullID(r.MenuVersionID), nullID(r.SurveyVersionID), r.QuestionKey, r.Answer, r.At}
+func responseRow(c ofCall[ivr.Response]) []any {
+	r := c.row
+	return []any{r.CallID, nullID(r.CallerID), nullID(r.MenuVersionID), nullID(r.SurveyVersionID), r.QuestionKey, r.Answer, r.At, c.start}
 }
 
-func recordingRow(r ivr.Recording) []any {
+func recordingRow(c ofCall[ivr.Recording]) []any {
+	r := c.row
 	return []any{r.CallID, nullID(r.CallerID), r.Path, r.Format, r.EndPos, int32(r.Duration.Milliseconds()),
-		string(r.Reason), r.Key, string(r.Purpose), r.CreatedAt}
+		string(r.Reason), r.Key, string(r.Purpose), r.CreatedAt, c.start}
+}
+
+// pinRow is an attempt's row: one made on no call is placed by its own time.
+func pinRow(c ofCall[ivr.PINAttempt]) []any {
+	p, start := c.row, c.start
+	if p.CallID == 0 {
+		start = p.At
+	}
+	return []any{p.CallerID, nullID(p.CallID), p.Success, p.At, start}
 }
 
 // nullID maps the domain's "0 means none" to SQL NULL.

@@ -113,7 +113,7 @@ func TestGroupCommitCoalesces(t *testing.T) {
 			// A lookup call, written whole, written again (stored once), and
 			// one whose step the database refuses.
 			uid := fmt.Sprintf("1700000200.%d", i)
-			lookup := ivr.Call{SessionID: ivr.NewSessionID(), UniqueID: uid, Route: "lookup", CallerID: callerID}
+			lookup := ivr.Call{SessionID: ivr.NewSessionID(), UniqueID: uid, Route: "lookup", CallerID: callerID, StartedAt: time.Now()}
 			steps := []ivr.Step{{Seq: 1, Key: "lookup", Kind: ivr.StepLookup, Outcome: ivr.OutcomeValid}}
 			id, err := db.RecordCall(ctx, lookup, ivr.CallEnd{Reason: ivr.EndCompleted}, steps)
 			check("record call", err)
