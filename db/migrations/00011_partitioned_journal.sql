@@ -4,7 +4,8 @@
 -- dropping its partitions (ivr retention) instead of a DELETE that would bloat
 -- the busiest tables. A call and its steps, responses and PIN attempts live in
 -- the same month: each child row carries its call's start (call_started_at)
--- and points to its call by (call_id, call_started_at). A PIN attempt made on
+-- and points to its call by (call_id, call_started_at), in that month's
+-- partition of calls. A PIN attempt made on
 -- no call is placed by its own time. recordings stays one table (few rows); it
 -- points to its call the same way, so ivr retention deletes the recordings of
 -- a month before it drops the month.
@@ -123,15 +124,50 @@ CREATE TABLE pin_attempts (
     call_started_at timestamptz NOT NULL
 ) PARTITION BY RANGE (call_started_at);
 
+-- The foreign keys from a call's steps, responses and PIN attempts to the
+-- call link each month's partitions to that month's partition of calls
+-- (call_steps_y2026m01 to calls_y2026m01), not the partitioned tables: a key
+-- to the partitioned calls would be checked, for every row written, through a
+-- plan over every month's partition. The rows of a call all carry the call's
+-- start, so they all belong to the month of their call.
+
+-- ivr_link_month_partitions gives the partitions of call_steps, responses and
+-- pin_attempts of the UTC month of month the foreign key to their month's
+-- partition of calls, where they lack it.
+-- +goose StatementBegin
+CREATE FUNCTION ivr_link_month_partitions(month date) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    suffix text := to_char(month, '"_y"YYYY"m"MM');
+    t      text;
+    part   text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['call_steps', 'responses', 'pin_attempts'] LOOP
+        part := t || suffix;
+        IF to_regclass(quote_ident(part)) IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass(quote_ident(part)) AND contype = 'f'
+                                          AND conname = part || '_call_fkey') THEN
+            EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I FOREIGN KEY (call_id, call_started_at) '
+                           'REFERENCES %I (id, started_at) ON DELETE %s',
+                           part, part || '_call_fkey', 'calls' || suffix,
+                           CASE t WHEN 'pin_attempts' THEN 'SET NULL (call_id)' ELSE 'CASCADE' END);
+        END IF;
+    END LOOP;
+END
+$$;
+-- +goose StatementEnd
+
 -- ivr_create_month_partitions makes the partitions of calls, call_steps,
 -- responses and pin_attempts for every UTC month from the month of
--- first_month to that of last_month that has none yet, and returns the names
--- of the tables it made. Running it again makes nothing. A partition is named
--- after its table and month: calls_y2026m01 holds the calls started in January
--- 2026 (UTC). It lives here rather than in Go because table names cannot be
--- query parameters: the names are quoted with format('%I').
+-- first_month to that of last_month that has none yet, with their foreign
+-- keys unless link is false, and returns the names of the tables it made.
+-- Running it again makes nothing. A partition is named after its table and
+-- month: calls_y2026m01 holds the calls started in January 2026 (UTC). It
+-- lives here rather than in Go because table names cannot be query
+-- parameters: the names are quoted with format('%I').
 -- +goose StatementBegin
-CREATE FUNCTION ivr_create_month_partitions(first_month date, last_month date) RETURNS SETOF text
+CREATE FUNCTION ivr_create_month_partitions(first_month date, last_month date, link boolean DEFAULT true)
+RETURNS SETOF text
 LANGUAGE plpgsql AS $$
 DECLARE
     m    date := date_trunc('month', first_month)::date;
@@ -148,6 +184,9 @@ BEGIN
                 RETURN NEXT part;
             END IF;
         END LOOP;
+        IF link THEN
+            PERFORM ivr_link_month_partitions(m);
+        END IF;
         m := (m + interval '1 month')::date;
     END LOOP;
 END
@@ -181,10 +220,13 @@ END
 $$;
 -- +goose StatementEnd
 
+-- The partitions are filled before they get their foreign keys, which are
+-- then checked once for each month.
 SELECT ivr_create_month_partitions(
     least((SELECT min(started_at) FROM calls_old), (SELECT min(at) FROM pin_attempts_old WHERE call_id IS NULL),
           now())::date,
-    (now() + interval '2 months')::date);
+    (now() + interval '2 months')::date,
+    false);
 
 INSERT INTO calls (id, uniqueid, linkedid, channel, route, callerid_raw, callerid_e164, dnid, caller_id, started_at,
                    answered_at, ended_at, end_reason, authenticated, menu_version_id, session_id)
@@ -237,15 +279,11 @@ CREATE INDEX calls_uniqueid_idx ON calls (uniqueid);
 CREATE INDEX calls_day_brin ON calls USING brin (((started_at AT TIME ZONE 'UTC')::date));
 
 ALTER TABLE call_steps ADD CONSTRAINT call_steps_pkey PRIMARY KEY (call_id, seq, call_started_at);
-ALTER TABLE call_steps ADD CONSTRAINT call_steps_call_id_fkey FOREIGN KEY (call_id, call_started_at)
-    REFERENCES calls (id, started_at) ON DELETE CASCADE;
 CREATE INDEX call_steps_key_outcome_idx ON call_steps (key, outcome, at);
 CREATE INDEX call_steps_day_brin ON call_steps USING brin (((at AT TIME ZONE 'UTC')::date));
 CREATE INDEX call_steps_pin_call_idx ON call_steps (call_id) WHERE key = 'pin';
 
 ALTER TABLE responses ADD CONSTRAINT responses_pkey PRIMARY KEY (id, call_started_at);
-ALTER TABLE responses ADD CONSTRAINT responses_call_id_fkey FOREIGN KEY (call_id, call_started_at)
-    REFERENCES calls (id, started_at) ON DELETE CASCADE;
 ALTER TABLE responses ADD CONSTRAINT responses_caller_id_fkey FOREIGN KEY (caller_id) REFERENCES callers (id) ON DELETE SET NULL;
 ALTER TABLE responses ADD CONSTRAINT responses_menu_version_id_fkey FOREIGN KEY (menu_version_id) REFERENCES menu_versions (id);
 ALTER TABLE responses ADD CONSTRAINT responses_survey_version_id_fkey FOREIGN KEY (survey_version_id) REFERENCES survey_versions (id);
@@ -256,15 +294,29 @@ CREATE INDEX responses_survey_version_idx ON responses (survey_version_id, quest
 CREATE INDEX responses_day_brin ON responses USING brin (((at AT TIME ZONE 'UTC')::date));
 CREATE INDEX responses_menu_call_idx ON responses (call_id) WHERE menu_version_id IS NOT NULL;
 
--- A PIN attempt's call going leaves the attempt, without its call.
 ALTER TABLE pin_attempts ADD CONSTRAINT pin_attempts_pkey PRIMARY KEY (id, call_started_at);
 ALTER TABLE pin_attempts ADD CONSTRAINT pin_attempts_caller_id_fkey FOREIGN KEY (caller_id) REFERENCES callers (id) ON DELETE CASCADE;
-ALTER TABLE pin_attempts ADD CONSTRAINT pin_attempts_call_id_fkey FOREIGN KEY (call_id, call_started_at)
-    REFERENCES calls (id, started_at) ON DELETE SET NULL (call_id);
 CREATE INDEX pin_attempts_caller_at_idx ON pin_attempts (caller_id, at);
 CREATE INDEX pin_attempts_call_idx ON pin_attempts (call_id) WHERE call_id IS NOT NULL;
 CREATE INDEX pin_attempts_day_brin ON pin_attempts USING brin (((at AT TIME ZONE 'UTC')::date));
 
+-- Each month's steps, responses and PIN attempts point to that month's calls
+-- (a PIN attempt's call going leaves the attempt, without its call);
+-- recordings, one table, point to the partitioned calls.
+-- +goose StatementBegin
+DO $$
+DECLARE
+    m date;
+BEGIN
+    FOR m IN SELECT to_date(substring(c.relname FROM 8 FOR 4) || substring(c.relname FROM 13 FOR 2), 'YYYYMM')
+             FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+             WHERE i.inhparent = 'calls'::regclass AND c.relname ~ '^calls_y[0-9]{4}m[0-9]{2}$'
+    LOOP
+        PERFORM ivr_link_month_partitions(m);
+    END LOOP;
+END
+$$;
+-- +goose StatementEnd
 ALTER TABLE recordings ADD CONSTRAINT recordings_call_id_fkey FOREIGN KEY (call_id, call_started_at)
     REFERENCES calls (id, started_at) ON DELETE CASCADE;
 CREATE INDEX recordings_call_started_idx ON recordings (call_started_at);
@@ -583,7 +635,8 @@ DROP TABLE responses_part;
 DROP TABLE call_steps_part;
 DROP TABLE calls_part;
 DROP FUNCTION ivr_drop_month_partitions(date);
-DROP FUNCTION ivr_create_month_partitions(date, date);
+DROP FUNCTION ivr_create_month_partitions(date, date, boolean);
+DROP FUNCTION ivr_link_month_partitions(date);
 
 ALTER TABLE calls ADD CONSTRAINT calls_pkey PRIMARY KEY (id);
 ALTER TABLE calls ADD CONSTRAINT calls_session_id_key UNIQUE (session_id);
