@@ -44,6 +44,8 @@ func commands() []subcommand {
 		{"menus", "", "menus as code: apply|list|show|diff|publish|export", runMenus},
 		{"surveys", "", "surveys as code: apply|list|show|diff|publish|export", runSurveys},
 		{"recordings", "", "recordings: list|show|delete|purge|verify", runRecordings},
+		{"maintain", "", "make the journal's partitions for the coming months", runMaintain},
+		{"retention", "", "remove months of calls and their recordings older than --keep", runRetention},
 		{"report", "", "run a report over the stored calls", runReport},
 		{"call", "", "place a simulated call against a running server", runCall},
 		{"bench", "", "load a running server with simulated calls", runBench},

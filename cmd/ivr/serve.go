@@ -81,6 +81,9 @@ func serveStore(ctx context.Context, c *serveConfig, dsn string, keyring *ivr.Ke
 			return err
 		}
 	}
+	// The partitions of this month and the next are there before the first
+	// call; a failure is logged and retried every hour (see partitioner).
+	srv.parts.check(ctx)
 	if err := srv.listen(); err != nil {
 		return err
 	}
@@ -102,6 +105,7 @@ type server struct {
 	caches caches
 	app    *ivr.App
 	sweep  sweeper
+	parts  partitioner
 
 	agiLn, httpLn net.Listener
 }
@@ -156,6 +160,7 @@ func newServer(c *serveConfig, st *store.DB, keyring *ivr.Keyring, log, agiLog *
 		caches: cs,
 		app:    app,
 		sweep:  sweeper{st: st, log: log, lostAfter: c.lostAfter},
+		parts:  partitioner{st: st, log: log},
 	}
 	srv.sweep.swept = registerRecovery(reg, st, app)
 	metrics.Instrument(srv.agi, m)
@@ -207,12 +212,14 @@ func (s *server) listen() error {
 // until a second SIGTERM or SIGINT), cancels the rest (their rows are closed as a server shutdown),
 // waits for the writes of ended calls still retried (see shutdown) and closes the
 // HTTP listener. It returns nil after a shutdown asked for by ctx. While it
-// serves, it sweeps for rows left open by an instance that died.
+// serves, it sweeps for rows left open by an instance that died and makes the
+// journal's partitions for the coming months.
 func (s *server) run(ctx context.Context) error {
 	sweepCtx, stopSweep := context.WithCancel(ctx)
-	swept := make(chan struct{})
-	go func() { defer close(swept); s.sweep.run(sweepCtx) }()
-	defer func() { stopSweep(); <-swept }()
+	swept := make(chan struct{}, 2)
+	go func() { s.sweep.run(sweepCtx); swept <- struct{}{} }()
+	go func() { s.parts.run(sweepCtx); swept <- struct{}{} }()
+	defer func() { stopSweep(); <-swept; <-swept }()
 	errc := make(chan error, 2)
 	go func() { errc <- s.agi.Serve(s.agiLn) }()
 	if s.http != nil {
