@@ -1,11 +1,12 @@
--- WriteJournal stores the steps and responses of many calls in one statement
--- (a step already written, same call and seq, is left as it is, and the digits
--- of a secret step are not stored). Each group of arrays is parallel: one
--- element per step, per response. Each names its call by ID and start (the
--- *_call_started_ats), which leads it to the partitions of its call's month;
--- it does not read calls, so that a statement with no call to close does not
--- pay for a plan over every month of calls.
--- name: WriteJournal :exec
+-- WriteJournal stores the journal writes of many calls in one statement:
+-- steps (a step already written, same call and seq, is left as it is, and the
+-- digits of a secret step are not stored), responses, and call rows closed (a
+-- call already closed stays as it was; answered_at is taken only where
+-- end_answered is true). It returns the IDs among end_ids of the calls that
+-- exist. Each group of arrays is parallel: one element per step, per response,
+-- per call closed. Each names its call by ID and start (the *_call_started_ats),
+-- which leads it to the partitions of its call's month.
+-- name: WriteJournal :many
 WITH steps AS (
     INSERT INTO call_steps (call_id, seq, key, kind, digits, secret, outcome, attempt, elapsed_ms, at, call_started_at)
     SELECT s.call_id, s.seq, s.key, s.kind, CASE WHEN s.secret THEN NULL ELSE s.digits END,
@@ -17,25 +18,18 @@ WITH steps AS (
                  unnest(@step_outcomes::text[]) AS outcome, unnest(@step_attempts::integer[]) AS attempt,
                  unnest(@step_elapsed_ms::integer[]) AS elapsed_ms, unnest(@step_ats::timestamptz[]) AS at) AS s
     ON CONFLICT (call_id, seq, call_started_at) DO NOTHING
-)
-INSERT INTO responses (call_id, caller_id, menu_version_id, survey_version_id, question_key, answer, at, call_started_at)
-SELECT r.call_id, nullif(r.caller_id, 0), nullif(r.menu_version_id, 0), nullif(r.survey_version_id, 0),
-       r.question_key, r.answer, r.at, r.call_started_at
-FROM (SELECT unnest(@response_call_ids::bigint[]) AS call_id,
-             unnest(@response_call_started_ats::timestamptz[]) AS call_started_at,
-             unnest(@response_caller_ids::bigint[]) AS caller_id,
-             unnest(@response_menu_version_ids::bigint[]) AS menu_version_id,
-             unnest(@response_survey_version_ids::bigint[]) AS survey_version_id,
-             unnest(@response_question_keys::text[]) AS question_key, unnest(@response_answers::text[]) AS answer,
-             unnest(@response_ats::timestamptz[]) AS at) AS r;
-
--- CloseCalls closes the call rows of many calls in one statement (a call
--- already closed stays as it was; answered_at is taken only where
--- end_answered is true) and returns the IDs among end_ids of the calls that
--- exist. The arrays are parallel, one element per call, each naming its call
--- by ID and start.
--- name: CloseCalls :many
-WITH e AS (
+), responses AS (
+    INSERT INTO responses (call_id, caller_id, menu_version_id, survey_version_id, question_key, answer, at, call_started_at)
+    SELECT r.call_id, nullif(r.caller_id, 0), nullif(r.menu_version_id, 0), nullif(r.survey_version_id, 0),
+           r.question_key, r.answer, r.at, r.call_started_at
+    FROM (SELECT unnest(@response_call_ids::bigint[]) AS call_id,
+                 unnest(@response_call_started_ats::timestamptz[]) AS call_started_at,
+                 unnest(@response_caller_ids::bigint[]) AS caller_id,
+                 unnest(@response_menu_version_ids::bigint[]) AS menu_version_id,
+                 unnest(@response_survey_version_ids::bigint[]) AS survey_version_id,
+                 unnest(@response_question_keys::text[]) AS question_key, unnest(@response_answers::text[]) AS answer,
+                 unnest(@response_ats::timestamptz[]) AS at) AS r
+), e AS (
     SELECT unnest(@end_ids::bigint[]) AS id, unnest(@end_call_started_ats::timestamptz[]) AS started_at,
            unnest(@end_ats::timestamptz[]) AS ended_at,
            unnest(@end_reasons::text[]) AS end_reason, unnest(@end_answered::boolean[]) AS answered,

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ivrhq/ivr/internal/ivr"
@@ -90,14 +89,9 @@ func (db *DB) Write(ctx context.Context, e ivr.Entry) error {
 }
 
 // writeJournal is the statement of the batcher of Write: its result for an
-// entry that closes its call says whether the call exists. The steps and
-// responses go in one statement (WriteJournal) and the calls closed in
-// another (CloseCalls), in one transaction when the entries have both: the
-// closing reads every month's partition of calls, which the many entries that
-// close nothing need not pay for.
+// entry that closes its call says whether the call exists.
 func writeJournal(ctx context.Context, conn *pgxpool.Conn, es []ivr.Entry) ([]bool, error) {
 	var p sqlcdb.WriteJournalParams
-	var c sqlcdb.CloseCallsParams
 	var steps stepColumns
 	for _, e := range es {
 		for _, s := range e.Steps {
@@ -116,41 +110,21 @@ func writeJournal(ctx context.Context, conn *pgxpool.Conn, es []ivr.Entry) ([]bo
 			p.ResponseAts = append(p.ResponseAts, orNow(r.At))
 		}
 		if end := e.End; end != nil {
-			c.EndIds = append(c.EndIds, e.CallID)
-			c.EndCallStartedAts = append(c.EndCallStartedAts, e.CallStartedAt)
-			c.EndAts = append(c.EndAts, orNow(end.EndedAt))
-			c.EndReasons = append(c.EndReasons, string(end.Reason))
-			c.EndAnswered = append(c.EndAnswered, !end.AnsweredAt.IsZero())
-			c.EndAnsweredAts = append(c.EndAnsweredAts, end.AnsweredAt)
-			c.EndLinkedids = append(c.EndLinkedids, validText(end.LinkedID))
-			c.EndCallerIds = append(c.EndCallerIds, end.CallerID)
-			c.EndAuthenticated = append(c.EndAuthenticated, end.Authenticated)
-			c.EndMenuVersionIds = append(c.EndMenuVersionIds, end.MenuVersionID)
+			p.EndIds = append(p.EndIds, e.CallID)
+			p.EndCallStartedAts = append(p.EndCallStartedAts, e.CallStartedAt)
+			p.EndAts = append(p.EndAts, orNow(end.EndedAt))
+			p.EndReasons = append(p.EndReasons, string(end.Reason))
+			p.EndAnswered = append(p.EndAnswered, !end.AnsweredAt.IsZero())
+			p.EndAnsweredAts = append(p.EndAnsweredAts, end.AnsweredAt)
+			p.EndLinkedids = append(p.EndLinkedids, validText(end.LinkedID))
+			p.EndCallerIds = append(p.EndCallerIds, end.CallerID)
+			p.EndAuthenticated = append(p.EndAuthenticated, end.Authenticated)
+			p.EndMenuVersionIds = append(p.EndMenuVersionIds, end.MenuVersionID)
 		}
 	}
 	p.StepCallIds, p.StepSeqs, p.StepKeys, p.StepKinds, p.StepDigits = steps.callIDs, steps.seqs, steps.keys, steps.kinds, steps.digits
 	p.StepSecrets, p.StepOutcomes, p.StepAttempts, p.StepElapsedMs, p.StepAts = steps.secrets, steps.outcomes, steps.attempts, steps.elapsedMs, steps.ats
-	journal, closing := len(p.StepCallIds)+len(p.ResponseCallIds) > 0, len(c.EndIds) > 0
-	var closed []int64
-	write := func(q *sqlcdb.Queries) error {
-		if journal {
-			if err := q.WriteJournal(ctx, p); err != nil {
-				return err
-			}
-		}
-		if closing {
-			var err error
-			closed, err = q.CloseCalls(ctx, c)
-			return err
-		}
-		return nil
-	}
-	var err error
-	if journal && closing {
-		err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return write(sqlcdb.New(tx)) })
-	} else {
-		err = write(sqlcdb.New(conn))
-	}
+	closed, err := sqlcdb.New(conn).WriteJournal(ctx, p)
 	if err != nil {
 		return nil, err
 	}

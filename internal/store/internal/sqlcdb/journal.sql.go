@@ -10,14 +10,36 @@ import (
 	"time"
 )
 
-const closeCalls = `-- name: CloseCalls :many
-WITH e AS (
-    SELECT unnest($1::bigint[]) AS id, unnest($2::timestamptz[]) AS started_at,
-           unnest($3::timestamptz[]) AS ended_at,
-           unnest($4::text[]) AS end_reason, unnest($5::boolean[]) AS answered,
-           unnest($6::timestamptz[]) AS answered_at, unnest($7::text[]) AS linkedid,
-           unnest($8::bigint[]) AS caller_id, unnest($9::boolean[]) AS authenticated,
-           unnest($10::bigint[]) AS menu_version_id
+const writeJournal = `-- name: WriteJournal :many
+WITH steps AS (
+    INSERT INTO call_steps (call_id, seq, key, kind, digits, secret, outcome, attempt, elapsed_ms, at, call_started_at)
+    SELECT s.call_id, s.seq, s.key, s.kind, CASE WHEN s.secret THEN NULL ELSE s.digits END,
+           s.secret, s.outcome, s.attempt, s.elapsed_ms, s.at, s.call_started_at
+    FROM (SELECT unnest($1::bigint[]) AS call_id,
+                 unnest($2::timestamptz[]) AS call_started_at, unnest($3::integer[]) AS seq,
+                 unnest($4::text[]) AS key, unnest($5::text[]) AS kind,
+                 unnest($6::text[]) AS digits, unnest($7::boolean[]) AS secret,
+                 unnest($8::text[]) AS outcome, unnest($9::integer[]) AS attempt,
+                 unnest($10::integer[]) AS elapsed_ms, unnest($11::timestamptz[]) AS at) AS s
+    ON CONFLICT (call_id, seq, call_started_at) DO NOTHING
+), responses AS (
+    INSERT INTO responses (call_id, caller_id, menu_version_id, survey_version_id, question_key, answer, at, call_started_at)
+    SELECT r.call_id, nullif(r.caller_id, 0), nullif(r.menu_version_id, 0), nullif(r.survey_version_id, 0),
+           r.question_key, r.answer, r.at, r.call_started_at
+    FROM (SELECT unnest($12::bigint[]) AS call_id,
+                 unnest($13::timestamptz[]) AS call_started_at,
+                 unnest($14::bigint[]) AS caller_id,
+                 unnest($15::bigint[]) AS menu_version_id,
+                 unnest($16::bigint[]) AS survey_version_id,
+                 unnest($17::text[]) AS question_key, unnest($18::text[]) AS answer,
+                 unnest($19::timestamptz[]) AS at) AS r
+), e AS (
+    SELECT unnest($20::bigint[]) AS id, unnest($21::timestamptz[]) AS started_at,
+           unnest($22::timestamptz[]) AS ended_at,
+           unnest($23::text[]) AS end_reason, unnest($24::boolean[]) AS answered,
+           unnest($25::timestamptz[]) AS answered_at, unnest($26::text[]) AS linkedid,
+           unnest($27::bigint[]) AS caller_id, unnest($28::boolean[]) AS authenticated,
+           unnest($29::bigint[]) AS menu_version_id
 ), closed AS (
     UPDATE calls
     SET ended_at        = e.ended_at,
@@ -34,26 +56,67 @@ WITH e AS (
 SELECT calls.id FROM calls JOIN e ON e.id = calls.id AND calls.started_at = e.started_at
 `
 
-type CloseCallsParams struct {
-	EndIds            []int64
-	EndCallStartedAts []time.Time
-	EndAts            []time.Time
-	EndReasons        []string
-	EndAnswered       []bool
-	EndAnsweredAts    []time.Time
-	EndLinkedids      []string
-	EndCallerIds      []int64
-	EndAuthenticated  []bool
-	EndMenuVersionIds []int64
+type WriteJournalParams struct {
+	StepCallIds              []int64
+	StepCallStartedAts       []time.Time
+	StepSeqs                 []int32
+	StepKeys                 []string
+	StepKinds                []string
+	StepDigits               []string
+	StepSecrets              []bool
+	StepOutcomes             []string
+	StepAttempts             []int32
+	StepElapsedMs            []int32
+	StepAts                  []time.Time
+	ResponseCallIds          []int64
+	ResponseCallStartedAts   []time.Time
+	ResponseCallerIds        []int64
+	ResponseMenuVersionIds   []int64
+	ResponseSurveyVersionIds []int64
+	ResponseQuestionKeys     []string
+	ResponseAnswers          []string
+	ResponseAts              []time.Time
+	EndIds                   []int64
+	EndCallStartedAts        []time.Time
+	EndAts                   []time.Time
+	EndReasons               []string
+	EndAnswered              []bool
+	EndAnsweredAts           []time.Time
+	EndLinkedids             []string
+	EndCallerIds             []int64
+	EndAuthenticated         []bool
+	EndMenuVersionIds        []int64
 }
 
-// CloseCalls closes the call rows of many calls in one statement (a call
-// already closed stays as it was; answered_at is taken only where
-// end_answered is true) and returns the IDs among end_ids of the calls that
-// exist. The arrays are parallel, one element per call, each naming its call
-// by ID and start.
-func (q *Queries) CloseCalls(ctx context.Context, arg CloseCallsParams) ([]int64, error) {
-	rows, err := q.db.Query(ctx, closeCalls,
+// WriteJournal stores the journal writes of many calls in one statement:
+// steps (a step already written, same call and seq, is left as it is, and the
+// digits of a secret step are not stored), responses, and call rows closed (a
+// call already closed stays as it was; answered_at is taken only where
+// end_answered is true). It returns the IDs among end_ids of the calls that
+// exist. Each group of arrays is parallel: one element per step, per response,
+// per call closed. Each names its call by ID and start (the *_call_started_ats),
+// which leads it to the partitions of its call's month.
+func (q *Queries) WriteJournal(ctx context.Context, arg WriteJournalParams) ([]int64, error) {
+	rows, err := q.db.Query(ctx, writeJournal,
+		arg.StepCallIds,
+		arg.StepCallStartedAts,
+		arg.StepSeqs,
+		arg.StepKeys,
+		arg.StepKinds,
+		arg.StepDigits,
+		arg.StepSecrets,
+		arg.StepOutcomes,
+		arg.StepAttempts,
+		arg.StepElapsedMs,
+		arg.StepAts,
+		arg.ResponseCallIds,
+		arg.ResponseCallStartedAts,
+		arg.ResponseCallerIds,
+		arg.ResponseMenuVersionIds,
+		arg.ResponseSurveyVersionIds,
+		arg.ResponseQuestionKeys,
+		arg.ResponseAnswers,
+		arg.ResponseAts,
 		arg.EndIds,
 		arg.EndCallStartedAts,
 		arg.EndAts,
@@ -81,83 +144,4 @@ func (q *Queries) CloseCalls(ctx context.Context, arg CloseCallsParams) ([]int64
 		return nil, err
 	}
 	return items, nil
-}
-
-const writeJournal = `-- name: WriteJournal :exec
-WITH steps AS (
-    INSERT INTO call_steps (call_id, seq, key, kind, digits, secret, outcome, attempt, elapsed_ms, at, call_started_at)
-    SELECT s.call_id, s.seq, s.key, s.kind, CASE WHEN s.secret THEN NULL ELSE s.digits END,
-           s.secret, s.outcome, s.attempt, s.elapsed_ms, s.at, s.call_started_at
-    FROM (SELECT unnest($9::bigint[]) AS call_id,
-                 unnest($10::timestamptz[]) AS call_started_at, unnest($11::integer[]) AS seq,
-                 unnest($12::text[]) AS key, unnest($13::text[]) AS kind,
-                 unnest($14::text[]) AS digits, unnest($15::boolean[]) AS secret,
-                 unnest($16::text[]) AS outcome, unnest($17::integer[]) AS attempt,
-                 unnest($18::integer[]) AS elapsed_ms, unnest($19::timestamptz[]) AS at) AS s
-    ON CONFLICT (call_id, seq, call_started_at) DO NOTHING
-)
-INSERT INTO responses (call_id, caller_id, menu_version_id, survey_version_id, question_key, answer, at, call_started_at)
-SELECT r.call_id, nullif(r.caller_id, 0), nullif(r.menu_version_id, 0), nullif(r.survey_version_id, 0),
-       r.question_key, r.answer, r.at, r.call_started_at
-FROM (SELECT unnest($1::bigint[]) AS call_id,
-             unnest($2::timestamptz[]) AS call_started_at,
-             unnest($3::bigint[]) AS caller_id,
-             unnest($4::bigint[]) AS menu_version_id,
-             unnest($5::bigint[]) AS survey_version_id,
-             unnest($6::text[]) AS question_key, unnest($7::text[]) AS answer,
-             unnest($8::timestamptz[]) AS at) AS r
-`
-
-type WriteJournalParams struct {
-	ResponseCallIds          []int64
-	ResponseCallStartedAts   []time.Time
-	ResponseCallerIds        []int64
-	ResponseMenuVersionIds   []int64
-	ResponseSurveyVersionIds []int64
-	ResponseQuestionKeys     []string
-	ResponseAnswers          []string
-	ResponseAts              []time.Time
-	StepCallIds              []int64
-	StepCallStartedAts       []time.Time
-	StepSeqs                 []int32
-	StepKeys                 []string
-	StepKinds                []string
-	StepDigits               []string
-	StepSecrets              []bool
-	StepOutcomes             []string
-	StepAttempts             []int32
-	StepElapsedMs            []int32
-	StepAts                  []time.Time
-}
-
-// WriteJournal stores the steps and responses of many calls in one statement
-// (a step already written, same call and seq, is left as it is, and the digits
-// of a secret step are not stored). Each group of arrays is parallel: one
-// element per step, per response. Each names its call by ID and start (the
-// *_call_started_ats), which leads it to the partitions of its call's month;
-// it does not read calls, so that a statement with no call to close does not
-// pay for a plan over every month of calls.
-func (q *Queries) WriteJournal(ctx context.Context, arg WriteJournalParams) error {
-	_, err := q.db.Exec(ctx, writeJournal,
-		arg.ResponseCallIds,
-		arg.ResponseCallStartedAts,
-		arg.ResponseCallerIds,
-		arg.ResponseMenuVersionIds,
-		arg.ResponseSurveyVersionIds,
-		arg.ResponseQuestionKeys,
-		arg.ResponseAnswers,
-		arg.ResponseAts,
-		arg.StepCallIds,
-		arg.StepCallStartedAts,
-		arg.StepSeqs,
-		arg.StepKeys,
-		arg.StepKinds,
-		arg.StepDigits,
-		arg.StepSecrets,
-		arg.StepOutcomes,
-		arg.StepAttempts,
-		arg.StepElapsedMs,
-		arg.StepAts,
-	)
-	return err
 }
