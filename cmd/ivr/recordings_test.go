@@ -14,9 +14,11 @@ func TestRecordings(t *testing.T) {
 	c.ok("", "callers", "add", "1001", "--numbers", "+14155550101")
 	ctx := context.Background()
 	_, err := c.pool.Exec(ctx, `
+		SELECT ivr_create_month_partitions((now() - interval '200 days')::date, now()::date);
 		INSERT INTO calls (uniqueid, started_at) VALUES ('1700000000.1', now() - interval '200 days');
-		INSERT INTO recordings (call_id, caller_id, path, format, duration_ms, end_reason, purpose, created_at)
-		SELECT (SELECT id FROM calls), (SELECT id FROM callers), '/var/spool/asterisk/ivr/' || n, 'wav', 4200, 'dtmf', 'message',
+		INSERT INTO recordings (call_id, call_started_at, caller_id, path, format, duration_ms, end_reason, purpose, created_at)
+		SELECT (SELECT id FROM calls), (SELECT started_at FROM calls), (SELECT id FROM callers), '/var/spool/asterisk/ivr/' || n, 'wav',
+		       4200, 'dtmf', 'message',
 		       now() - make_interval(days => d)
 		FROM (VALUES ('old', 200), ('older', 300), ('new', 1), ('empty', 2), ('gone', 3)) AS r(n, d);
 		UPDATE recordings SET deleted_at = now() - interval '250 days' WHERE path LIKE '%/older';`)

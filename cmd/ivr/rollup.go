@@ -78,28 +78,6 @@ func dayList(days []time.Time) string {
 	return strings.Join(s, ",")
 }
 
-// runMaintain is `ivr maintain`: the upkeep of the database that ivr serve
-// also does on its own, for an operator or a timer to run at any time.
-func runMaintain(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "maintain", "", "Roll up every complete UTC day not rolled up yet into the daily summaries the reports read, "+
-		"printing each day as it is done (the first run on an existing database does every past day). "+
-		"Safe to run while ivr serve runs, and on several hosts at once.")
-	dbf := fs.database()
-	grace := fs.Duration("rollup-grace", store.DefaultRollUpGrace, "how long after the end of a UTC day it is complete and rolled up (keep it above -lost-after of ivr serve)")
-	if _, err := fs.parse(args, 0, 0); err != nil {
-		return err
-	}
-	if *grace <= 0 {
-		return usageError{"-rollup-grace must be positive"}
-	}
-	db, err := dbf.Store(ctx)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	return maintainRollUps(ctx, db, e.stdout, time.Now(), *grace)
-}
-
 // maintainRollUps is the roll-up of ivr maintain: it rolls up what is
 // complete at now, writing a line per day and what is left.
 func maintainRollUps(ctx context.Context, db *store.DB, w io.Writer, now time.Time, grace time.Duration) error {

@@ -82,6 +82,9 @@ func serveStore(ctx context.Context, c *serveConfig, dsn string, keyring *ivr.Ke
 			return err
 		}
 	}
+	// The partitions of this month and the next are there before the first
+	// call; a failure is logged and retried every hour (see partitioner).
+	srv.parts.check(ctx)
 	if err := srv.listen(); err != nil {
 		return err
 	}
@@ -104,6 +107,7 @@ type server struct {
 	app    *ivr.App
 	sweep  sweeper
 	rollUp roller
+	parts  partitioner
 
 	agiLn, httpLn net.Listener
 }
@@ -159,6 +163,7 @@ func newServer(c *serveConfig, st *store.DB, keyring *ivr.Keyring, log, agiLog *
 		app:    app,
 		sweep:  sweeper{st: st, log: log, lostAfter: c.lostAfter},
 		rollUp: roller{st: st, log: log, grace: c.rollUpGrace, every: c.rollUpEvery},
+		parts:  partitioner{st: st, log: log},
 	}
 	srv.sweep.swept = registerRecovery(reg, st, app)
 	metrics.Instrument(srv.agi, m)
@@ -210,12 +215,14 @@ func (s *server) listen() error {
 // until a second SIGTERM or SIGINT), cancels the rest (their rows are closed as a server shutdown),
 // waits for the writes of ended calls still retried (see shutdown) and closes the
 // HTTP listener. It returns nil after a shutdown asked for by ctx. While it
-// serves, it sweeps for rows left open by an instance that died and rolls up
-// the complete days into the reports' daily summaries.
+// serves, it sweeps for rows left open by an instance that died, makes the
+// journal's partitions for the coming months and rolls up the complete days
+// into the reports' daily summaries.
 func (s *server) run(ctx context.Context) error {
 	bgCtx, stopBackground := context.WithCancel(ctx)
 	var background sync.WaitGroup
 	background.Go(func() { s.sweep.run(bgCtx) })
+	background.Go(func() { s.parts.run(bgCtx) })
 	background.Go(func() { s.rollUp.run(bgCtx) })
 	defer func() { stopBackground(); background.Wait() }()
 	errc := make(chan error, 2)

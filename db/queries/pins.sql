@@ -10,10 +10,13 @@
 -- more failures), never earlier than an existing lock. Every attempt is
 -- audited in pin_attempts with its verdict. An unknown caller (or ID 0)
 -- returns no row; its attempt is audited as a failure with no caller, so it
--- costs the same writes as one on a real account.
+-- costs the same writes as one on a real account. An attempt made on a call
+-- is stored in the month of the call's start (call_started_ats), one made on
+-- no call in that of its own time.
 -- name: DecidePINAttempts :many
 WITH a AS (
     SELECT unnest(@caller_ids::bigint[]) AS caller_id, unnest(@call_ids::bigint[]) AS call_id,
+           unnest(@call_started_ats::timestamptz[]) AS call_started_at,
            unnest(@right_pins::boolean[]) AS right_pin, unnest(@ats::timestamptz[]) AS at
 ), decided AS (
     UPDATE callers c
@@ -31,8 +34,9 @@ WITH a AS (
     -- leaves a right PIN with no failures.
     RETURNING c.id, (a.right_pin AND c.pin_failures = 0)::boolean AS accepted, c.pin_failures, c.locked_until
 ), audit AS (
-    INSERT INTO pin_attempts (caller_id, call_id, success, at)
-    SELECT d.id, nullif(a.call_id, 0), coalesce(d.accepted, false), a.at
+    INSERT INTO pin_attempts (caller_id, call_id, success, at, call_started_at)
+    SELECT d.id, nullif(a.call_id, 0), coalesce(d.accepted, false), a.at,
+           CASE WHEN a.call_id = 0 THEN a.at ELSE a.call_started_at END
     FROM a LEFT JOIN decided d ON d.id = a.caller_id
 )
 SELECT d.id, d.accepted, d.pin_failures, d.locked_until FROM decided d;

@@ -1,7 +1,10 @@
+-- InsertRecording stores a recording of the call with @call_id that started at
+-- @call_started_at.
 -- name: InsertRecording :one
-INSERT INTO recordings (call_id, caller_id, path, format, endpos, duration_ms, end_reason, end_key, purpose, created_at)
-VALUES (@call_id, nullif(@caller_id::bigint, 0), @path, @format, @endpos, @duration_ms, @end_reason, @end_key,
-        @purpose, @created_at)
+INSERT INTO recordings (call_id, call_started_at, caller_id, path, format, endpos, duration_ms, end_reason, end_key,
+                        purpose, created_at)
+VALUES (@call_id, @call_started_at, nullif(@caller_id::bigint, 0), @path, @format, @endpos, @duration_ms, @end_reason,
+        @end_key, @purpose, @created_at)
 RETURNING id;
 
 -- name: CallerMessages :many

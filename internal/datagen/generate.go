@@ -27,7 +27,8 @@ type Summary struct {
 }
 
 // Generate plays the traffic of opt through the real call flows into the
-// database behind db: it seeds the callers (with their phone numbers and
+// database behind db: it makes the journal's month partitions of the plan's
+// days, seeds the callers (with their phone numbers and
 // PINs), the main menu and the satisfaction survey (the first versions
 // published, the later ones published when the first call after they go live
 // is due), then plays every call of the plan, opt.Lanes at a time, and
@@ -47,6 +48,9 @@ func Generate(ctx context.Context, db *store.DB, opt Options, progress func(call
 		sum.From, sum.To = p.Starts[0], p.Starts[n-1]
 	}
 	if err := checkEmpty(ctx, db); err != nil {
+		return sum, err
+	}
+	if _, err := db.EnsurePartitions(ctx, sum.From, sum.To); err != nil {
 		return sum, err
 	}
 	kr, err := keyring(p.Options.Seed)

@@ -124,7 +124,8 @@ func (c *call) askPIN() (bool, error) {
 		return false, c.journalInput(heard, StepPIN, keyPIN, in, in.outcome(false), true, nil)
 	}
 	now := c.app.now()
-	entry := PINEntry{CallerID: caller.ID, CallID: c.row.ID, Right: svc.Keyring.Verify(caller.Account, in.Digits, caller.PIN), At: now}
+	entry := PINEntry{CallerID: caller.ID, CallID: c.row.ID, CallStartedAt: c.row.StartedAt,
+		Right: svc.Keyring.Verify(caller.Account, in.Digits, caller.PIN), At: now}
 	var v PINVerdict
 	decideErr := c.db("decide pin", func(ctx context.Context) (err error) {
 		v, err = svc.PINs.DecidePIN(ctx, entry, c.app.lock)

@@ -157,7 +157,7 @@ func (c *call) journal(e Entry) error {
 	if e.empty() {
 		return nil
 	}
-	e.CallID = c.row.ID
+	e.CallID, e.CallStartedAt = c.row.ID, c.row.StartedAt
 	return c.db("write journal", func(ctx context.Context) error { return c.app.svc.Journal.Write(ctx, e) })
 }
 

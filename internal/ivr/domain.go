@@ -244,18 +244,21 @@ const (
 // Recording is the metadata of one RECORD FILE. Path is where Asterisk wrote the
 // file, on the Asterisk host.
 type Recording struct {
-	ID        int64
-	CallID    int64
-	CallerID  int64 // 0 when unknown
-	Path      string
-	Format    string
-	EndPos    int64 // samples
-	Duration  time.Duration
-	Reason    RecordingReason
-	Key       string // the key that ended it, "" when none
-	Purpose   RecordingPurpose
-	CreatedAt time.Time
-	DeletedAt time.Time // zero while the recording exists
+	ID     int64
+	CallID int64
+	// CallStartedAt is the StartedAt of call CallID (zero when saving: looked
+	// up).
+	CallStartedAt time.Time
+	CallerID      int64 // 0 when unknown
+	Path          string
+	Format        string
+	EndPos        int64 // samples
+	Duration      time.Duration
+	Reason        RecordingReason
+	Key           string // the key that ended it, "" when none
+	Purpose       RecordingPurpose
+	CreatedAt     time.Time
+	DeletedAt     time.Time // zero while the recording exists
 }
 
 // ActionKind is what a menu option does.
@@ -341,6 +344,8 @@ type PINEntry struct {
 	CallID   int64 // 0 when not made on a call
 	Right    bool  // the PIN matches the caller's hash
 	At       time.Time
+	// CallStartedAt is the StartedAt of call CallID (zero: looked up).
+	CallStartedAt time.Time
 }
 
 // LockPolicy is when failed PINs lock an account, and for how long. The zero

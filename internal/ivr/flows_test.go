@@ -386,15 +386,17 @@ func TestPlayMessages(t *testing.T) {
 	// Three messages from earlier calls, oldest first.
 	ctx := context.Background()
 	var callID int64
-	if err := w.pool.QueryRow(ctx, `INSERT INTO calls (uniqueid, started_at) VALUES ('earlier', now()) RETURNING id`).Scan(&callID); err != nil {
+	var callStart time.Time
+	if err := w.pool.QueryRow(ctx, `INSERT INTO calls (uniqueid, started_at) VALUES ('earlier', now()) RETURNING id, started_at`).
+		Scan(&callID, &callStart); err != nil {
 		t.Fatal(err)
 	}
 	var ids []int64
 	for i, p := range []string{"/rec/old", "/rec/mid", "/rec/new"} {
 		var id int64
-		if err := w.pool.QueryRow(ctx, `INSERT INTO recordings (call_id, caller_id, path, format, endpos, end_reason, purpose, created_at)
-			VALUES ($1, $2, $3, 'wav', 8000, 'dtmf', 'message', now() - make_interval(mins => $4)) RETURNING id`,
-			callID, w.alice, p, 10-i).Scan(&id); err != nil {
+		if err := w.pool.QueryRow(ctx, `INSERT INTO recordings (call_id, call_started_at, caller_id, path, format, endpos, end_reason, purpose, created_at)
+			VALUES ($1, $2, $3, $4, 'wav', 8000, 'dtmf', 'message', now() - make_interval(mins => $5)) RETURNING id`,
+			callID, callStart, w.alice, p, 10-i).Scan(&id); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, id)

@@ -56,12 +56,15 @@ type Journal interface {
 // commit: the journal steps (prompts played and the input), the caller's
 // answer when the step took one, and the closing of the call row when End is
 // set. Its steps and its response belong to call CallID whatever their own
-// CallID says.
+// CallID says. CallStartedAt is that call's StartedAt: the store keeps a
+// call's rows by the month it started, and a zero CallStartedAt makes it look
+// the start up (slower).
 type Entry struct {
-	CallID   int64
-	Steps    []Step
-	Response *Response
-	End      *CallEnd
+	CallID        int64
+	CallStartedAt time.Time
+	Steps         []Step
+	Response      *Response
+	End           *CallEnd
 }
 
 // empty reports whether e writes nothing.

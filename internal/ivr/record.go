@@ -146,7 +146,7 @@ func (c *call) saveTakeAndHangup(rec Recording) error {
 
 // saveRecording stores a recording's metadata.
 func (c *call) saveRecording(rec Recording) error {
-	rec.CreatedAt = c.app.now()
+	rec.CreatedAt, rec.CallStartedAt = c.app.now(), c.row.StartedAt
 	return c.db("save recording", func(ctx context.Context) error {
 		_, err := c.app.svc.Journal.SaveRecording(ctx, rec)
 		return err

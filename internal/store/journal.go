@@ -16,9 +16,12 @@ import (
 
 // StartCall opens the call row of a session and returns its ID, once
 // committed. A zero StartedAt means now and an empty SessionID a new session.
-// Sessions of one channel (one UniqueID) get a row each; a session already
-// written keeps its row, and its ID is returned. Concurrent calls share one
-// statement (see batcher).
+// Sessions of one channel (one UniqueID) get a row each; a session written
+// again with the same StartedAt keeps its row, and its ID is returned (the
+// start is part of the session's key: it names the month of the call's
+// partition, so a write to be retried must carry its start). A month without
+// a partition is ErrNoPartition. Concurrent calls share one statement (see
+// batcher).
 func (db *DB) StartCall(ctx context.Context, c ivr.Call) (int64, error) {
 	c = validCall(c)
 	c.SessionID, c.StartedAt = sessionKey(c.SessionID), orNow(c.StartedAt)
@@ -66,10 +69,15 @@ func idsBySession[R any](cs []ivr.Call, rows []R, key func(R) (string, int64)) [
 // the closing of the call row. A zero Attempt is 1 and a zero At or EndedAt
 // now; zero fields of End (LinkedID, CallerID, MenuVersionID, AnsweredAt) keep
 // what the row has, and closing a closed call changes nothing. An unknown call
-// is ivr.ErrNotFound, and then nothing of e is written. Concurrent calls share
-// one statement (see batcher).
+// is ivr.ErrNotFound, and then nothing of e is written. A zero CallStartedAt
+// costs a look-up of the call's start first. Concurrent calls share one
+// statement (see batcher).
 func (db *DB) Write(ctx context.Context, e ivr.Entry) error {
 	e.Steps = slices.Clone(e.Steps) // read when the statement is sent
+	var err error
+	if e.CallStartedAt, err = db.callStart(ctx, e.CallID, e.CallStartedAt); err != nil {
+		return fmt.Errorf("write journal: %w", err)
+	}
 	found, err := db.journal.do(ctx, e)
 	if err == nil && e.End != nil && !found {
 		err = ivr.ErrNotFound
@@ -89,9 +97,11 @@ func writeJournal(ctx context.Context, conn *pgxpool.Conn, es []ivr.Entry) ([]bo
 		for _, s := range e.Steps {
 			s.CallID = e.CallID
 			steps.add(s)
+			p.StepCallStartedAts = append(p.StepCallStartedAts, e.CallStartedAt)
 		}
 		if r := e.Response; r != nil {
 			p.ResponseCallIds = append(p.ResponseCallIds, e.CallID)
+			p.ResponseCallStartedAts = append(p.ResponseCallStartedAts, e.CallStartedAt)
 			p.ResponseCallerIds = append(p.ResponseCallerIds, r.CallerID)
 			p.ResponseMenuVersionIds = append(p.ResponseMenuVersionIds, r.MenuVersionID)
 			p.ResponseSurveyVersionIds = append(p.ResponseSurveyVersionIds, r.SurveyVersionID)
@@ -101,6 +111,7 @@ func writeJournal(ctx context.Context, conn *pgxpool.Conn, es []ivr.Entry) ([]bo
 		}
 		if end := e.End; end != nil {
 			p.EndIds = append(p.EndIds, e.CallID)
+			p.EndCallStartedAts = append(p.EndCallStartedAts, e.CallStartedAt)
 			p.EndAts = append(p.EndAts, orNow(end.EndedAt))
 			p.EndReasons = append(p.EndReasons, string(end.Reason))
 			p.EndAnswered = append(p.EndAnswered, !end.AnsweredAt.IsZero())
@@ -126,8 +137,8 @@ func writeJournal(ctx context.Context, conn *pgxpool.Conn, es []ivr.Entry) ([]bo
 
 // RecordCall writes a whole call, opened, with its steps, and closed, in one
 // statement and returns its ID once committed. The steps' CallID is ignored.
-// Like StartCall, a session already written keeps its row (only its missing
-// steps are added) and its ID is returned.
+// Like StartCall, a session already written with the same StartedAt keeps its
+// row (only its missing steps are added) and its ID is returned.
 func (db *DB) RecordCall(ctx context.Context, c ivr.Call, end ivr.CallEnd, steps []ivr.Step) (int64, error) {
 	c = validCall(c)
 	c.SessionID, c.StartedAt = sessionKey(c.SessionID), orNow(c.StartedAt)
@@ -240,19 +251,25 @@ func validCall(c ivr.Call) ivr.Call {
 }
 
 // SaveRecording stores a recording's metadata and returns its ID, once
-// committed. A zero CreatedAt means now; DeletedAt and ID are ignored.
+// committed. A zero CreatedAt means now; a zero CallStartedAt costs a look-up
+// of the call's start. DeletedAt and ID are ignored.
 func (db *DB) SaveRecording(ctx context.Context, r ivr.Recording) (int64, error) {
+	var err error
+	if r.CallStartedAt, err = db.callStart(ctx, r.CallID, r.CallStartedAt); err != nil {
+		return 0, fmt.Errorf("save recording: %w", err)
+	}
 	id, err := db.q.InsertRecording(ctx, sqlcdb.InsertRecordingParams{
-		CallID:     r.CallID,
-		CallerID:   r.CallerID,
-		Path:       r.Path,
-		Format:     r.Format,
-		Endpos:     r.EndPos,
-		DurationMs: millis(r.Duration),
-		EndReason:  string(r.Reason),
-		EndKey:     r.Key,
-		Purpose:    string(r.Purpose),
-		CreatedAt:  orNow(r.CreatedAt),
+		CallID:        r.CallID,
+		CallStartedAt: r.CallStartedAt,
+		CallerID:      r.CallerID,
+		Path:          r.Path,
+		Format:        r.Format,
+		Endpos:        r.EndPos,
+		DurationMs:    millis(r.Duration),
+		EndReason:     string(r.Reason),
+		EndKey:        r.Key,
+		Purpose:       string(r.Purpose),
+		CreatedAt:     orNow(r.CreatedAt),
 	})
 	if err != nil {
 		return 0, fmt.Errorf("save recording: %w", mapErr(err))
@@ -265,6 +282,19 @@ func (db *DB) SaveRecording(ctx context.Context, r ivr.Recording) (int64, error)
 type CallRecord struct {
 	Call ivr.Call
 	End  ivr.CallEnd
+}
+
+// callStart returns given, or when it is zero the start of the call with id:
+// the key, with id, of the call's rows. An unknown call is ivr.ErrNotFound.
+func (db *DB) callStart(ctx context.Context, id int64, given time.Time) (time.Time, error) {
+	if !given.IsZero() {
+		return given, nil
+	}
+	at, err := db.q.CallStart(ctx, id)
+	if err != nil {
+		return time.Time{}, mapErr(err)
+	}
+	return at, nil
 }
 
 // CallByID returns the call with id; ivr.ErrNotFound when there is none.
@@ -410,18 +440,19 @@ func recordingsFromRows(rows []sqlcdb.Recording) []ivr.Recording {
 	out := make([]ivr.Recording, len(rows))
 	for i, r := range rows {
 		out[i] = ivr.Recording{
-			ID:        r.ID,
-			CallID:    r.CallID,
-			CallerID:  idOrZero(r.CallerID),
-			Path:      r.Path,
-			Format:    r.Format,
-			EndPos:    r.Endpos,
-			Duration:  time.Duration(r.DurationMs) * time.Millisecond,
-			Reason:    ivr.RecordingReason(r.EndReason),
-			Key:       r.EndKey,
-			Purpose:   ivr.RecordingPurpose(r.Purpose),
-			CreatedAt: r.CreatedAt,
-			DeletedAt: timeOrZero(r.DeletedAt),
+			ID:            r.ID,
+			CallID:        r.CallID,
+			CallStartedAt: r.CallStartedAt,
+			CallerID:      idOrZero(r.CallerID),
+			Path:          r.Path,
+			Format:        r.Format,
+			EndPos:        r.Endpos,
+			Duration:      time.Duration(r.DurationMs) * time.Millisecond,
+			Reason:        ivr.RecordingReason(r.EndReason),
+			Key:           r.EndKey,
+			Purpose:       ivr.RecordingPurpose(r.Purpose),
+			CreatedAt:     r.CreatedAt,
+			DeletedAt:     timeOrZero(r.DeletedAt),
 		}
 	}
 	return out

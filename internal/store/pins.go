@@ -16,6 +16,7 @@ import (
 // pinDecision is a DecidePIN write.
 type pinDecision struct {
 	callerID, callID int64
+	callStartedAt    time.Time
 	right            bool
 	at               time.Time
 	lockAfter        int32
@@ -28,9 +29,18 @@ type pinDecision struct {
 // calls share one statement (see batcher), one caller's attempts never, so it
 // costs a call the same round trip and the same writes whether the caller
 // exists or not: an unknown caller (e.CallerID 0, or a caller deleted
-// meanwhile) is refused, and its attempt audited with no caller.
+// meanwhile) is refused, and its attempt audited with no caller. An attempt
+// on a call (e.CallID) with a zero e.CallStartedAt costs a look-up of the
+// call's start first, and an unknown call is ivr.ErrNotFound.
 func (db *DB) DecidePIN(ctx context.Context, e ivr.PINEntry, lock ivr.LockPolicy) (ivr.PINVerdict, error) {
-	d := pinDecision{callerID: e.CallerID, callID: e.CallID, right: e.Right, at: orNow(e.At), lockAfter: int32(lock.After)}
+	if e.CallID != 0 {
+		var err error
+		if e.CallStartedAt, err = db.callStart(ctx, e.CallID, e.CallStartedAt); err != nil {
+			return ivr.PINVerdict{}, fmt.Errorf("decide pin: %w", err)
+		}
+	}
+	d := pinDecision{callerID: e.CallerID, callID: e.CallID, callStartedAt: e.CallStartedAt, right: e.Right, at: orNow(e.At),
+		lockAfter: int32(lock.After)}
 	for _, l := range lock.Schedule {
 		d.lockMs = append(d.lockMs, l.Milliseconds())
 	}
@@ -58,6 +68,7 @@ func decidePINs(ctx context.Context, conn *pgxpool.Conn, ds []pinDecision) ([]iv
 		g := &groups[i]
 		g.CallerIds = append(g.CallerIds, d.callerID)
 		g.CallIds = append(g.CallIds, d.callID)
+		g.CallStartedAts = append(g.CallStartedAts, d.callStartedAt)
 		g.RightPins = append(g.RightPins, d.right)
 		g.Ats = append(g.Ats, d.at)
 	}

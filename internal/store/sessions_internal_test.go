@@ -62,13 +62,16 @@ func TestSessionsOfOneChannel(t *testing.T) {
 				defer lock.Rollback(ctx)
 				heldStart, heldRecord := ivr.NewSessionID(), ivr.NewSessionID()
 				if _, err := lock.Exec(ctx, `INSERT INTO calls (session_id, uniqueid, channel, route, callerid_raw, callerid_e164, dnid, started_at)
-					VALUES ($1, 'held', '', 'ivr', '', '', '', now()), ($2, 'held', '', 'ivr', '', '', '', now())`, heldStart, heldRecord); err != nil {
+					VALUES ($1, 'held', '', 'ivr', '', '', '', $3), ($2, 'held', '', 'ivr', '', '', '', $3)`, heldStart, heldRecord, at); err != nil {
 					t.Fatal(err)
 				}
 				held := make(chan error, 2)
-				go func() { _, err := db.StartCall(ctx, ivr.Call{SessionID: heldStart, UniqueID: "held"}); held <- err }()
 				go func() {
-					_, err := db.RecordCall(ctx, ivr.Call{SessionID: heldRecord, UniqueID: "held"}, end, nil)
+					_, err := db.StartCall(ctx, ivr.Call{SessionID: heldStart, UniqueID: "held", StartedAt: at})
+					held <- err
+				}()
+				go func() {
+					_, err := db.RecordCall(ctx, ivr.Call{SessionID: heldRecord, UniqueID: "held", StartedAt: at}, end, nil)
 					held <- err
 				}()
 				waitFor(t, "both held statements waiting", func() bool {

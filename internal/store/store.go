@@ -335,7 +335,8 @@ func (db *DB) tx(ctx context.Context, fn func(q *sqlcdb.Queries) error) error {
 // published version ivr.ErrPublished, and a value the database refuses (a check or
 // not-null violation, or any data exception of SQLSTATE class 22: invalid
 // UTF-8, a malformed UUID, a number out of range) an *ivr.InvalidValueError.
-// Other errors (the database unreachable, timed out or failing) pass
+// A row for a month of the journal without a partition is ErrNoPartition,
+// which a later attempt can get past. Other errors (the database unreachable, timed out or failing) pass
 // unchanged.
 func mapErr(err error) error {
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -344,6 +345,9 @@ func mapErr(err error) error {
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) {
 		return err
+	}
+	if noPartition(err) {
+		return fmt.Errorf("%w: %s", ErrNoPartition, pgErr.Message)
 	}
 	switch pgErr.Code {
 	case pgerrcode.UniqueViolation, pgerrcode.ExclusionViolation:

@@ -30,7 +30,7 @@ func (q *Queries) AdminCountPurge(ctx context.Context, arg AdminCountPurgeParams
 
 const adminListRecordings = `-- name: AdminListRecordings :many
 
-SELECT r.id, r.call_id, r.caller_id, r.path, r.format, r.endpos, r.duration_ms, r.end_reason, r.end_key, r.purpose, r.created_at, r.deleted_at, coalesce(c.account, '')::text AS account
+SELECT r.id, r.call_id, r.caller_id, r.path, r.format, r.endpos, r.duration_ms, r.end_reason, r.end_key, r.purpose, r.created_at, r.deleted_at, r.call_started_at, coalesce(c.account, '')::text AS account
 FROM recordings r LEFT JOIN callers c ON c.id = r.caller_id
 WHERE ($1::text IS NULL OR c.account = $1::text)
   AND ($2::timestamptz IS NULL OR r.created_at < $2::timestamptz)
@@ -84,6 +84,7 @@ func (q *Queries) AdminListRecordings(ctx context.Context, arg AdminListRecordin
 			&i.Recording.Purpose,
 			&i.Recording.CreatedAt,
 			&i.Recording.DeletedAt,
+			&i.Recording.CallStartedAt,
 			&i.Account,
 		); err != nil {
 			return nil, err
@@ -103,7 +104,7 @@ WHERE r.id IN (
     WHERE x.created_at < $2 AND x.id > $3 AND (x.deleted_at IS NULL OR $4::boolean)
     ORDER BY x.id
     LIMIT $5)
-RETURNING r.id, r.call_id, r.caller_id, r.path, r.format, r.endpos, r.duration_ms, r.end_reason, r.end_key, r.purpose, r.created_at, r.deleted_at
+RETURNING r.id, r.call_id, r.caller_id, r.path, r.format, r.endpos, r.duration_ms, r.end_reason, r.end_key, r.purpose, r.created_at, r.deleted_at, r.call_started_at
 `
 
 type AdminPurgeRecordingsParams struct {
@@ -145,6 +146,7 @@ func (q *Queries) AdminPurgeRecordings(ctx context.Context, arg AdminPurgeRecord
 			&i.Purpose,
 			&i.CreatedAt,
 			&i.DeletedAt,
+			&i.CallStartedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -157,7 +159,7 @@ func (q *Queries) AdminPurgeRecordings(ctx context.Context, arg AdminPurgeRecord
 }
 
 const adminRecording = `-- name: AdminRecording :one
-SELECT r.id, r.call_id, r.caller_id, r.path, r.format, r.endpos, r.duration_ms, r.end_reason, r.end_key, r.purpose, r.created_at, r.deleted_at, coalesce(c.account, '')::text AS account
+SELECT r.id, r.call_id, r.caller_id, r.path, r.format, r.endpos, r.duration_ms, r.end_reason, r.end_key, r.purpose, r.created_at, r.deleted_at, r.call_started_at, coalesce(c.account, '')::text AS account
 FROM recordings r LEFT JOIN callers c ON c.id = r.caller_id
 WHERE r.id = $1
 `
@@ -183,6 +185,7 @@ func (q *Queries) AdminRecording(ctx context.Context, id int64) (AdminRecordingR
 		&i.Recording.Purpose,
 		&i.Recording.CreatedAt,
 		&i.Recording.DeletedAt,
+		&i.Recording.CallStartedAt,
 		&i.Account,
 	)
 	return i, err

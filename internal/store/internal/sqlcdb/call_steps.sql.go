@@ -10,7 +10,7 @@ import (
 )
 
 const callSteps = `-- name: CallSteps :many
-SELECT call_id, seq, key, kind, digits, secret, outcome, attempt, elapsed_ms, at FROM call_steps WHERE call_id = $1 ORDER BY seq
+SELECT call_id, seq, key, kind, digits, secret, outcome, attempt, elapsed_ms, at, call_started_at FROM call_steps WHERE call_id = $1 ORDER BY seq
 `
 
 func (q *Queries) CallSteps(ctx context.Context, callID int64) ([]CallStep, error) {
@@ -33,6 +33,7 @@ func (q *Queries) CallSteps(ctx context.Context, callID int64) ([]CallStep, erro
 			&i.Attempt,
 			&i.ElapsedMs,
 			&i.At,
+			&i.CallStartedAt,
 		); err != nil {
 			return nil, err
 		}

@@ -38,6 +38,18 @@ func (q *Queries) CallByID(ctx context.Context, id int64) (Call, error) {
 	return i, err
 }
 
+const callStart = `-- name: CallStart :one
+SELECT started_at FROM calls WHERE id = $1
+`
+
+// CallStart returns when the call with @id started: the key of its month.
+func (q *Queries) CallStart(ctx context.Context, id int64) (time.Time, error) {
+	row := q.db.QueryRow(ctx, callStart, id)
+	var started_at time.Time
+	err := row.Scan(&started_at)
+	return started_at, err
+}
+
 const callsByUniqueID = `-- name: CallsByUniqueID :many
 SELECT id, uniqueid, linkedid, channel, route, callerid_raw, callerid_e164, dnid, caller_id, started_at, answered_at, ended_at, end_reason, authenticated, menu_version_id, session_id FROM calls WHERE uniqueid = $1 ORDER BY started_at, id
 `
@@ -145,23 +157,24 @@ WITH c AS (
            nullif(c.caller_id, 0), c.started_at, CASE WHEN c.answered THEN c.answered_at END, c.ended_at,
            c.end_reason, c.authenticated, nullif(c.menu_version_id, 0)
     FROM c
-    ON CONFLICT (session_id) DO NOTHING
-    RETURNING calls.id, calls.session_id
+    ON CONFLICT (session_id, started_at) DO NOTHING
+    RETURNING calls.id, calls.session_id, calls.started_at
 ), call AS (
-    SELECT ins.id, ins.session_id FROM ins
+    SELECT ins.id, ins.session_id, ins.started_at FROM ins
     UNION ALL
-    SELECT calls.id, calls.session_id FROM calls WHERE calls.session_id = ANY($1::uuid[])
+    SELECT calls.id, calls.session_id, calls.started_at
+    FROM calls JOIN c ON c.session_id = calls.session_id AND c.started_at = calls.started_at
 ), steps AS (
-    INSERT INTO call_steps (call_id, seq, key, kind, digits, secret, outcome, attempt, elapsed_ms, at)
+    INSERT INTO call_steps (call_id, seq, key, kind, digits, secret, outcome, attempt, elapsed_ms, at, call_started_at)
     SELECT call.id, s.seq, s.key, s.kind, CASE WHEN s.secret THEN NULL ELSE s.digits END,
-           s.secret, s.outcome, s.attempt, s.elapsed_ms, s.at
+           s.secret, s.outcome, s.attempt, s.elapsed_ms, s.at, call.started_at
     FROM call JOIN (SELECT unnest($17::uuid[]) AS session_id, unnest($18::integer[]) AS seq,
                            unnest($19::text[]) AS key, unnest($20::text[]) AS kind,
                            unnest($21::text[]) AS digits, unnest($22::boolean[]) AS secret,
                            unnest($23::text[]) AS outcome, unnest($24::integer[]) AS attempt,
                            unnest($25::integer[]) AS elapsed_ms, unnest($26::timestamptz[]) AS at) AS s
       ON s.session_id = call.session_id
-    ON CONFLICT (call_id, seq) DO NOTHING
+    ON CONFLICT (call_id, seq, call_started_at) DO NOTHING
 )
 SELECT call.session_id, call.id FROM call
 `
@@ -203,7 +216,8 @@ type RecordCallsRow struct {
 // RecordCalls writes many whole calls (opened, with their steps, and closed)
 // in one statement and returns each session's key with its call's ID; a
 // session already written keeps its row (only its missing steps are added)
-// and its ID is returned. Digits of secret steps are not stored. The call arrays
+// and its ID is returned; a session is always written again with the same
+// start, which is part of its key. Digits of secret steps are not stored. The call arrays
 // are parallel, one element per call (answered_at is stored only where
 // answered is true); the step arrays are parallel, one element per step, each
 // step naming its session by step_session_ids.
@@ -266,12 +280,12 @@ WITH c AS (
     SELECT c.session_id, c.uniqueid, c.linkedid, c.channel, c.route, c.callerid_raw, c.callerid_e164, c.dnid,
            nullif(c.caller_id, 0), c.started_at
     FROM c
-    ON CONFLICT (session_id) DO NOTHING
+    ON CONFLICT (session_id, started_at) DO NOTHING
     RETURNING calls.session_id, calls.id
 )
 SELECT ins.session_id, ins.id FROM ins
 UNION ALL
-SELECT calls.session_id, calls.id FROM calls WHERE calls.session_id = ANY($1::uuid[])
+SELECT calls.session_id, calls.id FROM calls JOIN c ON c.session_id = calls.session_id AND c.started_at = calls.started_at
 `
 
 type StartCallsParams struct {
@@ -329,10 +343,11 @@ func (q *Queries) StartCalls(ctx context.Context, arg StartCallsParams) ([]Start
 
 const sweepLostCalls = `-- name: SweepLostCalls :execrows
 UPDATE calls
-SET ended_at   = coalesce((SELECT max(s.at) FROM call_steps s WHERE s.call_id = calls.id), calls.started_at),
+SET ended_at   = coalesce((SELECT max(s.at) FROM call_steps s
+                             WHERE s.call_id = calls.id AND s.call_started_at = calls.started_at), calls.started_at),
     end_reason = 'lost'
-WHERE calls.id IN (
-    SELECT o.id FROM calls o
+WHERE (calls.id, calls.started_at) IN (
+    SELECT o.id, o.started_at FROM calls o
     WHERE o.ended_at IS NULL AND o.started_at < $1::timestamptz
     ORDER BY o.started_at
     LIMIT $2

@@ -12,30 +12,34 @@ import (
 
 const writeJournal = `-- name: WriteJournal :many
 WITH steps AS (
-    INSERT INTO call_steps (call_id, seq, key, kind, digits, secret, outcome, attempt, elapsed_ms, at)
+    INSERT INTO call_steps (call_id, seq, key, kind, digits, secret, outcome, attempt, elapsed_ms, at, call_started_at)
     SELECT s.call_id, s.seq, s.key, s.kind, CASE WHEN s.secret THEN NULL ELSE s.digits END,
-           s.secret, s.outcome, s.attempt, s.elapsed_ms, s.at
-    FROM (SELECT unnest($1::bigint[]) AS call_id, unnest($2::integer[]) AS seq,
-                 unnest($3::text[]) AS key, unnest($4::text[]) AS kind,
-                 unnest($5::text[]) AS digits, unnest($6::boolean[]) AS secret,
-                 unnest($7::text[]) AS outcome, unnest($8::integer[]) AS attempt,
-                 unnest($9::integer[]) AS elapsed_ms, unnest($10::timestamptz[]) AS at) AS s
-    ON CONFLICT (call_id, seq) DO NOTHING
+           s.secret, s.outcome, s.attempt, s.elapsed_ms, s.at, s.call_started_at
+    FROM (SELECT unnest($1::bigint[]) AS call_id,
+                 unnest($2::timestamptz[]) AS call_started_at, unnest($3::integer[]) AS seq,
+                 unnest($4::text[]) AS key, unnest($5::text[]) AS kind,
+                 unnest($6::text[]) AS digits, unnest($7::boolean[]) AS secret,
+                 unnest($8::text[]) AS outcome, unnest($9::integer[]) AS attempt,
+                 unnest($10::integer[]) AS elapsed_ms, unnest($11::timestamptz[]) AS at) AS s
+    ON CONFLICT (call_id, seq, call_started_at) DO NOTHING
 ), responses AS (
-    INSERT INTO responses (call_id, caller_id, menu_version_id, survey_version_id, question_key, answer, at)
+    INSERT INTO responses (call_id, caller_id, menu_version_id, survey_version_id, question_key, answer, at, call_started_at)
     SELECT r.call_id, nullif(r.caller_id, 0), nullif(r.menu_version_id, 0), nullif(r.survey_version_id, 0),
-           r.question_key, r.answer, r.at
-    FROM (SELECT unnest($11::bigint[]) AS call_id, unnest($12::bigint[]) AS caller_id,
-                 unnest($13::bigint[]) AS menu_version_id,
-                 unnest($14::bigint[]) AS survey_version_id,
-                 unnest($15::text[]) AS question_key, unnest($16::text[]) AS answer,
-                 unnest($17::timestamptz[]) AS at) AS r
+           r.question_key, r.answer, r.at, r.call_started_at
+    FROM (SELECT unnest($12::bigint[]) AS call_id,
+                 unnest($13::timestamptz[]) AS call_started_at,
+                 unnest($14::bigint[]) AS caller_id,
+                 unnest($15::bigint[]) AS menu_version_id,
+                 unnest($16::bigint[]) AS survey_version_id,
+                 unnest($17::text[]) AS question_key, unnest($18::text[]) AS answer,
+                 unnest($19::timestamptz[]) AS at) AS r
 ), e AS (
-    SELECT unnest($18::bigint[]) AS id, unnest($19::timestamptz[]) AS ended_at,
-           unnest($20::text[]) AS end_reason, unnest($21::boolean[]) AS answered,
-           unnest($22::timestamptz[]) AS answered_at, unnest($23::text[]) AS linkedid,
-           unnest($24::bigint[]) AS caller_id, unnest($25::boolean[]) AS authenticated,
-           unnest($26::bigint[]) AS menu_version_id
+    SELECT unnest($20::bigint[]) AS id, unnest($21::timestamptz[]) AS started_at,
+           unnest($22::timestamptz[]) AS ended_at,
+           unnest($23::text[]) AS end_reason, unnest($24::boolean[]) AS answered,
+           unnest($25::timestamptz[]) AS answered_at, unnest($26::text[]) AS linkedid,
+           unnest($27::bigint[]) AS caller_id, unnest($28::boolean[]) AS authenticated,
+           unnest($29::bigint[]) AS menu_version_id
 ), closed AS (
     UPDATE calls
     SET ended_at        = e.ended_at,
@@ -46,14 +50,15 @@ WITH steps AS (
         authenticated   = e.authenticated,
         menu_version_id = coalesce(nullif(e.menu_version_id, 0), calls.menu_version_id)
     FROM e
-    WHERE calls.id = e.id AND calls.ended_at IS NULL
+    WHERE calls.id = e.id AND calls.started_at = e.started_at AND calls.ended_at IS NULL
     RETURNING calls.id
 )
-SELECT calls.id FROM calls JOIN e ON e.id = calls.id
+SELECT calls.id FROM calls JOIN e ON e.id = calls.id AND calls.started_at = e.started_at
 `
 
 type WriteJournalParams struct {
 	StepCallIds              []int64
+	StepCallStartedAts       []time.Time
 	StepSeqs                 []int32
 	StepKeys                 []string
 	StepKinds                []string
@@ -64,6 +69,7 @@ type WriteJournalParams struct {
 	StepElapsedMs            []int32
 	StepAts                  []time.Time
 	ResponseCallIds          []int64
+	ResponseCallStartedAts   []time.Time
 	ResponseCallerIds        []int64
 	ResponseMenuVersionIds   []int64
 	ResponseSurveyVersionIds []int64
@@ -71,6 +77,7 @@ type WriteJournalParams struct {
 	ResponseAnswers          []string
 	ResponseAts              []time.Time
 	EndIds                   []int64
+	EndCallStartedAts        []time.Time
 	EndAts                   []time.Time
 	EndReasons               []string
 	EndAnswered              []bool
@@ -87,10 +94,12 @@ type WriteJournalParams struct {
 // call already closed stays as it was; answered_at is taken only where
 // end_answered is true). It returns the IDs among end_ids of the calls that
 // exist. Each group of arrays is parallel: one element per step, per response,
-// per call closed.
+// per call closed. Each names its call by ID and start (the *_call_started_ats),
+// which leads it to the partitions of its call's month.
 func (q *Queries) WriteJournal(ctx context.Context, arg WriteJournalParams) ([]int64, error) {
 	rows, err := q.db.Query(ctx, writeJournal,
 		arg.StepCallIds,
+		arg.StepCallStartedAts,
 		arg.StepSeqs,
 		arg.StepKeys,
 		arg.StepKinds,
@@ -101,6 +110,7 @@ func (q *Queries) WriteJournal(ctx context.Context, arg WriteJournalParams) ([]i
 		arg.StepElapsedMs,
 		arg.StepAts,
 		arg.ResponseCallIds,
+		arg.ResponseCallStartedAts,
 		arg.ResponseCallerIds,
 		arg.ResponseMenuVersionIds,
 		arg.ResponseSurveyVersionIds,
@@ -108,6 +118,7 @@ func (q *Queries) WriteJournal(ctx context.Context, arg WriteJournalParams) ([]i
 		arg.ResponseAnswers,
 		arg.ResponseAts,
 		arg.EndIds,
+		arg.EndCallStartedAts,
 		arg.EndAts,
 		arg.EndReasons,
 		arg.EndAnswered,

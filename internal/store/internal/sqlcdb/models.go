@@ -30,16 +30,17 @@ type Call struct {
 }
 
 type CallStep struct {
-	CallID    int64
-	Seq       int32
-	Key       string
-	Kind      string
-	Digits    *string
-	Secret    bool
-	Outcome   string
-	Attempt   int32
-	ElapsedMs int32
-	At        time.Time
+	CallID        int64
+	Seq           int32
+	Key           string
+	Kind          string
+	Digits        *string
+	Secret        bool
+	Outcome       string
+	Attempt       int32
+	ElapsedMs     int32
+	At            time.Time
+	CallStartedAt time.Time
 }
 
 type Caller struct {
@@ -95,26 +96,28 @@ type MenuVersion struct {
 }
 
 type PinAttempt struct {
-	ID       int64
-	CallerID *int64
-	CallID   *int64
-	Success  bool
-	At       time.Time
+	ID            int64
+	CallerID      *int64
+	CallID        *int64
+	Success       bool
+	At            time.Time
+	CallStartedAt time.Time
 }
 
 type Recording struct {
-	ID         int64
-	CallID     int64
-	CallerID   *int64
-	Path       string
-	Format     string
-	Endpos     int64
-	DurationMs int32
-	EndReason  string
-	EndKey     string
-	Purpose    string
-	CreatedAt  time.Time
-	DeletedAt  *time.Time
+	ID            int64
+	CallID        int64
+	CallerID      *int64
+	Path          string
+	Format        string
+	Endpos        int64
+	DurationMs    int32
+	EndReason     string
+	EndKey        string
+	Purpose       string
+	CreatedAt     time.Time
+	DeletedAt     *time.Time
+	CallStartedAt time.Time
 }
 
 type ReportCallerActivity struct {
@@ -225,6 +228,7 @@ type Response struct {
 	QuestionKey     string
 	Answer          string
 	At              time.Time
+	CallStartedAt   time.Time
 }
 
 type RollupCallerActivity struct {

@@ -13,15 +13,16 @@ import (
 const decidePINAttempts = `-- name: DecidePINAttempts :many
 WITH a AS (
     SELECT unnest($1::bigint[]) AS caller_id, unnest($2::bigint[]) AS call_id,
-           unnest($3::boolean[]) AS right_pin, unnest($4::timestamptz[]) AS at
+           unnest($3::timestamptz[]) AS call_started_at,
+           unnest($4::boolean[]) AS right_pin, unnest($5::timestamptz[]) AS at
 ), decided AS (
     UPDATE callers c
     SET pin_failures = CASE WHEN a.right_pin AND c.status = 'active' AND NOT coalesce(c.locked_until > a.at, false)
                             THEN 0 ELSE c.pin_failures + 1 END,
         locked_until = CASE
             WHEN a.right_pin AND c.status = 'active' AND NOT coalesce(c.locked_until > a.at, false) THEN c.locked_until
-            WHEN c.pin_failures + 1 >= $5::integer THEN greatest(c.locked_until, a.at + make_interval(
-                secs => ($6::bigint[])[least(c.pin_failures + 2 - $5::integer, cardinality($6::bigint[]))]::float8 / 1000))
+            WHEN c.pin_failures + 1 >= $6::integer THEN greatest(c.locked_until, a.at + make_interval(
+                secs => ($7::bigint[])[least(c.pin_failures + 2 - $6::integer, cardinality($7::bigint[]))]::float8 / 1000))
             ELSE c.locked_until END,
         updated_at = now()
     FROM a
@@ -30,20 +31,22 @@ WITH a AS (
     -- leaves a right PIN with no failures.
     RETURNING c.id, (a.right_pin AND c.pin_failures = 0)::boolean AS accepted, c.pin_failures, c.locked_until
 ), audit AS (
-    INSERT INTO pin_attempts (caller_id, call_id, success, at)
-    SELECT d.id, nullif(a.call_id, 0), coalesce(d.accepted, false), a.at
+    INSERT INTO pin_attempts (caller_id, call_id, success, at, call_started_at)
+    SELECT d.id, nullif(a.call_id, 0), coalesce(d.accepted, false), a.at,
+           CASE WHEN a.call_id = 0 THEN a.at ELSE a.call_started_at END
     FROM a LEFT JOIN decided d ON d.id = a.caller_id
 )
 SELECT d.id, d.accepted, d.pin_failures, d.locked_until FROM decided d
 `
 
 type DecidePINAttemptsParams struct {
-	CallerIds []int64
-	CallIds   []int64
-	RightPins []bool
-	Ats       []time.Time
-	LockAfter int32
-	LockMs    []int64
+	CallerIds      []int64
+	CallIds        []int64
+	CallStartedAts []time.Time
+	RightPins      []bool
+	Ats            []time.Time
+	LockAfter      int32
+	LockMs         []int64
 }
 
 type DecidePINAttemptsRow struct {
@@ -65,11 +68,14 @@ type DecidePINAttemptsRow struct {
 // more failures), never earlier than an existing lock. Every attempt is
 // audited in pin_attempts with its verdict. An unknown caller (or ID 0)
 // returns no row; its attempt is audited as a failure with no caller, so it
-// costs the same writes as one on a real account.
+// costs the same writes as one on a real account. An attempt made on a call
+// is stored in the month of the call's start (call_started_ats), one made on
+// no call in that of its own time.
 func (q *Queries) DecidePINAttempts(ctx context.Context, arg DecidePINAttemptsParams) ([]DecidePINAttemptsRow, error) {
 	rows, err := q.db.Query(ctx, decidePINAttempts,
 		arg.CallerIds,
 		arg.CallIds,
+		arg.CallStartedAts,
 		arg.RightPins,
 		arg.Ats,
 		arg.LockAfter,
@@ -99,7 +105,7 @@ func (q *Queries) DecidePINAttempts(ctx context.Context, arg DecidePINAttemptsPa
 }
 
 const pINAttempts = `-- name: PINAttempts :many
-SELECT id, caller_id, call_id, success, at FROM pin_attempts WHERE caller_id = $1::bigint ORDER BY at, id
+SELECT id, caller_id, call_id, success, at, call_started_at FROM pin_attempts WHERE caller_id = $1::bigint ORDER BY at, id
 `
 
 func (q *Queries) PINAttempts(ctx context.Context, callerID int64) ([]PinAttempt, error) {
@@ -117,6 +123,7 @@ func (q *Queries) PINAttempts(ctx context.Context, callerID int64) ([]PinAttempt
 			&i.CallID,
 			&i.Success,
 			&i.At,
+			&i.CallStartedAt,
 		); err != nil {
 			return nil, err
 		}

@@ -11,7 +11,7 @@ import (
 )
 
 const callRecordings = `-- name: CallRecordings :many
-SELECT id, call_id, caller_id, path, format, endpos, duration_ms, end_reason, end_key, purpose, created_at, deleted_at FROM recordings WHERE call_id = $1 ORDER BY created_at, id
+SELECT id, call_id, caller_id, path, format, endpos, duration_ms, end_reason, end_key, purpose, created_at, deleted_at, call_started_at FROM recordings WHERE call_id = $1 ORDER BY created_at, id
 `
 
 func (q *Queries) CallRecordings(ctx context.Context, callID int64) ([]Recording, error) {
@@ -36,6 +36,7 @@ func (q *Queries) CallRecordings(ctx context.Context, callID int64) ([]Recording
 			&i.Purpose,
 			&i.CreatedAt,
 			&i.DeletedAt,
+			&i.CallStartedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -48,7 +49,7 @@ func (q *Queries) CallRecordings(ctx context.Context, callID int64) ([]Recording
 }
 
 const callerMessages = `-- name: CallerMessages :many
-SELECT id, call_id, caller_id, path, format, endpos, duration_ms, end_reason, end_key, purpose, created_at, deleted_at FROM recordings
+SELECT id, call_id, caller_id, path, format, endpos, duration_ms, end_reason, end_key, purpose, created_at, deleted_at, call_started_at FROM recordings
 WHERE caller_id = $1::bigint AND purpose = 'message' AND deleted_at IS NULL
 ORDER BY created_at DESC, id DESC
 `
@@ -75,6 +76,7 @@ func (q *Queries) CallerMessages(ctx context.Context, callerID int64) ([]Recordi
 			&i.Purpose,
 			&i.CreatedAt,
 			&i.DeletedAt,
+			&i.CallStartedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -105,28 +107,33 @@ func (q *Queries) DeleteRecording(ctx context.Context, arg DeleteRecordingParams
 }
 
 const insertRecording = `-- name: InsertRecording :one
-INSERT INTO recordings (call_id, caller_id, path, format, endpos, duration_ms, end_reason, end_key, purpose, created_at)
-VALUES ($1, nullif($2::bigint, 0), $3, $4, $5, $6, $7, $8,
-        $9, $10)
+INSERT INTO recordings (call_id, call_started_at, caller_id, path, format, endpos, duration_ms, end_reason, end_key,
+                        purpose, created_at)
+VALUES ($1, $2, nullif($3::bigint, 0), $4, $5, $6, $7, $8,
+        $9, $10, $11)
 RETURNING id
 `
 
 type InsertRecordingParams struct {
-	CallID     int64
-	CallerID   int64
-	Path       string
-	Format     string
-	Endpos     int64
-	DurationMs int32
-	EndReason  string
-	EndKey     string
-	Purpose    string
-	CreatedAt  time.Time
+	CallID        int64
+	CallStartedAt time.Time
+	CallerID      int64
+	Path          string
+	Format        string
+	Endpos        int64
+	DurationMs    int32
+	EndReason     string
+	EndKey        string
+	Purpose       string
+	CreatedAt     time.Time
 }
 
+// InsertRecording stores a recording of the call with @call_id that started at
+// @call_started_at.
 func (q *Queries) InsertRecording(ctx context.Context, arg InsertRecordingParams) (int64, error) {
 	row := q.db.QueryRow(ctx, insertRecording,
 		arg.CallID,
+		arg.CallStartedAt,
 		arg.CallerID,
 		arg.Path,
 		arg.Format,

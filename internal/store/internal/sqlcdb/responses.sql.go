@@ -10,7 +10,7 @@ import (
 )
 
 const callResponses = `-- name: CallResponses :many
-SELECT id, call_id, caller_id, menu_version_id, survey_version_id, question_key, answer, at FROM responses WHERE call_id = $1 ORDER BY at, id
+SELECT id, call_id, caller_id, menu_version_id, survey_version_id, question_key, answer, at, call_started_at FROM responses WHERE call_id = $1 ORDER BY at, id
 `
 
 func (q *Queries) CallResponses(ctx context.Context, callID int64) ([]Response, error) {
@@ -31,6 +31,7 @@ func (q *Queries) CallResponses(ctx context.Context, callID int64) ([]Response, 
 			&i.QuestionKey,
 			&i.Answer,
 			&i.At,
+			&i.CallStartedAt,
 		); err != nil {
 			return nil, err
 		}
