@@ -176,6 +176,8 @@ const (
 	StepSurvey   StepKind = "survey"
 	StepPlayback StepKind = "playback"
 	StepTransfer StepKind = "transfer"
+	StepNumber   StepKind = "number"   // the dialled number the call matched (valid) or did not (invalid)
+	StepSchedule StepKind = "schedule" // the state of the number's schedule: schedule:KEY:STATE
 	StepHangup   StepKind = "hangup"
 	StepError    StepKind = "error"
 )

@@ -239,3 +239,26 @@ func TestParseDate(t *testing.T) {
 		}
 	}
 }
+
+func TestJSONRoundTrip(t *testing.T) {
+	b := berlin(t)
+	data, err := b.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Schedule
+	if err := back.UnmarshalJSON(data); err != nil {
+		t.Fatal(err)
+	}
+	again, err := back.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(again) != string(data) || back.Location.String() != "Europe/Berlin" {
+		t.Errorf("round trip changed the schedule:\n%s\n%s", data, again)
+	}
+	at := time.Date(2026, 12, 24, 11, 0, 0, 0, time.UTC)
+	if got, want := back.At(at), b.At(at); got.State != want.State || got.Rule != want.Rule {
+		t.Errorf("read back: %+v, want %+v", got, want)
+	}
+}

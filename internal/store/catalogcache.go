@@ -17,8 +17,9 @@ const catalogChannel = "ivr_catalog"
 // CatalogCache keeps when CatalogCacheOptions.Size is zero.
 const DefaultCatalogCacheSize = 4096
 
-// CatalogCache answers the ivr route's reads of the live menus and surveys
-// from memory (it implements ivr.Catalog). It keeps the answers it read
+// CatalogCache answers the ivr route's reads of the live menus and surveys,
+// and of the dialled numbers with their schedules, from memory (it implements
+// ivr.Catalog). It keeps the answers it read
 // through its DB, that a key has no published version included, and forgets
 // them all when PostgreSQL announces a change: the triggers of the schema
 // notify the channel ivr_catalog of every change to menus, surveys, their
@@ -45,6 +46,7 @@ type CatalogCache struct {
 	size    int
 	menus   map[string]catalogAnswer[ivr.Menu]
 	surveys map[string]catalogAnswer[ivr.Survey]
+	numbers map[string]catalogAnswer[ivr.Number]
 }
 
 var _ ivr.Catalog = (*CatalogCache)(nil)
@@ -81,6 +83,7 @@ func NewCatalogCache(db *DB, opts CatalogCacheOptions) *CatalogCache {
 		size:    opts.Size,
 		menus:   make(map[string]catalogAnswer[ivr.Menu]),
 		surveys: make(map[string]catalogAnswer[ivr.Survey]),
+		numbers: make(map[string]catalogAnswer[ivr.Number]),
 	}
 	c.answers = c
 	c.start(db, catalogChannel, "catalog cache", listenPing, opts.Logger, c.invalidate)
@@ -99,6 +102,15 @@ func (c *CatalogCache) PublishedMenu(ctx context.Context, key string) (ivr.Menu,
 // ivr.ErrNotFound when none is published.
 func (c *CatalogCache) PublishedSurvey(ctx context.Context, key string) (ivr.Survey, error) {
 	return readThrough(ctx, c, c.surveys, key, c.db.PublishedSurvey, cloneSurvey)
+}
+
+// Number returns the entry of a dialled number with its schedule, from
+// memory when the cache has the answer, else from the database (see
+// DB.Number); ivr.ErrNotFound for a number not in the table. The numbers and
+// schedules tables notify the same channel as the menus (00013_numbers.sql),
+// so any change to them empties the cache too.
+func (c *CatalogCache) Number(ctx context.Context, number string) (ivr.Number, error) {
+	return readThrough(ctx, c, c.numbers, number, c.db.Number, cloneNumber)
 }
 
 // readThrough answers key from kept, one of c's maps, or else reads it with
@@ -156,6 +168,23 @@ func cloneSurvey(s ivr.Survey) ivr.Survey {
 	return s
 }
 
+// cloneNumber returns n with a schedule of its own.
+func cloneNumber(n ivr.Number) ivr.Number {
+	if n.Schedule != nil {
+		s := *n.Schedule
+		s.Hours.Holidays = slices.Clone(s.Hours.Holidays)
+		s.Hours.Exceptions = slices.Clone(s.Hours.Exceptions)
+		for i, e := range s.Hours.Exceptions {
+			s.Hours.Exceptions[i].Hours = slices.Clone(e.Hours)
+		}
+		for d, spans := range s.Hours.Weekly {
+			s.Hours.Weekly[d] = slices.Clone(spans)
+		}
+		n.Schedule = &s
+	}
+	return n
+}
+
 // invalidate empties the cache: whatever the notification's payload, some
 // menu or survey changed.
 func (c *CatalogCache) invalidate(string) {
@@ -164,10 +193,11 @@ func (c *CatalogCache) invalidate(string) {
 }
 
 // count returns the number of menu and survey keys kept. c.mu is held.
-func (c *CatalogCache) count() int { return len(c.menus) + len(c.surveys) }
+func (c *CatalogCache) count() int { return len(c.menus) + len(c.surveys) + len(c.numbers) }
 
 // empty drops every answer kept. c.mu is held.
 func (c *CatalogCache) empty() {
 	clear(c.menus)
 	clear(c.surveys)
+	clear(c.numbers)
 }

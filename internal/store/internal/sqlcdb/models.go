@@ -94,6 +94,16 @@ type MenuVersion struct {
 	CreatedAt     time.Time
 }
 
+type Number struct {
+	Number      string
+	MenuKey     string
+	Language    string
+	ScheduleKey *string
+	Closed      []byte
+	Holiday     []byte
+	UpdatedAt   time.Time
+}
+
 type PinAttempt struct {
 	ID       int64
 	CallerID *int64
@@ -225,6 +235,13 @@ type Response struct {
 	QuestionKey     string
 	Answer          string
 	At              time.Time
+}
+
+type Schedule struct {
+	Key       string
+	TimeZone  string
+	Rules     []byte
+	UpdatedAt time.Time
 }
 
 type Survey struct {

@@ -1,0 +1,46 @@
+-- NumberEntry returns dialled number @number with the rules of its schedule
+-- (NULL without one): what the ivr route reads for a call.
+-- name: NumberEntry :one
+SELECT n.number, n.menu_key, n.language, n.schedule_key, n.closed, n.holiday, n.updated_at,
+       s.rules AS schedule_rules, s.updated_at AS schedule_updated_at
+FROM numbers n LEFT JOIN schedules s ON s.key = n.schedule_key
+WHERE n.number = @number;
+
+-- ListNumbers returns every dialled number with its schedule's rules, in
+-- order.
+-- name: ListNumbers :many
+SELECT n.number, n.menu_key, n.language, n.schedule_key, n.closed, n.holiday, n.updated_at,
+       s.rules AS schedule_rules, s.updated_at AS schedule_updated_at
+FROM numbers n LEFT JOIN schedules s ON s.key = n.schedule_key
+ORDER BY n.number;
+
+-- UpsertNumber stores a number; a number whose content is unchanged keeps
+-- its updated_at.
+-- name: UpsertNumber :exec
+INSERT INTO numbers (number, menu_key, language, schedule_key, closed, holiday)
+VALUES (@number, @menu_key, @language, sqlc.narg('schedule_key'), sqlc.narg('closed'), sqlc.narg('holiday'))
+ON CONFLICT (number) DO UPDATE
+SET menu_key = excluded.menu_key, language = excluded.language, schedule_key = excluded.schedule_key,
+    closed = excluded.closed, holiday = excluded.holiday, updated_at = now()
+WHERE (numbers.menu_key, numbers.language, numbers.schedule_key, numbers.closed, numbers.holiday)
+      IS DISTINCT FROM (excluded.menu_key, excluded.language, excluded.schedule_key, excluded.closed, excluded.holiday);
+
+-- DeleteNumbersExcept deletes every number not in @keep.
+-- name: DeleteNumbersExcept :exec
+DELETE FROM numbers WHERE NOT (number = ANY (@keep::text[]));
+
+-- ListSchedules returns every schedule, in order.
+-- name: ListSchedules :many
+SELECT key, rules, updated_at FROM schedules ORDER BY key;
+
+-- UpsertSchedule stores a schedule; one whose rules are unchanged keeps its
+-- updated_at.
+-- name: UpsertSchedule :exec
+INSERT INTO schedules (key, time_zone, rules) VALUES (@key, @time_zone, @rules)
+ON CONFLICT (key) DO UPDATE
+SET time_zone = excluded.time_zone, rules = excluded.rules, updated_at = now()
+WHERE (schedules.time_zone, schedules.rules) IS DISTINCT FROM (excluded.time_zone, excluded.rules);
+
+-- DeleteSchedulesExcept deletes every schedule not in @keep.
+-- name: DeleteSchedulesExcept :exec
+DELETE FROM schedules WHERE NOT (key = ANY (@keep::text[]));
