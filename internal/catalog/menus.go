@@ -30,6 +30,12 @@ type Options struct {
 	PublishedMenus map[string]bool
 	// PublishedSurveys holds the keys of the surveys that have a published version.
 	PublishedSurveys map[string]bool
+	// Schedules holds the keys of the stored schedules, for a numbers file.
+	Schedules map[string]bool
+	// Region is the ISO 3166 region national numbers of a numbers file are
+	// read in ("US", "NL"); empty accepts only international numbers and
+	// extensions.
+	Region string
 	// SoundsDirs, when not empty, are local copies of Asterisk sounds
 	// directories (such as /var/lib/asterisk/sounds). Every sound a prompt
 	// names is looked up in each of them as Asterisk would look it up for a
