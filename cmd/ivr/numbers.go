@@ -432,3 +432,13 @@ func parseAt(s string, loc *time.Location) (time.Time, error) {
 	}
 	return time.Time{}, usageError{fmt.Sprintf("--at %q is not a time such as 2026-12-24T17:30", s)}
 }
+
+// reportNumbers is the numbers report: calls per dialled number.
+func reportNumbers(ctx context.Context, db *store.DB, q reportQuery) (tabular.Rows, error) {
+	rows, err := db.ReportNumbers(ctx, q.from, q.to)
+	r := tabular.Rows{Columns: []string{"number", "known", "calls", "open", "closed", "holiday", "completed", "transferred", "hung_up"}}
+	for _, n := range rows {
+		r.Add(n.Number, yesNo(n.Known), n.Calls, n.Open, n.Closed, n.Holiday, n.Completed, n.Transferred, n.HungUp)
+	}
+	return r, err
+}

@@ -44,3 +44,25 @@ WHERE (schedules.time_zone, schedules.rules) IS DISTINCT FROM (excluded.time_zon
 -- DeleteSchedulesExcept deletes every schedule not in @keep.
 -- name: DeleteSchedulesExcept :exec
 DELETE FROM schedules WHERE NOT (key = ANY (@keep::text[]));
+
+-- ReportNumbers counts the ivr route's calls routed by dialled number (their
+-- number step, 00013_numbers.sql) per number over an inclusive range of UTC
+-- days: known or not (the default menu), the state of the number's schedule
+-- when the call came, and how the calls ended.
+-- name: ReportNumbers :many
+SELECT substr(n.key, length('number:') + 1)::text                    AS number,
+       (n.outcome = 'valid')::boolean                                AS known,
+       count(*)::bigint                                              AS calls,
+       count(*) FILTER (WHERE s.key LIKE 'schedule:%:open')::bigint    AS open,
+       count(*) FILTER (WHERE s.key LIKE 'schedule:%:closed')::bigint  AS closed,
+       count(*) FILTER (WHERE s.key LIKE 'schedule:%:holiday')::bigint AS holiday,
+       count(*) FILTER (WHERE c.end_reason = 'completed')::bigint      AS completed,
+       count(*) FILTER (WHERE c.end_reason = 'transferred')::bigint    AS transferred,
+       count(*) FILTER (WHERE c.end_reason = 'hangup')::bigint         AS hung_up
+FROM call_steps n
+JOIN calls c ON c.id = n.call_id
+LEFT JOIN call_steps s ON s.call_id = n.call_id AND s.kind = 'schedule'
+WHERE n.kind = 'number'
+  AND (n.at AT TIME ZONE 'UTC')::date BETWEEN @from_day::date AND @to_day::date
+GROUP BY 1, 2
+ORDER BY calls DESC, number;

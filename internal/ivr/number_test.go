@@ -9,6 +9,7 @@ import (
 	"github.com/ivrhq/ivr/internal/agi/agiclient"
 	"github.com/ivrhq/ivr/internal/ivr"
 	"github.com/ivrhq/ivr/internal/schedule"
+	"github.com/ivrhq/ivr/internal/store"
 )
 
 // Dialled numbers of the routing fixture.
@@ -100,6 +101,21 @@ func TestNumberPicksTheEntryMenu(t *testing.T) {
 		t.Errorf("journal %v, want the unknown number", c.stepKeys())
 	}
 	w.checkEnd(c, ivr.ResultCompleted, ivr.EndCompleted)
+
+	// The numbers report groups the calls by the number they matched.
+	today := time.Now().UTC()
+	rows, err := w.db.ReportNumbers(context.Background(), today.AddDate(0, 0, -1), today.AddDate(0, 0, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.NumberCalls{
+		{Number: "+12125550199", Calls: 1, Completed: 1},
+		{Number: salesLine, Known: true, Calls: 1, Transferred: 1},
+		{Number: "600", Known: true, Calls: 1, Completed: 1},
+	}
+	if !slices.Equal(rows, want) {
+		t.Errorf("numbers report %+v\nwant %+v", rows, want)
+	}
 }
 
 func wantTransfer(t *testing.T, w *world, c call, to string) {

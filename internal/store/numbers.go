@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/ivrhq/ivr/internal/ivr"
 	"github.com/ivrhq/ivr/internal/store/internal/sqlcdb"
@@ -156,4 +157,23 @@ func numberFromRow(r sqlcdb.ListNumbersRow) (ivr.Number, error) {
 		n.Schedule = s
 	}
 	return n, nil
+}
+
+// NumberCalls is one row of the numbers report: the ivr route's calls to a
+// dialled number (Known false: not in the numbers table, routed to the
+// default menu), by the state of its schedule and how they ended.
+type NumberCalls struct {
+	Number                         string
+	Known                          bool
+	Calls                          int64
+	Open, Closed, Holiday          int64
+	Completed, Transferred, HungUp int64
+}
+
+// ReportNumbers returns the calls per dialled number over the UTC days from
+// to to, the most called first.
+func (db *DB) ReportNumbers(ctx context.Context, from, to time.Time) ([]NumberCalls, error) {
+	f, t := days(from, to)
+	return reportRows(ctx, db, "numbers", (*sqlcdb.Queries).ReportNumbers, sqlcdb.ReportNumbersParams{FromDay: f, ToDay: t},
+		func(r sqlcdb.ReportNumbersRow) NumberCalls { return NumberCalls(r) })
 }

@@ -8,6 +8,8 @@ package sqlcdb
 import (
 	"context"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const deleteNumbersExcept = `-- name: DeleteNumbersExcept :exec
@@ -148,6 +150,76 @@ func (q *Queries) NumberEntry(ctx context.Context, number string) (NumberEntryRo
 		&i.ScheduleUpdatedAt,
 	)
 	return i, err
+}
+
+const reportNumbers = `-- name: ReportNumbers :many
+SELECT substr(n.key, length('number:') + 1)::text                    AS number,
+       (n.outcome = 'valid')::boolean                                AS known,
+       count(*)::bigint                                              AS calls,
+       count(*) FILTER (WHERE s.key LIKE 'schedule:%:open')::bigint    AS open,
+       count(*) FILTER (WHERE s.key LIKE 'schedule:%:closed')::bigint  AS closed,
+       count(*) FILTER (WHERE s.key LIKE 'schedule:%:holiday')::bigint AS holiday,
+       count(*) FILTER (WHERE c.end_reason = 'completed')::bigint      AS completed,
+       count(*) FILTER (WHERE c.end_reason = 'transferred')::bigint    AS transferred,
+       count(*) FILTER (WHERE c.end_reason = 'hangup')::bigint         AS hung_up
+FROM call_steps n
+JOIN calls c ON c.id = n.call_id
+LEFT JOIN call_steps s ON s.call_id = n.call_id AND s.kind = 'schedule'
+WHERE n.kind = 'number'
+  AND (n.at AT TIME ZONE 'UTC')::date BETWEEN $1::date AND $2::date
+GROUP BY 1, 2
+ORDER BY calls DESC, number
+`
+
+type ReportNumbersParams struct {
+	FromDay pgtype.Date
+	ToDay   pgtype.Date
+}
+
+type ReportNumbersRow struct {
+	Number      string
+	Known       bool
+	Calls       int64
+	Open        int64
+	Closed      int64
+	Holiday     int64
+	Completed   int64
+	Transferred int64
+	HungUp      int64
+}
+
+// ReportNumbers counts the ivr route's calls routed by dialled number (their
+// number step, 00013_numbers.sql) per number over an inclusive range of UTC
+// days: known or not (the default menu), the state of the number's schedule
+// when the call came, and how the calls ended.
+func (q *Queries) ReportNumbers(ctx context.Context, arg ReportNumbersParams) ([]ReportNumbersRow, error) {
+	rows, err := q.db.Query(ctx, reportNumbers, arg.FromDay, arg.ToDay)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ReportNumbersRow
+	for rows.Next() {
+		var i ReportNumbersRow
+		if err := rows.Scan(
+			&i.Number,
+			&i.Known,
+			&i.Calls,
+			&i.Open,
+			&i.Closed,
+			&i.Holiday,
+			&i.Completed,
+			&i.Transferred,
+			&i.HungUp,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const upsertNumber = `-- name: UpsertNumber :exec
