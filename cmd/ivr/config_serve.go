@@ -57,7 +57,7 @@ func (c *serveConfig) register(s *cmdFlags) {
 	s.StringVar(&c.logLevel, "log-level", "info", "lowest log level written: debug, info, warn or error")
 	s.BoolVar(&c.agiDebug, "agi-debug", false, "log every FastAGI command and reply at debug level, whatever -log-level says (PINs masked)")
 
-	s.StringVar(&c.ivr.DefaultRegion, "region", "US", "ISO 3166 region for reading caller IDs without a country code")
+	s.StringVar(&c.ivr.DefaultRegion, "region", "US", "ISO 3166 region for reading caller IDs and dialled numbers without a country code")
 	s.DurationVar(&c.ivr.LookupTimeout, "lookup-timeout", 500*time.Millisecond, "how long the lookup route keeps the dialplan waiting; past it IVR_LOOKUP_ERROR=timeout (the call's row is written in the background)")
 	s.IntVar(&c.lookupCache, "lookup-cache", store.DefaultCallerCacheSize, "phone numbers the lookup route keeps in memory, kept fresh by LISTEN on its own database connection; 0 turns the cache off (needed behind a pooler in transaction mode, which does not pass notifications on)")
 	s.DurationVar(&c.ivr.StoreTimeout, "store-timeout", 5*time.Second, "bound on each database operation of the ivr route")
