@@ -111,17 +111,7 @@ func (k *catalogKind[T]) apply(ctx context.Context, e *env, args []string) error
 		return err
 	}
 	xs, err := k.parse(*file, data, opts)
-	var ps catalog.Problems
-	if errors.As(err, &ps) {
-		for _, p := range ps {
-			fmt.Fprintln(e.stderr, p)
-		}
-		if len(ps) == 1 {
-			return fmt.Errorf("%s: 1 mistake; nothing stored", *file)
-		}
-		return fmt.Errorf("%s: %d mistakes; nothing stored", *file, len(ps))
-	}
-	if err != nil {
+	if err := problemsError(e, *file, err); err != nil {
 		return err
 	}
 	rows := tabular.Rows{Columns: []string{"key", "version", "status", "changes", "live"}}
@@ -165,6 +155,23 @@ func (k *catalogKind[T]) apply(ctx context.Context, e *env, args []string) error
 		rows.Add(v.key, n, status[i], changes[i], yesNo(v.published))
 	}
 	return write(e, rows, *format)
+}
+
+// problemsError writes each problem of err, the error of parsing file, on
+// stderr and returns an error that counts them; another error comes back
+// unchanged, and nil stays nil.
+func problemsError(e *env, file string, err error) error {
+	var ps catalog.Problems
+	if !errors.As(err, &ps) {
+		return err
+	}
+	for _, p := range ps {
+		fmt.Fprintln(e.stderr, p)
+	}
+	if len(ps) == 1 {
+		return fmt.Errorf("%s: 1 mistake; nothing stored", file)
+	}
+	return fmt.Errorf("%s: %d mistakes; nothing stored", file, len(ps))
 }
 
 // refused words err, the database's refusal of a menu or survey of apply,

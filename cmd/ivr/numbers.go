@@ -114,32 +114,37 @@ func (k *tableKind[T]) load(ctx context.Context, e *env, s *store.DB, file strin
 		opts.Schedules[sc.Key] = true
 	}
 	xs, err := k.parse(file, data, opts)
-	var ps catalog.Problems
-	if errors.As(err, &ps) {
-		for _, p := range ps {
-			fmt.Fprintln(e.stderr, p)
-		}
-		if len(ps) == 1 {
-			return nil, fmt.Errorf("%s: 1 mistake; nothing stored", file)
-		}
-		return nil, fmt.Errorf("%s: %d mistakes; nothing stored", file, len(ps))
-	}
-	return xs, err
-}
-
-// fileFlags adds the flags of the commands that read a file.
-func fileFlags(f *cmdFlags) (file, region *string, sounds *dirList) {
-	return f.String("f", "", "the YAML file (required)"), f.region(), f.soundsDirs()
+	return xs, problemsError(e, file, err)
 }
 
 func (k *tableKind[T]) apply(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, k.plural+" apply", "", "Validate the whole file and make it the whole set of "+k.plural+
 		": new ones are added, changed ones updated, and those not in the file deleted, in one transaction. "+
 		"Nothing is stored when the file has a mistake. Running servers see the change at once.")
-	db := f.database()
-	file, region, sounds := fileFlags(f)
 	dry := f.Bool("dry-run", false, "validate and show what would change, store nothing")
 	format := f.format()
+	return k.fromFile(ctx, e, f, args, func(s *store.DB, xs, old []T) error {
+		if k.check != nil {
+			if err := k.check(s, ctx, xs); err != nil {
+				return err
+			}
+		}
+		if !*dry {
+			if err := k.replace(s, ctx, xs); err != nil {
+				return fmt.Errorf("store %s: %w", k.plural, k.refused(err))
+			}
+		}
+		return write(e, k.changes(old, xs), *format)
+	})
+}
+
+// fromFile adds the flags of a command that reads a file (-f, --region,
+// --sounds-dir, the database) to f, parses args, reads and validates the
+// file against the store and runs run with the store, the file's items and
+// the stored ones.
+func (k *tableKind[T]) fromFile(ctx context.Context, e *env, f *cmdFlags, args []string, run func(s *store.DB, xs, old []T) error) error {
+	db := f.database()
+	file, region, sounds := f.String("f", "", "the YAML file (required)"), f.region(), f.soundsDirs()
 	if _, err := f.parse(args, 0, 0); err != nil {
 		return err
 	}
@@ -156,17 +161,7 @@ func (k *tableKind[T]) apply(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if k.check != nil {
-		if err := k.check(s, ctx, xs); err != nil {
-			return err
-		}
-	}
-	if !*dry {
-		if err := k.replace(s, ctx, xs); err != nil {
-			return fmt.Errorf("store %s: %w", k.plural, k.refused(err))
-		}
-	}
-	return write(e, k.changes(old, xs), *format)
+	return run(s, xs, old)
 }
 
 // refused words the database's refusal of an item of apply, naming it.
@@ -214,11 +209,13 @@ func nilOr[T any](x T, ok bool) []T {
 	return []T{x}
 }
 
-func (k *tableKind[T]) list(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, k.plural+" list", "", "List every "+k.noun+".")
+// fromStore parses args (from min to max positional ones), and runs run with
+// the store of f's reports database, every stored item and the positional
+// arguments.
+func (k *tableKind[T]) fromStore(ctx context.Context, f *cmdFlags, args []string, min, max int, run func(s *store.DB, xs []T, pos []string) error) error {
 	db := f.reportsDatabase()
-	format := f.format()
-	if _, err := f.parse(args, 0, 0); err != nil {
+	pos, err := f.parse(args, min, max)
+	if err != nil {
 		return err
 	}
 	s, err := db.Store(ctx)
@@ -230,28 +227,31 @@ func (k *tableKind[T]) list(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var zero T
-	rows := tabular.Rows{Columns: []string{k.noun}}
-	for _, c := range k.summary(zero) {
-		rows.Columns = append(rows.Columns, c[0])
-	}
-	for _, x := range xs {
-		vals := []any{k.key(x)}
-		for _, c := range k.summary(x) {
-			vals = append(vals, c[1])
-		}
-		rows.Add(vals...)
-	}
-	return write(e, rows, *format)
+	return run(s, xs, pos)
 }
 
-// find returns the item key, or an error naming it.
-func (k *tableKind[T]) find(ctx context.Context, s *store.DB, key string) (T, error) {
-	xs, err := k.all(s, ctx)
-	if err != nil {
+func (k *tableKind[T]) list(ctx context.Context, e *env, args []string) error {
+	f := newFlags(e, k.plural+" list", "", "List every "+k.noun+".")
+	format := f.format()
+	return k.fromStore(ctx, f, args, 0, 0, func(_ *store.DB, xs []T, _ []string) error {
 		var zero T
-		return zero, err
-	}
+		rows := tabular.Rows{Columns: []string{k.noun}}
+		for _, c := range k.summary(zero) {
+			rows.Columns = append(rows.Columns, c[0])
+		}
+		for _, x := range xs {
+			vals := []any{k.key(x)}
+			for _, c := range k.summary(x) {
+				vals = append(vals, c[1])
+			}
+			rows.Add(vals...)
+		}
+		return write(e, rows, *format)
+	})
+}
+
+// find returns the item of xs with key, or an error naming it.
+func (k *tableKind[T]) find(xs []T, key string) (T, error) {
 	for _, x := range xs {
 		if k.key(x) == key {
 			return x, nil
@@ -263,84 +263,49 @@ func (k *tableKind[T]) find(ctx context.Context, s *store.DB, key string) (T, er
 
 func (k *tableKind[T]) show(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, k.plural+" show", "KEY", "Show one "+k.noun+" field by field.")
-	db := f.reportsDatabase()
 	format := f.format()
-	pos, err := f.parse(args, 1, 1)
-	if err != nil {
-		return err
-	}
-	s, err := db.Store(ctx)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	x, err := k.find(ctx, s, pos[0])
-	if err != nil {
-		return err
-	}
-	rows := tabular.Rows{Columns: []string{"field", "value"}}
-	rows.Add(k.noun, k.key(x))
-	for _, fv := range k.fields(x) {
-		if fv[1] != "" {
-			rows.Add(fv[0], fv[1])
+	return k.fromStore(ctx, f, args, 1, 1, func(_ *store.DB, xs []T, pos []string) error {
+		x, err := k.find(xs, pos[0])
+		if err != nil {
+			return err
 		}
-	}
-	return write(e, rows, *format)
+		rows := tabular.Rows{Columns: []string{"field", "value"}}
+		rows.Add(k.noun, k.key(x))
+		for _, fv := range k.fields(x) {
+			if fv[1] != "" {
+				rows.Add(fv[0], fv[1])
+			}
+		}
+		return write(e, rows, *format)
+	})
 }
 
 func (k *tableKind[T]) diffCmd(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, k.plural+" diff", "", "Compare the stored "+k.plural+" with a YAML file field by field: what apply -f FILE would change.")
-	db := f.database()
-	file, region, sounds := fileFlags(f)
 	format := f.format()
-	if _, err := f.parse(args, 0, 0); err != nil {
-		return err
-	}
-	s, err := db.Store(ctx)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	xs, err := k.load(ctx, e, s, *file, *region, *sounds)
-	if err != nil {
-		return err
-	}
-	old, err := k.all(s, ctx)
-	if err != nil {
-		return err
-	}
-	rows := tabular.Rows{Columns: []string{"field", "stored", "file"}}
-	for _, c := range k.diff(old, xs) {
-		rows.Add(c.Field, c.Old, c.New)
-	}
-	return write(e, rows, *format)
+	return k.fromFile(ctx, e, f, args, func(_ *store.DB, xs, old []T) error {
+		rows := tabular.Rows{Columns: []string{"field", "stored", "file"}}
+		for _, c := range k.diff(old, xs) {
+			rows.Add(c.Field, c.Old, c.New)
+		}
+		return write(e, rows, *format)
+	})
 }
 
 func (k *tableKind[T]) export(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, k.plural+" export", "", "Write the "+k.plural+" as YAML that apply reads back.")
-	db := f.reportsDatabase()
 	out := f.String("o", "", "write to this file instead of standard output")
-	if _, err := f.parse(args, 0, 0); err != nil {
+	return k.fromStore(ctx, f, args, 0, 0, func(_ *store.DB, xs []T, _ []string) error {
+		data, err := k.marshal(xs)
+		if err != nil {
+			return err
+		}
+		if *out != "" {
+			return os.WriteFile(*out, data, 0o644)
+		}
+		_, err = e.stdout.Write(data)
 		return err
-	}
-	s, err := db.Store(ctx)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	xs, err := k.all(s, ctx)
-	if err != nil {
-		return err
-	}
-	data, err := k.marshal(xs)
-	if err != nil {
-		return err
-	}
-	if *out != "" {
-		return os.WriteFile(*out, data, 0o644)
-	}
-	_, err = e.stdout.Write(data)
-	return err
+	})
 }
 
 // schedulesInUse refuses schedules that leave out one a number uses.
@@ -368,53 +333,46 @@ var atLayouts = []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 
 func schedulesCheck(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "schedules check", "KEY", "Preview a schedule: its state (open, closed, holiday) at a time, the rule that decides it, "+
 		"when it next changes, and what a caller of each number using it gets then.")
-	db := f.reportsDatabase()
 	at := f.String("at", "", "the time, on the schedule's wall clock (2026-12-24T17:30) or with an offset (2026-12-24T17:30:00+01:00); default now")
 	format := f.format()
-	pos, err := f.parse(args, 1, 1)
-	if err != nil {
-		return err
-	}
-	s, err := db.Store(ctx)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	sc, err := scheduleKind().find(ctx, s, pos[0])
-	if err != nil {
-		return err
-	}
-	t, err := parseAt(*at, sc.Hours.Location)
-	if err != nil {
-		return err
-	}
-	st := sc.Hours.At(t)
-	rows := tabular.Rows{Columns: []string{"field", "value"}}
-	rows.Add("schedule", sc.Key)
-	rows.Add("at", st.Local.Format("2006-01-02 15:04 MST (Mon)"))
-	rows.Add("state", string(st.State))
-	rows.Add("rule", st.Rule)
-	if next, ok := sc.Hours.Next(t, 31*24*time.Hour); ok {
-		rows.Add("until", next.In(sc.Hours.Location).Format("2006-01-02 15:04 MST (Mon)"))
-		rows.Add("then", string(sc.Hours.At(next).State))
-	} else {
-		rows.Add("until", "31 days later or more")
-	}
-	ns, err := s.Numbers(ctx)
-	if err != nil {
-		return err
-	}
-	for _, n := range ns {
-		if n.ScheduleKey != sc.Key {
-			continue
+	k := scheduleKind()
+	return k.fromStore(ctx, f, args, 1, 1, func(s *store.DB, ss []ivr.Schedule, pos []string) error {
+		sc, err := k.find(ss, pos[0])
+		if err != nil {
+			return err
 		}
-		gets := "menu " + n.Menu
-		if b := n.BranchFor(st.State); b != nil {
-			gets = catalog.BranchString(*b)
+		t, err := parseAt(*at, sc.Hours.Location)
+		if err != nil {
+			return err
 		}
-		rows.Add("number "+n.Number, gets)
-	}
-	return write(e, rows, *format)
+		st := sc.Hours.At(t)
+		rows := tabular.Rows{Columns: []string{"field", "value"}}
+		rows.Add("schedule", sc.Key)
+		rows.Add("at", st.Local.Format("2006-01-02 15:04 MST (Mon)"))
+		rows.Add("state", string(st.State))
+		rows.Add("rule", st.Rule)
+		if next, ok := sc.Hours.Next(t, 31*24*time.Hour); ok {
+			rows.Add("until", next.In(sc.Hours.Location).Format("2006-01-02 15:04 MST (Mon)"))
+			rows.Add("then", string(sc.Hours.At(next).State))
+		} else {
+			rows.Add("until", "31 days later or more")
+		}
+		ns, err := s.Numbers(ctx)
+		if err != nil {
+			return err
+		}
+		for _, n := range ns {
+			if n.ScheduleKey != sc.Key {
+				continue
+			}
+			gets := "menu " + n.Menu
+			if b := n.BranchFor(st.State); b != nil {
+				gets = catalog.BranchString(*b)
+			}
+			rows.Add("number "+n.Number, gets)
+		}
+		return write(e, rows, *format)
+	})
 }
 
 // parseAt reads --at in loc; "" is now.

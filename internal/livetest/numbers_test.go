@@ -43,26 +43,25 @@ func trunk(n string) entry { return at(tagMain, "deploy", "from-trunk", n) }
 func TestNumbersPickTheMenu(t *testing.T) {
 	t.Parallel()
 	cid := callerID("Nina", cNumbers.phone)
-	main, dept := trunk("500"), trunk("501")
-	pm := originate(t, main, "k"+cNumbers.pin+"#-0", cid)
-	pd := originate(t, dept, "k"+cNumbers.pin+"#-1", cid)
-	lm, ld := pm.wait(t), pd.wait(t)
-
-	wantTransfer(t, lm, main, "operator")
-	if !lm.played("ivr/main-menu") || lm.played("ivr/departments-menu") {
-		t.Errorf("500 did not start at the main menu:\n%s", lm)
+	for _, tc := range []struct {
+		number, keys, menu, other, transfer, response string
+	}{
+		{"500", "0", "ivr/main-menu", "ivr/departments-menu", "operator", "main=0"},
+		{"501", "1", "ivr/departments-menu", "ivr/main-menu", "sales", "departments=1"},
+	} {
+		t.Run(tc.number, func(t *testing.T) {
+			t.Parallel()
+			e := trunk(tc.number)
+			l := call(t, e, "k"+cNumbers.pin+"#-"+tc.keys, cid)
+			wantTransfer(t, l, e, tc.transfer)
+			if !l.played(tc.menu) || l.played(tc.other) {
+				t.Errorf("%s did not start at %s:\n%s", tc.number, tc.menu, l)
+			}
+			c := ivrRow(t, s.rows, l)
+			wantResponses(t, s.rows, c, tc.response)
+			wantStep(t, steps(t, s.rows, c), "number", "number:"+tc.number, "valid", "-")
+		})
 	}
-	cm := ivrRow(t, s.rows, lm)
-	wantResponses(t, s.rows, cm, "main=0")
-	wantStep(t, steps(t, s.rows, cm), "number", "number:500", "valid", "-")
-
-	wantTransfer(t, ld, dept, "sales")
-	if !ld.played("ivr/departments-menu") || ld.played("ivr/main-menu") {
-		t.Errorf("501 did not start at the departments menu:\n%s", ld)
-	}
-	cd := ivrRow(t, s.rows, ld)
-	wantResponses(t, s.rows, cd, "departments=1")
-	wantStep(t, steps(t, s.rows, cd), "number", "number:501", "valid", "-")
 }
 
 // Out of hours, a caller hears the closed message and the call hangs up; on
