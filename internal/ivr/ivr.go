@@ -96,9 +96,7 @@ func (c *call) runIVR() (Result, error) {
 		c.caller = &found
 	}
 	if ent.steps != nil {
-		if err := c.journal(Entry{Steps: ent.steps()}); err != nil {
-			return ResultError, err
-		}
+		c.held = ent.steps() // with the next entry: the first prompt or the end
 	}
 
 	lang := ""
