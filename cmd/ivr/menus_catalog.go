@@ -110,6 +110,9 @@ func (k *catalogKind[T]) apply(ctx context.Context, e *env, args []string) error
 	if opts.PublishedSurveys, err = s.PublishedSurveyKeys(ctx); err != nil {
 		return err
 	}
+	if opts.Schedules, err = scheduleKeys(ctx, s); err != nil {
+		return err
+	}
 	xs, err := k.parse(*file, data, opts)
 	if err := problemsError(e, *file, err); err != nil {
 		return err
@@ -422,12 +425,18 @@ func (k *catalogKind[T]) export(ctx context.Context, e *env, args []string) erro
 		}
 		xs = append(xs, x)
 	}
-	data, err := k.marshal(xs)
+	return exportYAML(e, *out, xs, k.marshal)
+}
+
+// exportYAML writes xs as YAML with marshal to the file out, or to standard
+// output when out is "".
+func exportYAML[T any](e *env, out string, xs []T, marshal func([]T) ([]byte, error)) error {
+	data, err := marshal(xs)
 	if err != nil {
 		return err
 	}
-	if *out != "" {
-		return os.WriteFile(*out, data, 0o644)
+	if out != "" {
+		return os.WriteFile(out, data, 0o644)
 	}
 	_, err = e.stdout.Write(data)
 	return err

@@ -105,13 +105,8 @@ func (k *tableKind[T]) load(ctx context.Context, e *env, s *store.DB, file strin
 	if opts.PublishedMenus, err = s.PublishedMenuKeys(ctx); err != nil {
 		return nil, err
 	}
-	ss, err := s.Schedules(ctx)
-	if err != nil {
+	if opts.Schedules, err = scheduleKeys(ctx, s); err != nil {
 		return nil, err
-	}
-	opts.Schedules = make(map[string]bool, len(ss))
-	for _, sc := range ss {
-		opts.Schedules[sc.Key] = true
 	}
 	xs, err := k.parse(file, data, opts)
 	return xs, problemsError(e, file, err)
@@ -296,19 +291,25 @@ func (k *tableKind[T]) export(ctx context.Context, e *env, args []string) error 
 	f := newFlags(e, k.plural+" export", "", "Write the "+k.plural+" as YAML that apply reads back.")
 	out := f.String("o", "", "write to this file instead of standard output")
 	return k.fromStore(ctx, f, args, 0, 0, func(_ *store.DB, xs []T, _ []string) error {
-		data, err := k.marshal(xs)
-		if err != nil {
-			return err
-		}
-		if *out != "" {
-			return os.WriteFile(*out, data, 0o644)
-		}
-		_, err = e.stdout.Write(data)
-		return err
+		return exportYAML(e, *out, xs, k.marshal)
 	})
 }
 
-// schedulesInUse refuses schedules that leave out one a number uses.
+// scheduleKeys returns the keys of the stored schedules.
+func scheduleKeys(ctx context.Context, s *store.DB) (map[string]bool, error) {
+	ss, err := s.Schedules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	keys := make(map[string]bool, len(ss))
+	for _, sc := range ss {
+		keys[sc.Key] = true
+	}
+	return keys, nil
+}
+
+// schedulesInUse refuses schedules that leave out one a number or a menu
+// option uses.
 func schedulesInUse(s *store.DB, ctx context.Context, ss []ivr.Schedule) error {
 	keep := make(map[string]bool, len(ss))
 	for _, sc := range ss {
@@ -321,6 +322,15 @@ func schedulesInUse(s *store.DB, ctx context.Context, ss []ivr.Schedule) error {
 	for _, n := range ns {
 		if n.ScheduleKey != "" && !keep[n.ScheduleKey] {
 			return fmt.Errorf("schedule %q is used by number %s: keep it in the file, or apply numbers without it first", n.ScheduleKey, n.Number)
+		}
+	}
+	inMenus, err := s.MenuScheduleKeys(ctx)
+	if err != nil {
+		return err
+	}
+	for _, k := range inMenus {
+		if !keep[k] {
+			return fmt.Errorf("schedule %q is used by a menu option (of some version): keep it in the file", k)
 		}
 	}
 	return nil

@@ -81,7 +81,7 @@ func TestNumbersAndSchedulesApply(t *testing.T) {
 		`:7: number "212-555-0100" closed: prompt is missing`,
 		`:8: number "hello" is neither a phone number (region US) nor an extension`,
 		`:10: number "hello": closed and holiday need a schedule`,
-		`:13: number "502": a number with a schedule needs closed`,
+		`:13: number "502": with a schedule, closed says what a caller gets`,
 		"7 mistakes; nothing stored",
 	} {
 		if !strings.Contains(stderr+err.Error(), want) {
@@ -128,5 +128,34 @@ func TestSchedulesCheck(t *testing.T) {
 	}
 	if _, _, err := c.run("", "schedules", "check", "office", "--at", "Christmas"); err == nil {
 		t.Error("check --at Christmas worked")
+	}
+}
+
+func TestMenuOptionSchedule(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	dir := t.TempDir()
+	menus := filepath.Join(dir, "menus.yaml")
+	write := func(path, s string) {
+		if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(menus, "menus:\n  - key: desk\n    prompt: ivr/desk\n    options:\n      - digits: \"0\"\n        action: operator\n"+
+		"        schedule: office\n        closed: {action: message, prompt: ivr/closed}\n")
+	// Schedules first: a menu option can only name a stored one.
+	if _, stderr, err := c.run("", "menus", "apply", "-f", menus); err == nil || !strings.Contains(stderr, `schedule "office" is not defined`) {
+		t.Fatalf("a menu before its schedule: %v\n%s", err, stderr)
+	}
+	c.ok("", "schedules", "apply", "-f", "../../schedules.yaml")
+	c.ok("", "menus", "apply", "-f", menus, "--publish")
+	out := c.ok("", "menus", "show", "desk", "--format", "csv")
+	if !strings.Contains(out, "option 0 schedule,office\n") || !strings.Contains(out, "option 0 closed,message (prompt ivr/closed)\n") {
+		t.Errorf("menus show:\n%s", out)
+	}
+	sf := filepath.Join(dir, "schedules.yaml")
+	write(sf, "schedules:\n  - key: other\n    time_zone: UTC\n")
+	if _, _, err := c.run("", "schedules", "apply", "-f", sf); err == nil || !strings.Contains(err.Error(), `schedule "office" is used by a menu option`) {
+		t.Errorf("leaving out a schedule a menu uses: %v", err)
 	}
 }

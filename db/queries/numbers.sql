@@ -66,3 +66,12 @@ WHERE n.kind = 'number'
   AND (n.at AT TIME ZONE 'UTC')::date BETWEEN @from_day::date AND @to_day::date
 GROUP BY 1, 2
 ORDER BY calls DESC, number;
+
+-- ScheduleByKey returns schedule @key, which a menu option names.
+-- name: ScheduleByKey :one
+SELECT key, rules, updated_at FROM schedules WHERE key = @key;
+
+-- MenuScheduleKeys returns the schedules the options of any menu version
+-- name.
+-- name: MenuScheduleKeys :many
+SELECT DISTINCT schedule_key::text FROM menu_options WHERE schedule_key IS NOT NULL ORDER BY 1;

@@ -51,8 +51,9 @@ type Options struct {
 // validator collects the problems of one file.
 type validator struct {
 	report
-	opts   Options
-	sounds map[string]bool // sound name → found in SoundsDirs
+	opts      Options
+	sounds    map[string]bool // sound name → found in SoundsDirs
+	fileMenus map[string]int  // the menus of a menus file → their lines
 }
 
 // actionTargets says, for every action, whether it needs a target.
@@ -97,6 +98,7 @@ func ParseMenus(name string, data []byte, opts Options) ([]ivr.Menu, error) {
 	for _, d := range f.Menus {
 		v.checkKey("menu", d.Key, d.line, lines)
 	}
+	v.fileMenus = lines
 	menus := make([]ivr.Menu, 0, len(f.Menus))
 	for _, d := range f.Menus {
 		menus = append(menus, v.menu(d, lines))
@@ -180,6 +182,7 @@ func (v *validator) option(what, menuKey string, d optionDoc, keys map[string]in
 		Action: ivr.Action{Kind: ivr.ActionKind(d.Action.s), Target: d.Target.s},
 		Label:  d.Label.s,
 	}
+	o.Hours = v.hours(fmt.Sprintf("%s option %q", what, o.Digits), d.Schedule, d.Closed, d.Holiday)
 	switch {
 	case o.Digits == "":
 		v.add(d.line, "%s: option has no digits", what)
@@ -322,10 +325,13 @@ func MarshalMenus(menus []ivr.Menu) ([]byte, error) {
 		}
 		for _, o := range m.Options {
 			d.Options = append(d.Options, optionDoc{
-				Digits: str(o.Digits),
-				Action: str(string(o.Action.Kind)),
-				Target: str(o.Action.Target),
-				Label:  str(o.Label),
+				Digits:   str(o.Digits),
+				Action:   str(string(o.Action.Kind)),
+				Target:   str(o.Action.Target),
+				Label:    str(o.Label),
+				Schedule: str(o.Hours.Schedule),
+				Closed:   branchOut(o.Hours.Closed),
+				Holiday:  branchOut(o.Hours.Holiday),
 			})
 		}
 		f.Menus = append(f.Menus, d)

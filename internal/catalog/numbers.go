@@ -102,27 +102,36 @@ func (v *validator) number(d numberDoc, seen map[string]int) ivr.Number {
 	if n.Language != "" && !languagePattern.MatchString(n.Language) {
 		v.add(d.Language.line, "%s: language %q is not an Asterisk language code such as en or es_MX", what, n.Language)
 	}
+	h := v.hours(what, d.Schedule, d.Closed, d.Holiday)
+	n.Closed, n.Holiday = h.Closed, h.Holiday
+	return n
+}
+
+// hours validates the schedule and the closed and holiday branches of a
+// number or a menu option and converts them.
+func (v *validator) hours(what string, sched scalar, closed, holiday *branchDoc) ivr.OptionHours {
+	h := ivr.OptionHours{Schedule: sched.s}
 	switch {
-	case n.ScheduleKey == "":
-		for _, b := range []*branchDoc{d.Closed, d.Holiday} {
+	case h.Schedule == "":
+		for _, b := range []*branchDoc{closed, holiday} {
 			if b != nil {
 				v.add(b.line, "%s: closed and holiday need a schedule", what)
 				break
 			}
 		}
-		return n
-	case !v.opts.Schedules[n.ScheduleKey]:
-		v.add(d.Schedule.line, "%s: schedule %q is not defined (apply it with ivr schedules apply first)", what, n.ScheduleKey)
+		return h
+	case !v.opts.Schedules[h.Schedule]:
+		v.add(sched.line, "%s: schedule %q is not defined (apply it with ivr schedules apply first)", what, h.Schedule)
 	}
-	if d.Closed == nil {
-		v.add(d.Schedule.line, "%s: a number with a schedule needs closed: what a caller gets while it is closed", what)
+	if closed == nil {
+		v.add(sched.line, "%s: with a schedule, closed says what a caller gets while it is closed", what)
 	} else {
-		n.Closed = v.branch(what+" closed", *d.Closed)
+		h.Closed = v.branch(what+" closed", *closed)
 	}
-	if d.Holiday != nil {
-		n.Holiday = v.branch(what+" holiday", *d.Holiday)
+	if holiday != nil {
+		h.Holiday = v.branch(what+" holiday", *holiday)
 	}
-	return n
+	return h
 }
 
 // branch validates a closed or holiday branch and converts it.
@@ -134,7 +143,7 @@ func (v *validator) branch(what string, d branchDoc) ivr.Branch {
 		switch {
 		case b.Target == "":
 			v.add(d.Action.line, "%s: action menu needs a target", what)
-		case !v.opts.PublishedMenus[b.Target]:
+		case !v.opts.PublishedMenus[b.Target] && v.fileMenus[b.Target] == 0:
 			v.add(d.Target.line, "%s: menu %q is not published", what, b.Target)
 		}
 	case ivr.BranchTransfer:

@@ -134,3 +134,73 @@ func TestDiffNumbers(t *testing.T) {
 		t.Errorf("DiffNumbers = %+v\nwant %+v", got, want)
 	}
 }
+
+func TestMenuOptionHours(t *testing.T) {
+	src := `menus:
+  - key: desk
+    prompt: ivr/desk
+    options:
+      - digits: "0"
+        action: operator
+        schedule: office
+        closed: {action: menu, target: night}
+        holiday: {action: message, prompt: ivr/holiday}
+      - digits: "1"
+        action: hangup
+  - key: night
+    prompt: ivr/night
+    options:
+      - digits: "1"
+        action: record
+        schedule: weekend
+      - digits: "2"
+        action: hangup
+        closed: {action: transfer}
+`
+	_, err := catalog.ParseMenus("m.yaml", []byte(src), routing)
+	if err == nil {
+		t.Fatal("no mistakes found")
+	}
+	for _, want := range []string{
+		`m.yaml:17: menu "night" option "1": schedule "weekend" is not defined`,
+		`m.yaml:17: menu "night" option "1": with a schedule, closed says what a caller gets`,
+		`m.yaml:20: menu "night" option "2": closed and holiday need a schedule`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "m.yaml:8") || strings.Contains(err.Error(), `menu "night" is not published`) {
+		t.Errorf("a closed branch to a menu of the file is refused:\n%v", err)
+	}
+
+	good := strings.SplitAfter(src, "        action: hangup\n")[0] + `  - key: night
+    prompt: ivr/night
+    options:
+      - digits: "1"
+        action: record
+`
+	menus, err := catalog.ParseMenus("m.yaml", []byte(good), routing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ivr.OptionHours{Schedule: "office", Closed: ivr.Branch{Kind: ivr.BranchMenu, Target: "night"},
+		Holiday: ivr.Branch{Kind: ivr.BranchMessage, Prompt: "ivr/holiday"}}
+	if menus[0].Options[0].Hours != want {
+		t.Errorf("option hours %+v, want %+v", menus[0].Options[0].Hours, want)
+	}
+	out, err := catalog.MarshalMenus(menus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := catalog.ParseMenus("out.yaml", out, routing)
+	if err != nil || len(catalog.DiffMenus(menus[0], back[0])) != 0 {
+		t.Errorf("round trip: %v\n%s", err, out)
+	}
+	changed := back[0]
+	changed.Options = append([]ivr.MenuOption(nil), back[0].Options...)
+	changed.Options[0].Hours.Holiday = ivr.Branch{}
+	if cs := catalog.DiffMenus(menus[0], changed); len(cs) != 1 || cs[0].Field != "option 0 holiday" {
+		t.Errorf("DiffMenus = %+v", cs)
+	}
+}

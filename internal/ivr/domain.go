@@ -288,6 +288,18 @@ type MenuOption struct {
 	Digits string
 	Action Action
 	Label  string // for people reading reports; never played
+	// Hours, when its Schedule is set, make the option run Action only while
+	// the schedule is open, and the closed or holiday branch otherwise.
+	Hours OptionHours
+}
+
+// OptionHours are the opening hours of a menu option: the key of a schedule
+// and where the caller goes while it is closed (Closed, required with a
+// schedule) or on holiday (Holiday; zero: as Closed). The zero value is an
+// option always open.
+type OptionHours struct {
+	Schedule        string
+	Closed, Holiday Branch
 }
 
 // Menu is one version of a menu. A published version (Published true) never changes,

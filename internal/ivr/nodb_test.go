@@ -99,5 +99,9 @@ func (m *noDB) Number(_ context.Context, number string) (ivr.Number, error) {
 	return find(m, m.numbers, number)
 }
 
+func (m *noDB) Schedule(context.Context, string) (ivr.Schedule, error) {
+	return ivr.Schedule{}, ivr.ErrNotFound
+}
+
 func (m *noDB) CallerMessages(context.Context, int64) ([]ivr.Recording, error) { return nil, nil }
 func (m *noDB) DeleteRecording(context.Context, int64, time.Time) error        { return nil }

@@ -70,13 +70,41 @@ func (b Branch) IsZero() bool { return b == Branch{} }
 // BranchFor returns where a caller of n goes in state st: nil while open or
 // without a schedule (the entry menu), else the closed or holiday branch.
 func (n Number) BranchFor(st schedule.State) *Branch {
-	switch {
-	case n.Schedule == nil || st == schedule.Open:
+	if n.Schedule == nil {
 		return nil
-	case st == schedule.OnHoliday && !n.Holiday.IsZero():
-		return &n.Holiday
 	}
-	return &n.Closed
+	return branchFor(st, n.Closed, n.Holiday)
+}
+
+// branchFor returns nil while open, else closed, or holiday when it is set
+// and st is a holiday.
+func branchFor(st schedule.State, closed, holiday Branch) *Branch {
+	switch {
+	case st == schedule.Open:
+		return nil
+	case st == schedule.OnHoliday && !holiday.IsZero():
+		return &holiday
+	}
+	return &closed
+}
+
+// optionBranch reads the schedule of a menu option's hours, journals its
+// state, and returns where the caller goes: nil while it is open (the
+// option's action).
+func (c *call) optionBranch(h OptionHours) (*Branch, error) {
+	var s Schedule
+	err := c.db("schedule", func(ctx context.Context) (err error) {
+		s, err = c.app.svc.Catalog.Schedule(ctx, h.Schedule)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	st := s.Hours.At(c.app.now())
+	if err := c.journalStep(c.step(StepSchedule, keySchedule+":"+s.Key+":"+string(st.State), OutcomeValid)); err != nil {
+		return nil, err
+	}
+	return branchFor(st.State, h.Closed, h.Holiday), nil
 }
 
 // extension is what DialledNumber keeps as dialled: up to six keys.

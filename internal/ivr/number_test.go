@@ -198,3 +198,59 @@ func TestScheduleBranches(t *testing.T) {
 		})
 	}
 }
+
+// A menu option with hours runs its action while its schedule is open, and
+// its closed branch otherwise; the state is journaled.
+func TestMenuOptionHours(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, ivr.Config{}, nil)
+	withNumbers(t, w, ivr.Branch{Kind: ivr.BranchMessage, Prompt: "ivr/closed"})
+	ctx := context.Background()
+	closed := ivr.Branch{Kind: ivr.BranchMessage, Prompt: "ivr/desk-closed"}
+	m, err := w.db.CreateMenuVersion(ctx, ivr.Menu{Key: "desk", Prompt: "ivr/desk-menu", Timeout: 5 * time.Second, MaxDigits: 1, MaxAttempts: 1,
+		FailureAction: ivr.Action{Kind: ivr.ActionHangup},
+		Options: []ivr.MenuOption{
+			{Digits: "0", Action: ivr.Action{Kind: ivr.ActionOperator}, Hours: ivr.OptionHours{Schedule: "never", Closed: closed}},
+			{Digits: "1", Action: ivr.Action{Kind: ivr.ActionTransfer, Target: "sales"}, Hours: ivr.OptionHours{Schedule: "always", Closed: closed}},
+			{Digits: "2", Action: ivr.Action{Kind: ivr.ActionOperator}, Hours: ivr.OptionHours{Schedule: "never",
+				Closed: ivr.Branch{Kind: ivr.BranchMenu, Target: "dept"}}},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.db.PublishMenu(ctx, m.VersionID); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := w.db.PublishedMenu(ctx, "desk")
+	if err != nil || stored.Options[0].Hours != m.Options[0].Hours || stored.Options[2].Hours.Closed.Target != "dept" {
+		t.Fatalf("stored options %+v, %v", stored.Options, err)
+	}
+
+	c := w.run(fromAliceTo("desk", alicePIN+"#", "0"))
+	w.checkEnd(c, ivr.ResultCompleted, ivr.EndCompleted)
+	if !c.heard("ivr/desk-menu", "ivr/desk-closed") || c.tr.Variables["IVR_TRANSFER_TO"] != "" {
+		t.Errorf("closed option: heard %v, variables %v", c.prompts(), c.tr.Variables)
+	}
+	if !c.hasStep(ivr.StepSchedule, "schedule:never:closed", ivr.OutcomeValid) {
+		t.Errorf("journal %v", c.stepKeys())
+	}
+
+	c = w.run(fromAliceTo("desk", alicePIN+"#", "1"))
+	wantTransfer(t, w, c, "sales")
+	if !c.hasStep(ivr.StepSchedule, "schedule:always:open", ivr.OutcomeValid) || c.countPrompt("ivr/desk-closed") != 0 {
+		t.Errorf("open option: heard %v, journal %v", c.prompts(), c.stepKeys())
+	}
+
+	c = w.run(fromAliceTo("desk", alicePIN+"#", "2", "1"))
+	wantTransfer(t, w, c, "sales")
+	if !c.heard("ivr/desk-menu", "ivr/dept-menu") {
+		t.Errorf("closed option to a menu: heard %v", c.prompts())
+	}
+}
+
+// fromAliceTo is a call from Alice's phone to the menu key.
+func fromAliceTo(key string, keys ...string) agiclient.Call {
+	c := fromAlice(keys...)
+	c.Script = "ivr?menu=" + key
+	return c
+}

@@ -100,6 +100,9 @@ type Catalog interface {
 	// Number returns the entry of a dialled number (as DialledNumber writes
 	// it) with its schedule; ErrNotFound for a number not in the table.
 	Number(ctx context.Context, number string) (Number, error)
+	// Schedule returns the schedule key, which menu options name;
+	// ErrNotFound for an unknown key.
+	Schedule(ctx context.Context, key string) (Schedule, error)
 }
 
 // MessageBox gives callers access to their recorded messages.

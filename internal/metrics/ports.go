@@ -184,6 +184,10 @@ func (t timedCatalog) Number(ctx context.Context, number string) (ivr.Number, er
 	return n, err
 }
 
+func (t timedCatalog) Schedule(ctx context.Context, key string) (ivr.Schedule, error) {
+	return timed(t.m, "schedule", func() (ivr.Schedule, error) { return t.c.Schedule(ctx, key) })
+}
+
 func (t timedPorts) CallerMessages(ctx context.Context, callerID int64) ([]ivr.Recording, error) {
 	return timed(t.m, "caller_messages", func() ([]ivr.Recording, error) { return t.p.CallerMessages(ctx, callerID) })
 }

@@ -42,11 +42,12 @@ const DefaultCatalogCacheSize = 4096
 // is a copy the caller owns.
 type CatalogCache struct {
 	notifiedCache
-	db      *DB
-	size    int
-	menus   map[string]catalogAnswer[ivr.Menu]
-	surveys map[string]catalogAnswer[ivr.Survey]
-	numbers map[string]catalogAnswer[ivr.Number]
+	db        *DB
+	size      int
+	menus     map[string]catalogAnswer[ivr.Menu]
+	surveys   map[string]catalogAnswer[ivr.Survey]
+	numbers   map[string]catalogAnswer[ivr.Number]
+	schedules map[string]catalogAnswer[ivr.Schedule]
 }
 
 var _ ivr.Catalog = (*CatalogCache)(nil)
@@ -79,11 +80,12 @@ func NewCatalogCache(db *DB, opts CatalogCacheOptions) *CatalogCache {
 		opts.Size = DefaultCatalogCacheSize
 	}
 	c := &CatalogCache{
-		db:      db,
-		size:    opts.Size,
-		menus:   make(map[string]catalogAnswer[ivr.Menu]),
-		surveys: make(map[string]catalogAnswer[ivr.Survey]),
-		numbers: make(map[string]catalogAnswer[ivr.Number]),
+		db:        db,
+		size:      opts.Size,
+		menus:     make(map[string]catalogAnswer[ivr.Menu]),
+		surveys:   make(map[string]catalogAnswer[ivr.Survey]),
+		numbers:   make(map[string]catalogAnswer[ivr.Number]),
+		schedules: make(map[string]catalogAnswer[ivr.Schedule]),
 	}
 	c.answers = c
 	c.start(db, catalogChannel, "catalog cache", listenPing, opts.Logger, c.invalidate)
@@ -111,6 +113,12 @@ func (c *CatalogCache) PublishedSurvey(ctx context.Context, key string) (ivr.Sur
 // so any change to them empties the cache too.
 func (c *CatalogCache) Number(ctx context.Context, number string) (ivr.Number, error) {
 	return readThrough(ctx, c, c.numbers, number, c.db.Number, cloneNumber)
+}
+
+// Schedule returns schedule key, which menu options name, from memory when
+// the cache has the answer, else from the database (see DB.Schedule).
+func (c *CatalogCache) Schedule(ctx context.Context, key string) (ivr.Schedule, error) {
+	return readThrough(ctx, c, c.schedules, key, c.db.Schedule, cloneSchedule)
 }
 
 // readThrough answers key from kept, one of c's maps, or else reads it with
@@ -171,18 +179,23 @@ func cloneSurvey(s ivr.Survey) ivr.Survey {
 // cloneNumber returns n with a schedule of its own.
 func cloneNumber(n ivr.Number) ivr.Number {
 	if n.Schedule != nil {
-		s := *n.Schedule
-		s.Hours.Holidays = slices.Clone(s.Hours.Holidays)
-		s.Hours.Exceptions = slices.Clone(s.Hours.Exceptions)
-		for i, e := range s.Hours.Exceptions {
-			s.Hours.Exceptions[i].Hours = slices.Clone(e.Hours)
-		}
-		for d, spans := range s.Hours.Weekly {
-			s.Hours.Weekly[d] = slices.Clone(spans)
-		}
+		s := cloneSchedule(*n.Schedule)
 		n.Schedule = &s
 	}
 	return n
+}
+
+// cloneSchedule returns s with rules of its own.
+func cloneSchedule(s ivr.Schedule) ivr.Schedule {
+	s.Hours.Holidays = slices.Clone(s.Hours.Holidays)
+	s.Hours.Exceptions = slices.Clone(s.Hours.Exceptions)
+	for i, e := range s.Hours.Exceptions {
+		s.Hours.Exceptions[i].Hours = slices.Clone(e.Hours)
+	}
+	for d, spans := range s.Hours.Weekly {
+		s.Hours.Weekly[d] = slices.Clone(spans)
+	}
+	return s
 }
 
 // invalidate empties the cache: whatever the notification's payload, some
@@ -193,11 +206,14 @@ func (c *CatalogCache) invalidate(string) {
 }
 
 // count returns the number of menu and survey keys kept. c.mu is held.
-func (c *CatalogCache) count() int { return len(c.menus) + len(c.surveys) + len(c.numbers) }
+func (c *CatalogCache) count() int {
+	return len(c.menus) + len(c.surveys) + len(c.numbers) + len(c.schedules)
+}
 
 // empty drops every answer kept. c.mu is held.
 func (c *CatalogCache) empty() {
 	clear(c.menus)
 	clear(c.surveys)
 	clear(c.numbers)
+	clear(c.schedules)
 }

@@ -47,6 +47,7 @@ var refusals = map[string]Refusal{
 	"menu_options_menu_version_id_fkey": {Field: "menu version", Problem: "does not exist"},
 	"menu_options_digits_format":        {Field: "option digits", Problem: "must be 1 to 32 of 0-9, * and #"},
 	"menu_options_action_check":         {Field: "option action", Problem: "is not an action the IVR knows"},
+	"menu_options_schedule_branches":    {Field: "option closed", Problem: "must be given with a schedule, and closed and holiday only with one"},
 
 	"surveys_pkey":       {Field: "survey", Problem: "already exists"},
 	"surveys_key_key":    {Field: "survey", Problem: "already exists"},

@@ -45,13 +45,30 @@ func (db *DB) Schedules(ctx context.Context) ([]ivr.Schedule, error) {
 	}
 	out := make([]ivr.Schedule, 0, len(rows))
 	for _, r := range rows {
-		s := ivr.Schedule{Key: r.Key, UpdatedAt: r.UpdatedAt}
-		if err := json.Unmarshal(r.Rules, &s.Hours); err != nil {
-			return nil, fmt.Errorf("schedule %s: %w", r.Key, err)
+		s, err := scheduleFromRow(sqlcdb.ScheduleByKeyRow(r))
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// Schedule returns schedule key; ivr.ErrNotFound for an unknown key.
+func (db *DB) Schedule(ctx context.Context, key string) (ivr.Schedule, error) {
+	r, err := db.q.ScheduleByKey(ctx, validText(key))
+	if err != nil {
+		return ivr.Schedule{}, fmt.Errorf("schedule %s: %w", key, mapErr(err))
+	}
+	return scheduleFromRow(r)
+}
+
+func scheduleFromRow(r sqlcdb.ScheduleByKeyRow) (ivr.Schedule, error) {
+	s := ivr.Schedule{Key: r.Key, UpdatedAt: r.UpdatedAt}
+	if err := json.Unmarshal(r.Rules, &s.Hours); err != nil {
+		return s, fmt.Errorf("schedule %s: %w", r.Key, err)
+	}
+	return s, nil
 }
 
 // ReplaceNumbers makes ns the whole numbers table in one transaction: it
@@ -126,7 +143,7 @@ func branchJSON(b ivr.Branch) []byte {
 }
 
 func branchFromJSON(data []byte) (ivr.Branch, error) {
-	if data == nil {
+	if data == nil || string(data) == "null" {
 		return ivr.Branch{}, nil
 	}
 	var d branchDoc
@@ -176,4 +193,14 @@ func (db *DB) ReportNumbers(ctx context.Context, from, to time.Time) ([]NumberCa
 	f, t := days(from, to)
 	return reportRows(ctx, db, "numbers", (*sqlcdb.Queries).ReportNumbers, sqlcdb.ReportNumbersParams{FromDay: f, ToDay: t},
 		func(r sqlcdb.ReportNumbersRow) NumberCalls { return NumberCalls(r) })
+}
+
+// MenuScheduleKeys returns the keys of the schedules that options of menu
+// versions, published or not, name.
+func (db *DB) MenuScheduleKeys(ctx context.Context) ([]string, error) {
+	keys, err := db.q.MenuScheduleKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("schedules of menus: %w", mapErr(err))
+	}
+	return keys, nil
 }

@@ -76,6 +76,9 @@ type MenuOption struct {
 	Action        string
 	Target        string
 	Label         string
+	ScheduleKey   *string
+	Closed        []byte
+	Holiday       []byte
 }
 
 type MenuVersion struct {

@@ -114,6 +114,32 @@ func (q *Queries) ListSchedules(ctx context.Context) ([]ListSchedulesRow, error)
 	return items, nil
 }
 
+const menuScheduleKeys = `-- name: MenuScheduleKeys :many
+SELECT DISTINCT schedule_key::text FROM menu_options WHERE schedule_key IS NOT NULL ORDER BY 1
+`
+
+// MenuScheduleKeys returns the schedules the options of any menu version
+// name.
+func (q *Queries) MenuScheduleKeys(ctx context.Context) ([]string, error) {
+	rows, err := q.db.Query(ctx, menuScheduleKeys)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []string
+	for rows.Next() {
+		var schedule_key string
+		if err := rows.Scan(&schedule_key); err != nil {
+			return nil, err
+		}
+		items = append(items, schedule_key)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const numberEntry = `-- name: NumberEntry :one
 SELECT n.number, n.menu_key, n.language, n.schedule_key, n.closed, n.holiday, n.updated_at,
        s.rules AS schedule_rules, s.updated_at AS schedule_updated_at
@@ -220,6 +246,24 @@ func (q *Queries) ReportNumbers(ctx context.Context, arg ReportNumbersParams) ([
 		return nil, err
 	}
 	return items, nil
+}
+
+const scheduleByKey = `-- name: ScheduleByKey :one
+SELECT key, rules, updated_at FROM schedules WHERE key = $1
+`
+
+type ScheduleByKeyRow struct {
+	Key       string
+	Rules     []byte
+	UpdatedAt time.Time
+}
+
+// ScheduleByKey returns schedule @key, which a menu option names.
+func (q *Queries) ScheduleByKey(ctx context.Context, key string) (ScheduleByKeyRow, error) {
+	row := q.db.QueryRow(ctx, scheduleByKey, key)
+	var i ScheduleByKeyRow
+	err := row.Scan(&i.Key, &i.Rules, &i.UpdatedAt)
+	return i, err
 }
 
 const upsertNumber = `-- name: UpsertNumber :exec
