@@ -113,6 +113,9 @@ func (c *call) ivrCall() {
 	c.rec.End.AnsweredAt = c.t
 	c.rec.End.LinkedID = c.rec.Call.LinkedID
 	c.rec.End.CallerID = c.rec.Call.CallerID
+	// Every generated IVR call is routed by the number it dialled, which the
+	// numbers table knows (docs/ivr.md, An IVR per dialled number).
+	c.step(ivr.StepNumber, "number:"+c.rec.Call.DNID, "", ivr.OutcomeValid, false, 0)
 
 	reason := func() (reason ivr.EndReason) {
 		defer func() {
