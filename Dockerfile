@@ -17,7 +17,7 @@ RUN CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags="-s -w" -o /out/ivr ./c
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/ivr /usr/local/bin/ivr
 # The sample menus and survey, for `ivr menus apply` and `ivr surveys apply`.
-COPY menus.yaml surveys.yaml /usr/share/ivr/
+COPY menus.yaml surveys.yaml schedules.yaml numbers.yaml /usr/share/ivr/
 USER nonroot:nonroot
 # FastAGI, and HTTP for /metrics, /healthz and /readyz.
 EXPOSE 4573 8080

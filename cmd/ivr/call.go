@@ -23,6 +23,7 @@ type callFlags struct {
 	routes      multiFlag
 	caller      string
 	callerName  string
+	dnid        string
 	language    string
 	uniqueid    string
 	keys        multiFlag
@@ -48,6 +49,7 @@ func (c *callFlags) register(fs *cmdFlags) {
 	fs.Var(&c.routes, "route", "the script after agi://host/, with its query: ivr, ivr?menu=main, lookup (default ivr); given again, the next AGI() on the same channel")
 	fs.StringVar(&c.caller, "caller", "", "the caller ID number (agi_callerid); empty is a withheld number")
 	fs.StringVar(&c.callerName, "caller-name", "", "the caller ID name (agi_calleridname)")
+	fs.StringVar(&c.dnid, "dnid", "", "the number dialled (agi_dnid): without ?menu=, the ivr route starts at its entry (ivr numbers)")
 	fs.StringVar(&c.language, "language", "en", "the channel language (agi_language)")
 	fs.StringVar(&c.uniqueid, "uniqueid", "", "the channel's uniqueid (agi_uniqueid); default a new one from the clock")
 	fs.Var(&c.keys, "press", `keys for the next input, once per input in order: "1234", "" for silence, "!" to hang up`)
@@ -128,6 +130,9 @@ func (c *callFlags) call() (agiclient.Call, error) {
 	}
 	if c.callerName != "" {
 		call.Env["agi_calleridname"] = c.callerName
+	}
+	if c.dnid != "" {
+		call.Env["agi_dnid"] = c.dnid
 	}
 	for _, v := range c.vars {
 		name, value, ok := strings.Cut(v, "=")

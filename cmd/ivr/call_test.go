@@ -50,8 +50,14 @@ func startCallTarget(t *testing.T) (addr, dbURL string) {
 	for _, f := range []struct {
 		path string
 		run  func(context.Context, *env, []string) error
-	}{{"../../surveys.yaml", runSurveys}, {"../../menus.yaml", runMenus}} {
-		if err := f.run(ctx, quiet, []string{"apply", "-f", f.path, "--publish", "--database-url", dbURL}); err != nil {
+		args []string
+	}{
+		{"../../surveys.yaml", runSurveys, []string{"--publish"}},
+		{"../../menus.yaml", runMenus, []string{"--publish"}},
+		{"../../schedules.yaml", runSchedules, nil},
+		{"../../numbers.yaml", runNumbers, nil},
+	} {
+		if err := f.run(ctx, quiet, append([]string{"apply", "-f", f.path, "--database-url", dbURL}, f.args...)); err != nil {
 			t.Fatalf("apply %s: %v\n%s", f.path, err, out.String())
 		}
 	}

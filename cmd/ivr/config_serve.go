@@ -61,11 +61,11 @@ func (c *serveConfig) register(s *cmdFlags) {
 	s.StringVar(&c.logLevel, "log-level", "info", "lowest log level written: debug, info, warn or error")
 	s.BoolVar(&c.agiDebug, "agi-debug", false, "log every FastAGI command and reply at debug level, whatever -log-level says (PINs masked)")
 
-	s.StringVar(&c.ivr.DefaultRegion, "region", "US", "ISO 3166 region for reading caller IDs without a country code")
+	s.StringVar(&c.ivr.DefaultRegion, "region", "US", "ISO 3166 region for reading caller IDs and dialled numbers without a country code")
 	s.DurationVar(&c.ivr.LookupTimeout, "lookup-timeout", 500*time.Millisecond, "how long the lookup route keeps the dialplan waiting; past it IVR_LOOKUP_ERROR=timeout (the call's row is written in the background)")
 	s.IntVar(&c.lookupCache, "lookup-cache", store.DefaultCallerCacheSize, "phone numbers the lookup route keeps in memory, kept fresh by LISTEN on its own database connection; 0 turns the cache off (needed behind a pooler in transaction mode, which does not pass notifications on)")
 	s.DurationVar(&c.ivr.StoreTimeout, "store-timeout", 5*time.Second, "bound on each database operation of the ivr route")
-	s.StringVar(&c.ivr.MenuKey, "menu", "main", "menu the ivr route starts with when the dialplan names none")
+	s.StringVar(&c.ivr.MenuKey, "menu", "main", "menu the ivr route starts with when the dialplan names none and the dialled number is not in the numbers table")
 	s.BoolVar(&c.catalogCache, "catalog-cache", true, "keep the live menus and surveys in memory, kept fresh by LISTEN on their own database connection; false turns the cache off (needed behind a pooler in transaction mode, which does not pass notifications on)")
 	s.DurationVar(&c.ivr.InputTimeout, "input-timeout", 6*time.Second, "time to enter each digit of an account number or PIN")
 	s.IntVar(&c.ivr.MaxAccountTries, "max-account-tries", 3, "account numbers an unknown caller may try in one call")

@@ -35,13 +35,13 @@ type devConfig struct {
 func (c *devConfig) register(s *cmdFlags) {
 	c.serveConfig.register(s)
 	s.StringVar(&c.dataDir, "data-dir", ".ivr", "directory kept between runs for the private PostgreSQL (pgdata/) and the generated PIN key (pin.key)")
-	s.BoolVar(&c.demo, "demo", true, "load the demo callers, menus and survey into a new database (a new data directory, or a DATABASE_URL database without callers); later runs keep what you changed")
+	s.BoolVar(&c.demo, "demo", true, "load the demo callers, menus, survey, schedules and numbers into a new database (a new data directory, or a DATABASE_URL database without callers); later runs keep what you changed")
 	s.BoolVar(&c.reset, "reset", false, "start over: delete the private PostgreSQL's data and load the demo data again (never touches a DATABASE_URL database)")
 }
 
 // devSummary is the text of ivr dev -h.
 const devSummary = "Run the server on a private local PostgreSQL (kept in -data-dir; or the database of DATABASE_URL) " +
-	"with migrations applied and the demo callers, menus and survey loaded. Stop with Ctrl-C."
+	"with migrations applied and the demo callers, menus, survey, schedules and numbers loaded. Stop with Ctrl-C."
 
 // runDev is the embedded default behind the README's run command: a private
 // PostgreSQL (unless DATABASE_URL names one), migrations, demo data, and the
@@ -197,14 +197,15 @@ var demoCallers = []demoCaller{
 	{account: "1003", name: "Carol Demo", pin: "3164"},
 }
 
-// sampleDirs are where ivr dev looks for menus.yaml and surveys.yaml: the
+// sampleDirs are where ivr dev looks for the sample files (menus.yaml,
+// surveys.yaml, schedules.yaml, numbers.yaml): the
 // working directory (the source tree) and where the container image has them.
 var sampleDirs = []string{".", "/usr/share/ivr"}
 
 // loadDemo loads the demo data into st, a new database: the callers with
-// their PINs, and the sample survey and menus of the first of dirs that has
-// them, applied and published the way `ivr surveys apply` and `ivr menus
-// apply` do it.
+// their PINs, and the sample survey, menus, schedules and numbers of the
+// first of dirs that has them, applied (and the survey and menus published)
+// the way the apply commands do it.
 func loadDemo(ctx context.Context, e *env, st *store.DB, dsn string, keyring *ivr.Keyring, dirs []string) ([]demoCaller, error) {
 	for _, d := range demoCallers {
 		c, err := st.CallerByAccount(ctx, d.account)
@@ -225,9 +226,12 @@ func loadDemo(ctx context.Context, e *env, st *store.DB, dsn string, keyring *iv
 	for _, f := range []struct {
 		file string
 		run  func(context.Context, *env, []string) error
+		args []string
 	}{
-		{"surveys.yaml", runSurveys}, // first: the main menu offers a survey
-		{"menus.yaml", runMenus},
+		{"surveys.yaml", runSurveys, []string{"--publish"}}, // first: the main menu offers a survey
+		{"menus.yaml", runMenus, []string{"--publish"}},
+		{"schedules.yaml", runSchedules, nil}, // before the numbers that use them
+		{"numbers.yaml", runNumbers, nil},
 	} {
 		path := findSample(f.file, dirs)
 		if path == "" {
@@ -239,7 +243,7 @@ func loadDemo(ctx context.Context, e *env, st *store.DB, dsn string, keyring *iv
 		// dsn names the database whole: no variable such as DATABASE_URL_FILE
 		// may add to it or contradict it.
 		quiet := &env{getenv: func(string) string { return "" }, stdin: e.stdin, stdout: &out, stderr: &out}
-		if err := f.run(ctx, quiet, []string{"apply", "-f", path, "--publish", "--database-url", dsn}); err != nil {
+		if err := f.run(ctx, quiet, append([]string{"apply", "-f", path, "--database-url", dsn}, f.args...)); err != nil {
 			return nil, fmt.Errorf("%s: %w\n%s", path, err, out.String())
 		}
 	}

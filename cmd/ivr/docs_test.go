@@ -260,7 +260,7 @@ func TestDocExamples(t *testing.T) {
 // the page's file blocks.
 func runDocPage(t *testing.T, repo string, all, run []docBlock) {
 	dir := t.TempDir()
-	for _, f := range []string{"menus.yaml", "surveys.yaml"} {
+	for _, f := range []string{"menus.yaml", "surveys.yaml", "schedules.yaml", "numbers.yaml"} {
 		data, err := os.ReadFile(filepath.Join(repo, f))
 		if err != nil {
 			t.Fatal(err)

@@ -43,6 +43,8 @@ func commands() []subcommand {
 		{"callers", "", "manage callers: add|list|show|update|delete|set-pin|unlock|import|export", runCallers},
 		{"menus", "", "menus as code: apply|list|show|diff|publish|export", runMenus},
 		{"surveys", "", "surveys as code: apply|list|show|diff|publish|export", runSurveys},
+		{"schedules", "", "opening hours as code: apply|list|show|diff|export|check", runSchedules},
+		{"numbers", "", "dialled numbers as code: apply|list|show|diff|export", runNumbers},
 		{"recordings", "", "recordings: list|show|delete|purge|verify", runRecordings},
 		{"maintain", "", "make the journal's coming partitions and roll up the reports' daily summaries", runMaintain},
 		{"retention", "", "remove months of calls and their recordings older than --keep", runRetention},

@@ -23,6 +23,11 @@ func menuKind() *catalogKind[ivr.Menu] {
 		unpublished: func(m ivr.Menu, menus, surveys map[string]bool) []string {
 			var missing []string
 			for _, o := range m.Options {
+				for _, b := range []ivr.Branch{o.Hours.Closed, o.Hours.Holiday} {
+					if b.Kind == ivr.BranchMenu && !menus[b.Target] {
+						missing = append(missing, "menu "+b.Target)
+					}
+				}
 				switch t := o.Action.Target; o.Action.Kind {
 				case ivr.ActionSubmenu:
 					if !menus[t] {

@@ -110,18 +110,11 @@ func (k *catalogKind[T]) apply(ctx context.Context, e *env, args []string) error
 	if opts.PublishedSurveys, err = s.PublishedSurveyKeys(ctx); err != nil {
 		return err
 	}
-	xs, err := k.parse(*file, data, opts)
-	var ps catalog.Problems
-	if errors.As(err, &ps) {
-		for _, p := range ps {
-			fmt.Fprintln(e.stderr, p)
-		}
-		if len(ps) == 1 {
-			return fmt.Errorf("%s: 1 mistake; nothing stored", *file)
-		}
-		return fmt.Errorf("%s: %d mistakes; nothing stored", *file, len(ps))
+	if opts.Schedules, err = scheduleKeys(ctx, s); err != nil {
+		return err
 	}
-	if err != nil {
+	xs, err := k.parse(*file, data, opts)
+	if err := problemsError(e, *file, err); err != nil {
 		return err
 	}
 	rows := tabular.Rows{Columns: []string{"key", "version", "status", "changes", "live"}}
@@ -165,6 +158,23 @@ func (k *catalogKind[T]) apply(ctx context.Context, e *env, args []string) error
 		rows.Add(v.key, n, status[i], changes[i], yesNo(v.published))
 	}
 	return write(e, rows, *format)
+}
+
+// problemsError writes each problem of err, the error of parsing file, on
+// stderr and returns an error that counts them; another error comes back
+// unchanged, and nil stays nil.
+func problemsError(e *env, file string, err error) error {
+	var ps catalog.Problems
+	if !errors.As(err, &ps) {
+		return err
+	}
+	for _, p := range ps {
+		fmt.Fprintln(e.stderr, p)
+	}
+	if len(ps) == 1 {
+		return fmt.Errorf("%s: 1 mistake; nothing stored", file)
+	}
+	return fmt.Errorf("%s: %d mistakes; nothing stored", file, len(ps))
 }
 
 // refused words err, the database's refusal of a menu or survey of apply,
@@ -415,12 +425,18 @@ func (k *catalogKind[T]) export(ctx context.Context, e *env, args []string) erro
 		}
 		xs = append(xs, x)
 	}
-	data, err := k.marshal(xs)
+	return exportYAML(e, *out, xs, k.marshal)
+}
+
+// exportYAML writes xs as YAML with marshal to the file out, or to standard
+// output when out is "".
+func exportYAML[T any](e *env, out string, xs []T, marshal func([]T) ([]byte, error)) error {
+	data, err := marshal(xs)
 	if err != nil {
 		return err
 	}
-	if *out != "" {
-		return os.WriteFile(*out, data, 0o644)
+	if out != "" {
+		return os.WriteFile(out, data, 0o644)
 	}
 	_, err = e.stdout.Write(data)
 	return err

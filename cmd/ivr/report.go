@@ -44,6 +44,8 @@ func reports() []reportDef {
 		{"pins", "PIN checks, failures and lockouts per day", reportPINs, chartsPINs, "No PIN checks in this period."},
 		{"recordings", "recordings per day with their total duration", reportRecordings, nil, "No recordings in this period."},
 		{"callers", "activity per caller, most active first", reportCallers, nil, "No known callers called in this period."},
+		{"numbers", "ivr calls per dialled number: unknown ones, schedule states, how they ended", reportNumbers, nil,
+			"No ivr calls routed by dialled number in this period."},
 	}
 }
 

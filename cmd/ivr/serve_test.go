@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -484,6 +485,30 @@ func TestServe(t *testing.T) {
 		}
 		p.waitMetric(1, "ivr_catalog_cache_invalidations_total")
 		p.waitMetric(0, "ivr_catalog_cache_entries")
+		stopOnSIGTERM(t, p)
+	})
+
+	t.Run("the dialled number picks the menu; an unknown one is counted", func(t *testing.T) {
+		url := testdb.URL(t)
+		seedDemo(t, url)
+		p := startIVR(t, bin, ".", serveEnv(url), "serve")
+		for i, tc := range []struct{ dnid, menu string }{
+			{"501", "ivr/departments-menu"}, // numbers.yaml's direct line
+			{"2125550199", "ivr/main-menu"}, // not in the table: -menu
+		} {
+			c := ivrCall(fmt.Sprintf("1700000000.3%d", i))
+			c.Script = "ivr"
+			c.Env["agi_dnid"] = tc.dnid
+			c.Keys = []string{demoCallers[0].pin + "#", agiclient.Hangup}
+			tr, err := c.Run(t.Context(), p.agiAddr)
+			if err != nil || !slices.Contains(tr.Prompts(), tc.menu) {
+				t.Fatalf("dnid %s never reached %s: %v\n%s\nserver log:\n%s", tc.dnid, tc.menu, err, tr, p.stderr.String())
+			}
+		}
+		p.waitMetric(0, "ivr_agi_sessions_active")
+		if got := p.metric("ivr_numbers_unknown_total"); got != 1 {
+			t.Errorf("ivr_numbers_unknown_total = %v, want 1", got)
+		}
 		stopOnSIGTERM(t, p)
 	})
 

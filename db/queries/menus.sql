@@ -3,7 +3,8 @@
 -- name: MenuVersion :one
 SELECT sqlc.embed(v), m.key,
        coalesce((SELECT jsonb_agg(jsonb_build_object('digits', o.digits, 'action', o.action, 'target', o.target,
-                                                     'label', o.label) ORDER BY o.position, o.digits)
+                                                     'label', o.label, 'schedule', o.schedule_key,
+                                                     'closed', o.closed, 'holiday', o.holiday) ORDER BY o.position, o.digits)
                  FROM menu_options o WHERE o.menu_version_id = v.id), '[]')::jsonb AS options
 FROM menu_versions v JOIN menus m ON m.id = v.menu_id
 WHERE m.key = @key
@@ -39,11 +40,13 @@ RETURNING id;
 DELETE FROM menu_options WHERE menu_version_id = @menu_version_id;
 
 -- name: InsertMenuOptions :exec
-INSERT INTO menu_options (menu_version_id, digits, position, action, target, label)
-SELECT @menu_version_id, o.digits, o.position, o.action, o.target, o.label
+INSERT INTO menu_options (menu_version_id, digits, position, action, target, label, schedule_key, closed, holiday)
+SELECT @menu_version_id, o.digits, o.position, o.action, o.target, o.label,
+       nullif(o.schedule_key, ''), nullif(o.closed, '')::jsonb, nullif(o.holiday, '')::jsonb
 FROM (SELECT unnest(@digits::text[]) AS digits, unnest(@positions::integer[]) AS position,
              unnest(@actions::text[]) AS action, unnest(@targets::text[]) AS target,
-             unnest(@labels::text[]) AS label) AS o;
+             unnest(@labels::text[]) AS label, unnest(@schedules::text[]) AS schedule_key,
+             unnest(@closeds::text[]) AS closed, unnest(@holidays::text[]) AS holiday) AS o;
 
 -- PublishMenuVersion publishes a draft and returns its id; it returns no row
 -- when the version is already published or does not exist.

@@ -81,7 +81,10 @@ func menuFields(m ivr.Menu) []field {
 	for _, o := range m.Options {
 		fs = append(fs,
 			field{"option " + o.Digits, action(o.Action)},
-			field{"option " + o.Digits + " label", o.Label})
+			field{"option " + o.Digits + " label", o.Label},
+			field{"option " + o.Digits + " schedule", o.Hours.Schedule},
+			field{"option " + o.Digits + " closed", BranchString(o.Hours.Closed)},
+			field{"option " + o.Digits + " holiday", BranchString(o.Hours.Holiday)})
 	}
 	return fs
 }

@@ -1,7 +1,8 @@
-// Package catalog reads and writes menus and surveys as YAML files, the way an
-// operator keeps them under version control: it parses a file, validates the
-// whole of it (reporting every mistake with its line), compares two versions of a
-// menu or survey field by field, and writes stored versions back as YAML.
+// Package catalog reads and writes menus, surveys, schedules and dialled
+// numbers as YAML files, the way an operator keeps them under version
+// control: it parses a file, validates the whole of it (reporting every
+// mistake with its line), compares two versions field by field, and writes
+// stored versions back as YAML.
 //
 // A menus file holds a list of menus:
 //
@@ -23,7 +24,13 @@
 //	        target: billing
 //
 // Actions are submenu, survey and transfer (each with a target), and record,
-// play_messages, change_pin, operator, repeat and hangup (without one).
+// play_messages, change_pin, operator, repeat and hangup (without one). An
+// option with a schedule runs its action only while the schedule is open, and
+// its closed or holiday branch otherwise (see ParseNumbers for branches).
+//
+// A schedules file holds opening hours (ParseSchedules) and a numbers file
+// each dialled number's entry menu, language and schedule (ParseNumbers); the
+// repository's schedules.yaml and numbers.yaml show both.
 //
 // A surveys file holds a list of surveys whose questions accept either single
 // keys (allowed_digits) or a number in an inclusive range:

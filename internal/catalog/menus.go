@@ -30,6 +30,12 @@ type Options struct {
 	PublishedMenus map[string]bool
 	// PublishedSurveys holds the keys of the surveys that have a published version.
 	PublishedSurveys map[string]bool
+	// Schedules holds the keys of the stored schedules, for a numbers file.
+	Schedules map[string]bool
+	// Region is the ISO 3166 region national numbers of a numbers file are
+	// read in ("US", "NL"); empty accepts only international numbers and
+	// extensions.
+	Region string
 	// SoundsDirs, when not empty, are local copies of Asterisk sounds
 	// directories (such as /var/lib/asterisk/sounds). Every sound a prompt
 	// names is looked up in each of them as Asterisk would look it up for a
@@ -45,8 +51,9 @@ type Options struct {
 // validator collects the problems of one file.
 type validator struct {
 	report
-	opts   Options
-	sounds map[string]bool // sound name → found in SoundsDirs
+	opts      Options
+	sounds    map[string]bool // sound name → found in SoundsDirs
+	fileMenus map[string]int  // the menus of a menus file → their lines
 }
 
 // actionTargets says, for every action, whether it needs a target.
@@ -91,6 +98,7 @@ func ParseMenus(name string, data []byte, opts Options) ([]ivr.Menu, error) {
 	for _, d := range f.Menus {
 		v.checkKey("menu", d.Key, d.line, lines)
 	}
+	v.fileMenus = lines
 	menus := make([]ivr.Menu, 0, len(f.Menus))
 	for _, d := range f.Menus {
 		menus = append(menus, v.menu(d, lines))
@@ -174,6 +182,7 @@ func (v *validator) option(what, menuKey string, d optionDoc, keys map[string]in
 		Action: ivr.Action{Kind: ivr.ActionKind(d.Action.s), Target: d.Target.s},
 		Label:  d.Label.s,
 	}
+	o.Hours = v.hours(fmt.Sprintf("%s option %q", what, o.Digits), d.Schedule, d.Closed, d.Holiday)
 	switch {
 	case o.Digits == "":
 		v.add(d.line, "%s: option has no digits", what)
@@ -316,10 +325,13 @@ func MarshalMenus(menus []ivr.Menu) ([]byte, error) {
 		}
 		for _, o := range m.Options {
 			d.Options = append(d.Options, optionDoc{
-				Digits: str(o.Digits),
-				Action: str(string(o.Action.Kind)),
-				Target: str(o.Action.Target),
-				Label:  str(o.Label),
+				Digits:   str(o.Digits),
+				Action:   str(string(o.Action.Kind)),
+				Target:   str(o.Action.Target),
+				Label:    str(o.Label),
+				Schedule: str(o.Hours.Schedule),
+				Closed:   branchOut(o.Hours.Closed),
+				Holiday:  branchOut(o.Hours.Holiday),
 			})
 		}
 		f.Menus = append(f.Menus, d)

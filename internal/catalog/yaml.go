@@ -79,11 +79,14 @@ func (m *menuDoc) UnmarshalYAML(n ast.Node) (err error) {
 }
 
 type optionDoc struct {
-	Digits scalar `yaml:"digits"`
-	Action scalar `yaml:"action"`
-	Target scalar `yaml:"target,omitempty"`
-	Label  scalar `yaml:"label,omitempty"`
-	lined  `yaml:"-"`
+	Digits   scalar     `yaml:"digits"`
+	Action   scalar     `yaml:"action"`
+	Target   scalar     `yaml:"target,omitempty"`
+	Label    scalar     `yaml:"label,omitempty"`
+	Schedule scalar     `yaml:"schedule,omitempty"`
+	Closed   *branchDoc `yaml:"closed,omitempty"`
+	Holiday  *branchDoc `yaml:"holiday,omitempty"`
+	lined    `yaml:"-"`
 }
 
 // UnmarshalYAML implements yaml.NodeUnmarshaler.

@@ -95,7 +95,7 @@ func (c *call) askAccount() (found bool, err error) {
 		return false, err
 	}
 	if c.caller.ID != 0 && c.caller.Language != "" && c.caller.Language != c.r.Language {
-		if err := c.setLanguage(); err != nil {
+		if err := c.setLanguage(""); err != nil {
 			return false, err
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/ivrhq/ivr/internal/agi/agitest"
 	"github.com/ivrhq/ivr/internal/ivr"
 	"github.com/ivrhq/ivr/internal/phone"
+	"github.com/ivrhq/ivr/internal/schedule"
 	"github.com/ivrhq/ivr/internal/store"
 )
 
@@ -65,6 +66,30 @@ func BenchmarkCall(b *testing.B) {
 		seedMenu(b, w.pool, benchMenu)
 		seedBenchCallers(b, w)
 		runCalls(b, w.srv, benchCall, w.db, "completed", benchConcurrency)
+	})
+	// The same call routed by its dialled number (no ?menu=) through a
+	// schedule that is open: the number and its schedule come from the
+	// catalog cache, and the call journals two more steps.
+	b.Run("postgres-by-number", func(b *testing.B) {
+		w := newWorld(b, ivr.Config{}, nil)
+		seedSurvey(b, w.pool, benchSurvey)
+		seedMenu(b, w.pool, benchMenu)
+		seedBenchCallers(b, w)
+		ctx := context.Background()
+		open := schedule.Schedule{Location: time.UTC}
+		for d := range open.Weekly {
+			open.Weekly[d] = []schedule.Span{{From: 0, To: 24 * 60}}
+		}
+		if err := w.db.ReplaceSchedules(ctx, []ivr.Schedule{{Key: "open", Hours: open}}); err != nil {
+			b.Fatal(err)
+		}
+		if err := w.db.ReplaceNumbers(ctx, []ivr.Number{{Number: "700", Menu: "bench", ScheduleKey: "open",
+			Closed: ivr.Branch{Kind: ivr.BranchMessage, Prompt: "ivr/closed"}}}); err != nil {
+			b.Fatal(err)
+		}
+		byNumber := benchCall
+		byNumber.Script = "ivr?number=700"
+		runCalls(b, w.srv, byNumber, w.db, "completed", benchConcurrency)
 	})
 	b.Run("nodb", func(b *testing.B) {
 		runCalls(b, noDBServer(b), benchCall, nil, "completed", benchConcurrency)

@@ -99,6 +99,9 @@ type call struct {
 	hungup bool
 	// hangupAtEnd asks finish to hang up the channel after IVR_RESULT is set.
 	hangupAtEnd bool
+	// held are journal steps that go out with the next entry written (the
+	// routing of the call, which needs no commit of its own).
+	held []Step
 }
 
 func (a *App) newCall(s *agi.Session, r *agi.Request, route string) *call {
@@ -154,11 +157,19 @@ func storeErr(op string, err error) error {
 // journal stores the writes of one step of the call (see Entry) in one
 // commit; the flow moves on only once they are durable.
 func (c *call) journal(e Entry) error {
+	e.Steps = append(c.takeHeld(), e.Steps...)
 	if e.empty() {
 		return nil
 	}
 	e.CallID, e.CallStartedAt = c.row.ID, c.row.StartedAt
 	return c.db("write journal", func(ctx context.Context) error { return c.app.svc.Journal.Write(ctx, e) })
+}
+
+// takeHeld returns the held steps and holds none from then on.
+func (c *call) takeHeld() []Step {
+	h := c.held
+	c.held = nil
+	return h
 }
 
 // step returns the next journal entry of the call, numbered and timed.

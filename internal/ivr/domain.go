@@ -176,6 +176,8 @@ const (
 	StepSurvey   StepKind = "survey"
 	StepPlayback StepKind = "playback"
 	StepTransfer StepKind = "transfer"
+	StepNumber   StepKind = "number"   // the dialled number the call matched (valid) or did not (invalid)
+	StepSchedule StepKind = "schedule" // the state of the number's schedule: schedule:KEY:STATE
 	StepHangup   StepKind = "hangup"
 	StepError    StepKind = "error"
 )
@@ -289,6 +291,18 @@ type MenuOption struct {
 	Digits string
 	Action Action
 	Label  string // for people reading reports; never played
+	// Hours, when its Schedule is set, make the option run Action only while
+	// the schedule is open, and the closed or holiday branch otherwise.
+	Hours OptionHours
+}
+
+// OptionHours are the opening hours of a menu option: the key of a schedule
+// and where the caller goes while it is closed (Closed, required with a
+// schedule) or on holiday (Holiday; zero: as Closed). The zero value is an
+// option always open.
+type OptionHours struct {
+	Schedule        string
+	Closed, Holiday Branch
 }
 
 // Menu is one version of a menu. A published version (Published true) never changes,

@@ -68,7 +68,7 @@ func (c *call) finish(res Result, err error) {
 	var again func(ctx context.Context) error // the closing writes, retried when they fail
 	if c.row.ID != 0 {
 		end := c.end
-		e := Entry{CallID: c.row.ID, CallStartedAt: c.row.StartedAt, Steps: closing, End: &end}
+		e := Entry{CallID: c.row.ID, CallStartedAt: c.row.StartedAt, Steps: append(c.takeHeld(), closing...), End: &end}
 		again = func(ctx context.Context) error { return storeErr("write journal", c.app.svc.Journal.Write(ctx, e)) }
 		go func() { written <- c.journal(e) }()
 	} else {

@@ -12,7 +12,9 @@ import (
 // ServeIVR is the handler of the ivr route (agi://host/ivr?menu=main, or
 // agi://host/ivr/main). It answers, opens the call row, reads CHANNEL(linkedid),
 // identifies the caller by caller ID or account number, checks the PIN and runs
-// the menus. On the way out it sets IVR_RESULT (and IVR_TRANSFER_TO for a
+// the menus. A request that names no menu starts at the entry of the dialled
+// number (?number=, else agi_dnid; see route), whose schedule may send the
+// caller to a message, a recording or a transfer instead. On the way out it sets IVR_RESULT (and IVR_TRANSFER_TO for a
 // transfer) and closes the call row with its end reason, also after a hangup.
 func (a *App) ServeIVR(s *agi.Session, r *agi.Request) {
 	c := a.newCall(s, r, "ivr")
@@ -21,7 +23,7 @@ func (a *App) ServeIVR(s *agi.Session, r *agi.Request) {
 }
 
 // menuKey is the menu the request asks for: ?menu=, an argument menu=, the path
-// below ivr/, else the configured default.
+// below ivr/, else "" (the dialled number decides).
 func (c *call) menuKey() string {
 	if k := c.r.Param("menu"); k != "" {
 		return k
@@ -29,7 +31,7 @@ func (c *call) menuKey() string {
 	if k, ok := strings.CutPrefix(strings.Trim(c.r.Script, "/"), "ivr/"); ok && k != "" {
 		return k
 	}
-	return c.app.cfg.MenuKey
+	return ""
 }
 
 // runIVR is the whole ivr route up to the result the dialplan gets.
@@ -43,7 +45,7 @@ func (c *call) runIVR() (Result, error) {
 		wg                         sync.WaitGroup
 		startErr, findErr, menuErr error
 		found                      Caller
-		menu                       Menu
+		ent                        entry
 	)
 	wg.Go(func() {
 		startErr = c.db("start call", func(ctx context.Context) (err error) {
@@ -59,7 +61,13 @@ func (c *call) runIVR() (Result, error) {
 			})
 		})
 	}
-	wg.Go(func() { menu, menuErr = c.fetchMenu(key) })
+	wg.Go(func() {
+		if key == "" {
+			ent, menuErr = c.route()
+		} else {
+			ent.menu, menuErr = c.fetchMenu(key)
+		}
+	})
 	answerErr := c.s.Answer(c.ctx)
 	if answerErr == nil {
 		c.end.AnsweredAt = c.app.now()
@@ -87,20 +95,37 @@ func (c *call) runIVR() (Result, error) {
 	case findErr == nil && c.row.CallerIDE164 != "":
 		c.caller = &found
 	}
+	if ent.steps != nil {
+		c.held = ent.steps() // with the next entry: the first prompt or the end
+	}
 
-	if err := c.setLanguage(); err != nil {
+	lang := ""
+	if ent.number != nil {
+		lang = ent.number.Language
+	}
+	if err := c.setLanguage(lang); err != nil {
 		return ResultError, err
+	}
+	if ent.branch != nil && ent.branch.Kind != BranchMenu {
+		return c.runBranch(*ent.branch)
+	}
+	if ent.branch != nil {
+		c.say(ent.branch.Prompt)
 	}
 	if res, err := c.authenticate(); err != nil || res != "" {
 		return res, err
 	}
-	return c.runMenus(menu)
+	return c.runMenus(ent.menu)
 }
 
 // setLanguage sets CHANNEL(language) to the caller's preferred language, else
-// to the request's lang parameter, else to agi_language.
-func (c *call) setLanguage() error {
+// to the request's lang parameter, else to the dialled number's language
+// number (when not ""), else to agi_language.
+func (c *call) setLanguage(number string) error {
 	lang := c.r.Language
+	if number != "" {
+		lang = number
+	}
 	if l := c.r.Param("lang"); l != "" {
 		lang = l
 	}

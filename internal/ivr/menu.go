@@ -54,10 +54,11 @@ func (c *call) runMenus(menu Menu) (Result, error) {
 		c.end.MenuVersionID = menu.VersionID
 	}
 	for failures := 0; ; {
-		act, failed, err := c.chooseOption(menu)
+		opt, failed, err := c.chooseOption(menu)
 		if err != nil {
 			return ResultError, err
 		}
+		act := opt.Action
 		switch {
 		case !failed:
 			failures = 0
@@ -65,6 +66,19 @@ func (c *call) runMenus(menu Menu) (Result, error) {
 			return ResultError, fmt.Errorf("menu %q: %d failure actions in a row", menu.Key, failures+1)
 		default:
 			failures++
+		}
+		if opt.Hours.Schedule != "" {
+			b, err := c.optionBranch(opt.Hours)
+			if err != nil {
+				return ResultError, err
+			}
+			switch {
+			case b != nil && b.Kind == BranchMenu:
+				c.say(b.Prompt)
+				act = Action{Kind: ActionSubmenu, Target: b.Target}
+			case b != nil:
+				return c.runBranch(*b)
+			}
 		}
 		switch act.Kind {
 		case ActionSubmenu:
@@ -82,11 +96,12 @@ func (c *call) runMenus(menu Menu) (Result, error) {
 	}
 }
 
-// chooseOption plays the menu and returns the action of the option the caller
-// chose; invalid or no input plays the menu's invalid or timeout prompt and asks
-// again, and after the last attempt the menu's failure action is returned with
-// failed set. Every choice is saved as a response with the menu version.
-func (c *call) chooseOption(m Menu) (act Action, failed bool, err error) {
+// chooseOption plays the menu and returns the option the caller chose;
+// invalid or no input plays the menu's invalid or timeout prompt and asks
+// again, and after the last attempt an option with the menu's failure action
+// is returned with failed set. Every choice is saved as a response with the
+// menu version.
+func (c *call) chooseOption(m Menu) (opt MenuOption, failed bool, err error) {
 	cfg := c.app.cfg
 	attempts := max(m.MaxAttempts, 1)
 	maxDigits := max(m.MaxDigits, 1)
@@ -98,7 +113,7 @@ func (c *call) chooseOption(m Menu) (act Action, failed bool, err error) {
 	for attempt := 1; attempt <= attempts; attempt++ {
 		heard, in, err := c.getData(ask{prompt: sounds(m.Prompt), keys: m.keys(), timeout: timeout, maxDigits: maxDigits})
 		if err != nil {
-			return Action{}, false, err
+			return MenuOption{}, false, err
 		}
 		opt, ok := m.option(in.keys())
 		var resp *Response
@@ -106,10 +121,10 @@ func (c *call) chooseOption(m Menu) (act Action, failed bool, err error) {
 			resp = &Response{CallerID: c.callerID(), MenuVersionID: m.VersionID, QuestionKey: m.Key, Answer: in.keys(), At: c.app.now()}
 		}
 		if err := c.journalInput(heard, StepMenu, key, in, in.outcome(ok), false, resp); err != nil {
-			return Action{}, false, err
+			return MenuOption{}, false, err
 		}
 		if ok {
-			return opt.Action, false, nil
+			return opt, false, nil
 		}
 		switch {
 		case attempt == attempts:
@@ -120,9 +135,9 @@ func (c *call) chooseOption(m Menu) (act Action, failed bool, err error) {
 		}
 	}
 	if m.FailureAction.Kind == "" {
-		return Action{Kind: ActionHangup}, true, nil
+		return MenuOption{Action: Action{Kind: ActionHangup}}, true, nil
 	}
-	return m.FailureAction, true, nil
+	return MenuOption{Action: m.FailureAction}, true, nil
 }
 
 // callerID is the identified caller's ID, 0 when none.

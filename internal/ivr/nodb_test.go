@@ -18,11 +18,12 @@ type noDB struct {
 	byAccount map[string]ivr.Caller
 	menus     map[string]ivr.Menu
 	surveys   map[string]ivr.Survey
+	numbers   map[string]ivr.Number
 }
 
 func newNoDB() *noDB {
 	return &noDB{byPhone: map[string]ivr.Caller{}, byAccount: map[string]ivr.Caller{},
-		menus: map[string]ivr.Menu{}, surveys: map[string]ivr.Survey{}}
+		menus: map[string]ivr.Menu{}, surveys: map[string]ivr.Survey{}, numbers: map[string]ivr.Number{}}
 }
 
 func (m *noDB) services() ivr.Services {
@@ -92,6 +93,14 @@ func (m *noDB) PublishedMenu(_ context.Context, key string) (ivr.Menu, error) {
 
 func (m *noDB) PublishedSurvey(_ context.Context, key string) (ivr.Survey, error) {
 	return find(m, m.surveys, key)
+}
+
+func (m *noDB) Number(_ context.Context, number string) (ivr.Number, error) {
+	return find(m, m.numbers, number)
+}
+
+func (m *noDB) Schedule(context.Context, string) (ivr.Schedule, error) {
+	return ivr.Schedule{}, ivr.ErrNotFound
 }
 
 func (m *noDB) CallerMessages(context.Context, int64) ([]ivr.Recording, error) { return nil, nil }

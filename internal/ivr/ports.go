@@ -94,11 +94,18 @@ type PINLedger interface {
 	SetPIN(ctx context.Context, callerID int64, h PINHash) error
 }
 
-// Catalog serves the live (published) menus and surveys. Both return ErrNotFound
-// when no published version of the key exists.
+// Catalog serves the live (published) menus and surveys, and the dialled
+// numbers. PublishedMenu and PublishedSurvey return ErrNotFound when no
+// published version of the key exists.
 type Catalog interface {
 	PublishedMenu(ctx context.Context, key string) (Menu, error)
 	PublishedSurvey(ctx context.Context, key string) (Survey, error)
+	// Number returns the entry of a dialled number (as DialledNumber writes
+	// it) with its schedule; ErrNotFound for a number not in the table.
+	Number(ctx context.Context, number string) (Number, error)
+	// Schedule returns the schedule key, which menu options name;
+	// ErrNotFound for an unknown key.
+	Schedule(ctx context.Context, key string) (Schedule, error)
 }
 
 // MessageBox gives callers access to their recorded messages.

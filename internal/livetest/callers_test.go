@@ -26,6 +26,7 @@ var (
 	cDrain    = caller{"2014", "Dora Drain", "+15555550114", "7048"}
 	cCut      = caller{"2015", "Carl Cut", "+15555550115", "8159"}
 	cKilled   = caller{"2016", "Kim Killed", "+15555550116", "9260"}
+	cNumbers  = caller{"2017", "Nina Numbers", "+15555550117", "3715"}
 
 	// cDown is a caller of the database the dbdown server uses.
 	cDown = caller{"2101", "Dan Down", "+15555550121", "9260"}
@@ -42,7 +43,7 @@ func addCallers(st *suite) error {
 	}
 	jobs := []job{{st.dbDown, cDown}}
 	for _, c := range []caller{cLookup, cNational, cOperator, cLock, cQueued, cAccount, cSubmenu,
-		cGoodbye, cRecord, cSurvey, cPIN, cRepeat, cHangup, cDrain, cCut, cKilled} {
+		cGoodbye, cRecord, cSurvey, cPIN, cRepeat, cHangup, cDrain, cCut, cKilled, cNumbers} {
 		jobs = append(jobs, job{st.db, c})
 	}
 	var (

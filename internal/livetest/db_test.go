@@ -65,19 +65,43 @@ func (d *database) start(ctx context.Context) error {
 	return nil
 }
 
-// load migrates the database and loads the sample survey and menus the way an
-// operator does, with the ivr binary.
+// load migrates the database and loads the sample survey, menus, schedules
+// and numbers the way an operator does, with the ivr binary; the schedules
+// and numbers with those of the suite's own (liveSchedules, liveNumbers)
+// added.
 func (d *database) load(bin *ivrBin, repo string) error {
+	dir := filepath.Dir(d.cfg.DataDir)
+	schedules, err := withItems(repo, dir, "schedules.yaml", liveSchedules(time.Now()))
+	if err != nil {
+		return err
+	}
+	numbers, err := withItems(repo, dir, "numbers.yaml", liveNumbers)
+	if err != nil {
+		return err
+	}
 	for _, args := range [][]string{
 		{"migrate", "--database-url", d.url, "up"},
 		{"surveys", "apply", "-f", filepath.Join(repo, "surveys.yaml"), "--publish", "--database-url", d.url},
 		{"menus", "apply", "-f", filepath.Join(repo, "menus.yaml"), "--publish", "--database-url", d.url},
+		{"schedules", "apply", "-f", schedules, "--database-url", d.url},
+		{"numbers", "apply", "-f", numbers, "--database-url", d.url},
 	} {
 		if _, err := bin.run("", args...); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// withItems writes the sample file name of repo with items, more entries of
+// its top-level list, added at its end, into dir, and returns its path.
+func withItems(repo, dir, name, items string) (string, error) {
+	data, err := os.ReadFile(filepath.Join(repo, name))
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, name)
+	return path, os.WriteFile(path, append(data, items...), 0o644)
 }
 
 // caller is a caller the suite adds with `ivr callers add`.

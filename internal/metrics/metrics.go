@@ -34,6 +34,7 @@ type Metrics struct {
 	dbDuration      *prometheus.HistogramVec
 	dbErrors        *prometheus.CounterVec
 	pinAttempts     *prometheus.CounterVec
+	numbersUnknown  prometheus.Counter
 }
 
 // New creates the metrics and registers them on reg. It panics if one of them
@@ -75,13 +76,17 @@ func New(reg prometheus.Registerer) *Metrics {
 			Namespace: Namespace, Subsystem: "pin", Name: "attempts_total",
 			Help: "PIN attempts decided, by verdict (accepted; refused; locked: refused, and the account locked after it).",
 		}, []string{"verdict"}),
+		numbersUnknown: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: Namespace, Subsystem: "numbers", Name: "unknown_total",
+			Help: "Calls of the ivr route whose dialled number is not in the numbers table; they start at the default menu.",
+		}),
 	}
 	// Every verdict has a series from the start, so a rate over the first
 	// lockout sees it.
 	for _, v := range []string{PINAccepted, PINRefused, PINLocked} {
 		m.pinAttempts.WithLabelValues(v)
 	}
-	reg.MustRegister(m.sessionsActive, m.sessionsTotal, m.commandDuration, m.hangupsMid, m.refused, m.dbDuration, m.dbErrors, m.pinAttempts)
+	reg.MustRegister(m.sessionsActive, m.sessionsTotal, m.commandDuration, m.hangupsMid, m.refused, m.dbDuration, m.dbErrors, m.pinAttempts, m.numbersUnknown)
 	return m
 }
 
@@ -172,4 +177,13 @@ func (m *Metrics) PINDecided(verdict string) {
 		return
 	}
 	m.pinAttempts.WithLabelValues(verdict).Inc()
+}
+
+// UnknownNumber counts a call whose dialled number is not in the numbers
+// table.
+func (m *Metrics) UnknownNumber() {
+	if m == nil {
+		return
+	}
+	m.numbersUnknown.Inc()
 }

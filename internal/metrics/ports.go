@@ -55,8 +55,10 @@ func TimePorts(p Ports, m *Metrics) Ports { return timedPorts{p: p, m: m} }
 func TimeLookup(l ivr.CallerLookup, m *Metrics) ivr.CallerLookup { return timedLookup{l: l, m: m} }
 
 // TimeCatalog is TimePorts for the ivr route's catalog: its operations
-// published_menu and published_survey are the time the route waits for a live
-// menu or survey, answered from the catalog cache or read from the database.
+// published_menu, published_survey and number are the time the route waits
+// for a live menu or survey or a dialled number, answered from the catalog
+// cache or read from the database. A number not found is counted
+// (ivr_numbers_unknown_total).
 func TimeCatalog(c ivr.Catalog, m *Metrics) ivr.Catalog { return timedCatalog{c: c, m: m} }
 
 // timed runs f as the operation op. A not-found answer and a caller who hung
@@ -172,6 +174,18 @@ func (t timedCatalog) PublishedMenu(ctx context.Context, key string) (ivr.Menu, 
 
 func (t timedCatalog) PublishedSurvey(ctx context.Context, key string) (ivr.Survey, error) {
 	return timed(t.m, "published_survey", func() (ivr.Survey, error) { return t.c.PublishedSurvey(ctx, key) })
+}
+
+func (t timedCatalog) Number(ctx context.Context, number string) (ivr.Number, error) {
+	n, err := timed(t.m, "number", func() (ivr.Number, error) { return t.c.Number(ctx, number) })
+	if errors.Is(err, ivr.ErrNotFound) {
+		t.m.UnknownNumber()
+	}
+	return n, err
+}
+
+func (t timedCatalog) Schedule(ctx context.Context, key string) (ivr.Schedule, error) {
+	return timed(t.m, "schedule", func() (ivr.Schedule, error) { return t.c.Schedule(ctx, key) })
 }
 
 func (t timedPorts) CallerMessages(ctx context.Context, callerID int64) ([]ivr.Recording, error) {

@@ -160,6 +160,9 @@ func menuOptionsParams(versionID int64, opts []ivr.MenuOption) sqlcdb.InsertMenu
 		p.Actions = append(p.Actions, string(o.Action.Kind))
 		p.Targets = append(p.Targets, o.Action.Target)
 		p.Labels = append(p.Labels, o.Label)
+		p.Schedules = append(p.Schedules, o.Hours.Schedule)
+		p.Closeds = append(p.Closeds, string(branchJSON(o.Hours.Closed)))
+		p.Holidays = append(p.Holidays, string(branchJSON(o.Hours.Holiday)))
 	}
 	return p
 }
@@ -181,20 +184,34 @@ func menuFromRow(row sqlcdb.MenuVersionRow) (ivr.Menu, error) {
 		CreatedAt:     v.CreatedAt,
 	}
 	var opts []struct {
-		Digits string `json:"digits"`
-		Action string `json:"action"`
-		Target string `json:"target"`
-		Label  string `json:"label"`
+		Digits   string          `json:"digits"`
+		Action   string          `json:"action"`
+		Target   string          `json:"target"`
+		Label    string          `json:"label"`
+		Schedule *string         `json:"schedule"`
+		Closed   json.RawMessage `json:"closed"`
+		Holiday  json.RawMessage `json:"holiday"`
 	}
 	if err := json.Unmarshal(row.Options, &opts); err != nil {
 		return ivr.Menu{}, fmt.Errorf("read options: %w", err)
 	}
 	for _, o := range opts {
-		m.Options = append(m.Options, ivr.MenuOption{
+		mo := ivr.MenuOption{
 			Digits: o.Digits,
 			Action: ivr.Action{Kind: ivr.ActionKind(o.Action), Target: o.Target},
 			Label:  o.Label,
-		})
+		}
+		if o.Schedule != nil {
+			mo.Hours.Schedule = *o.Schedule
+			var err error
+			if mo.Hours.Closed, err = branchFromJSON(o.Closed); err != nil {
+				return ivr.Menu{}, fmt.Errorf("read option %s closed: %w", o.Digits, err)
+			}
+			if mo.Hours.Holiday, err = branchFromJSON(o.Holiday); err != nil {
+				return ivr.Menu{}, fmt.Errorf("read option %s holiday: %w", o.Digits, err)
+			}
+		}
+		m.Options = append(m.Options, mo)
 	}
 	return m, nil
 }

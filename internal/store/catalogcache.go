@@ -17,8 +17,9 @@ const catalogChannel = "ivr_catalog"
 // CatalogCache keeps when CatalogCacheOptions.Size is zero.
 const DefaultCatalogCacheSize = 4096
 
-// CatalogCache answers the ivr route's reads of the live menus and surveys
-// from memory (it implements ivr.Catalog). It keeps the answers it read
+// CatalogCache answers the ivr route's reads of the live menus and surveys,
+// and of the dialled numbers with their schedules, from memory (it implements
+// ivr.Catalog). It keeps the answers it read
 // through its DB, that a key has no published version included, and forgets
 // them all when PostgreSQL announces a change: the triggers of the schema
 // notify the channel ivr_catalog of every change to menus, surveys, their
@@ -41,10 +42,12 @@ const DefaultCatalogCacheSize = 4096
 // is a copy the caller owns.
 type CatalogCache struct {
 	notifiedCache
-	db      *DB
-	size    int
-	menus   map[string]catalogAnswer[ivr.Menu]
-	surveys map[string]catalogAnswer[ivr.Survey]
+	db        *DB
+	size      int
+	menus     map[string]catalogAnswer[ivr.Menu]
+	surveys   map[string]catalogAnswer[ivr.Survey]
+	numbers   map[string]catalogAnswer[ivr.Number]
+	schedules map[string]catalogAnswer[ivr.Schedule]
 }
 
 var _ ivr.Catalog = (*CatalogCache)(nil)
@@ -77,10 +80,12 @@ func NewCatalogCache(db *DB, opts CatalogCacheOptions) *CatalogCache {
 		opts.Size = DefaultCatalogCacheSize
 	}
 	c := &CatalogCache{
-		db:      db,
-		size:    opts.Size,
-		menus:   make(map[string]catalogAnswer[ivr.Menu]),
-		surveys: make(map[string]catalogAnswer[ivr.Survey]),
+		db:        db,
+		size:      opts.Size,
+		menus:     make(map[string]catalogAnswer[ivr.Menu]),
+		surveys:   make(map[string]catalogAnswer[ivr.Survey]),
+		numbers:   make(map[string]catalogAnswer[ivr.Number]),
+		schedules: make(map[string]catalogAnswer[ivr.Schedule]),
 	}
 	c.answers = c
 	c.start(db, catalogChannel, "catalog cache", listenPing, opts.Logger, c.invalidate)
@@ -99,6 +104,21 @@ func (c *CatalogCache) PublishedMenu(ctx context.Context, key string) (ivr.Menu,
 // ivr.ErrNotFound when none is published.
 func (c *CatalogCache) PublishedSurvey(ctx context.Context, key string) (ivr.Survey, error) {
 	return readThrough(ctx, c, c.surveys, key, c.db.PublishedSurvey, cloneSurvey)
+}
+
+// Number returns the entry of a dialled number with its schedule, from
+// memory when the cache has the answer, else from the database (see
+// DB.Number); ivr.ErrNotFound for a number not in the table. The numbers and
+// schedules tables notify the same channel as the menus (00013_numbers.sql),
+// so any change to them empties the cache too.
+func (c *CatalogCache) Number(ctx context.Context, number string) (ivr.Number, error) {
+	return readThrough(ctx, c, c.numbers, number, c.db.Number, cloneNumber)
+}
+
+// Schedule returns schedule key, which menu options name, from memory when
+// the cache has the answer, else from the database (see DB.Schedule).
+func (c *CatalogCache) Schedule(ctx context.Context, key string) (ivr.Schedule, error) {
+	return readThrough(ctx, c, c.schedules, key, c.db.Schedule, cloneSchedule)
 }
 
 // readThrough answers key from kept, one of c's maps, or else reads it with
@@ -156,6 +176,28 @@ func cloneSurvey(s ivr.Survey) ivr.Survey {
 	return s
 }
 
+// cloneNumber returns n with a schedule of its own.
+func cloneNumber(n ivr.Number) ivr.Number {
+	if n.Schedule != nil {
+		s := cloneSchedule(*n.Schedule)
+		n.Schedule = &s
+	}
+	return n
+}
+
+// cloneSchedule returns s with rules of its own.
+func cloneSchedule(s ivr.Schedule) ivr.Schedule {
+	s.Hours.Holidays = slices.Clone(s.Hours.Holidays)
+	s.Hours.Exceptions = slices.Clone(s.Hours.Exceptions)
+	for i, e := range s.Hours.Exceptions {
+		s.Hours.Exceptions[i].Hours = slices.Clone(e.Hours)
+	}
+	for d, spans := range s.Hours.Weekly {
+		s.Hours.Weekly[d] = slices.Clone(spans)
+	}
+	return s
+}
+
 // invalidate empties the cache: whatever the notification's payload, some
 // menu or survey changed.
 func (c *CatalogCache) invalidate(string) {
@@ -164,10 +206,14 @@ func (c *CatalogCache) invalidate(string) {
 }
 
 // count returns the number of menu and survey keys kept. c.mu is held.
-func (c *CatalogCache) count() int { return len(c.menus) + len(c.surveys) }
+func (c *CatalogCache) count() int {
+	return len(c.menus) + len(c.surveys) + len(c.numbers) + len(c.schedules)
+}
 
 // empty drops every answer kept. c.mu is held.
 func (c *CatalogCache) empty() {
 	clear(c.menus)
 	clear(c.surveys)
+	clear(c.numbers)
+	clear(c.schedules)
 }

@@ -13,7 +13,7 @@ type Refusal struct {
 }
 
 // refusals words every constraint of the tables operators write (callers,
-// caller_phones, menus, surveys and their versions). A test walks the
+// caller_phones, menus, surveys and their versions, numbers, schedules). A test walks the
 // constraints of the schema, so a new one without a message fails it.
 var refusals = map[string]Refusal{
 	"callers_pkey":               {Field: "caller", Problem: "already exists"},
@@ -47,6 +47,7 @@ var refusals = map[string]Refusal{
 	"menu_options_menu_version_id_fkey": {Field: "menu version", Problem: "does not exist"},
 	"menu_options_digits_format":        {Field: "option digits", Problem: "must be 1 to 32 of 0-9, * and #"},
 	"menu_options_action_check":         {Field: "option action", Problem: "is not an action the IVR knows"},
+	"menu_options_schedule_branches":    {Field: "option closed", Problem: "must be given with a schedule, and closed and holiday only with one"},
 
 	"surveys_pkey":       {Field: "survey", Problem: "already exists"},
 	"surveys_key_key":    {Field: "survey", Problem: "already exists"},
@@ -65,6 +66,18 @@ var refusals = map[string]Refusal{
 	"survey_questions_range_pair":             {Field: "range", Problem: "needs both a minimum and a maximum"},
 	"survey_questions_range_order":            {Field: "range", Problem: "has its minimum above its maximum"},
 	"survey_questions_one_answer_kind":        {Field: "answers", Problem: "must be either allowed digits or a range, not both or neither"},
+
+	"schedules_pkey":            {Field: "schedule", Problem: "is defined twice"},
+	"schedules_key_format":      {Field: "schedule", Problem: "must be lower-case letters, digits, '_', '.' or '-', starting with a letter or digit, at most 63 characters"},
+	"schedules_time_zone_check": {Field: "time_zone", Problem: "must be given"},
+	"schedules_rules_check":     {Field: "schedule", Problem: "has rules that are not a mapping"},
+
+	"numbers_pkey":              {Field: "number", Problem: "is defined twice"},
+	"numbers_number_format":     {Field: "number", Problem: "must be E.164 (+ and 7 to 15 digits) or an extension of 0-9, * and #"},
+	"numbers_menu_key_fkey":     {Field: "menu", Problem: "does not exist"},
+	"numbers_schedule_key_fkey": {Field: "schedule", Problem: "does not exist, or is still used by a number"},
+	"numbers_language_check":    {Field: "language", Problem: "is not an Asterisk language code such as en or es_MX"},
+	"numbers_schedule_branches": {Field: "closed", Problem: "must be given with a schedule, and closed and holiday only with one"},
 }
 
 // RefusalOf returns the operator's words for the database constraint named

@@ -16,7 +16,7 @@ func TestEveryConstraintHasWords(t *testing.T) {
 	rows, err := db.Pool().Query(context.Background(), `
 		SELECT c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
 		WHERE t.relname IN ('callers', 'caller_phones', 'menus', 'menu_versions', 'menu_options',
-		                    'surveys', 'survey_versions', 'survey_questions')
+		                    'surveys', 'survey_versions', 'survey_questions', 'numbers', 'schedules')
 		  AND t.relnamespace = 'public'::regnamespace
 		ORDER BY 1`)
 	if err != nil {

@@ -33,11 +33,13 @@ func (q *Queries) EnsureMenu(ctx context.Context, key string) (int64, error) {
 }
 
 const insertMenuOptions = `-- name: InsertMenuOptions :exec
-INSERT INTO menu_options (menu_version_id, digits, position, action, target, label)
-SELECT $1, o.digits, o.position, o.action, o.target, o.label
+INSERT INTO menu_options (menu_version_id, digits, position, action, target, label, schedule_key, closed, holiday)
+SELECT $1, o.digits, o.position, o.action, o.target, o.label,
+       nullif(o.schedule_key, ''), nullif(o.closed, '')::jsonb, nullif(o.holiday, '')::jsonb
 FROM (SELECT unnest($2::text[]) AS digits, unnest($3::integer[]) AS position,
              unnest($4::text[]) AS action, unnest($5::text[]) AS target,
-             unnest($6::text[]) AS label) AS o
+             unnest($6::text[]) AS label, unnest($7::text[]) AS schedule_key,
+             unnest($8::text[]) AS closed, unnest($9::text[]) AS holiday) AS o
 `
 
 type InsertMenuOptionsParams struct {
@@ -47,6 +49,9 @@ type InsertMenuOptionsParams struct {
 	Actions       []string
 	Targets       []string
 	Labels        []string
+	Schedules     []string
+	Closeds       []string
+	Holidays      []string
 }
 
 func (q *Queries) InsertMenuOptions(ctx context.Context, arg InsertMenuOptionsParams) error {
@@ -57,6 +62,9 @@ func (q *Queries) InsertMenuOptions(ctx context.Context, arg InsertMenuOptionsPa
 		arg.Actions,
 		arg.Targets,
 		arg.Labels,
+		arg.Schedules,
+		arg.Closeds,
+		arg.Holidays,
 	)
 	return err
 }
@@ -109,7 +117,8 @@ func (q *Queries) InsertMenuVersion(ctx context.Context, arg InsertMenuVersionPa
 const menuVersion = `-- name: MenuVersion :one
 SELECT v.id, v.menu_id, v.version, v.prompt, v.invalid_prompt, v.timeout_prompt, v.timeout_ms, v.max_digits, v.max_attempts, v.failure_action, v.failure_target, v.published_at, v.created_at, m.key,
        coalesce((SELECT jsonb_agg(jsonb_build_object('digits', o.digits, 'action', o.action, 'target', o.target,
-                                                     'label', o.label) ORDER BY o.position, o.digits)
+                                                     'label', o.label, 'schedule', o.schedule_key,
+                                                     'closed', o.closed, 'holiday', o.holiday) ORDER BY o.position, o.digits)
                  FROM menu_options o WHERE o.menu_version_id = v.id), '[]')::jsonb AS options
 FROM menu_versions v JOIN menus m ON m.id = v.menu_id
 WHERE m.key = $1

@@ -77,6 +77,9 @@ type MenuOption struct {
 	Action        string
 	Target        string
 	Label         string
+	ScheduleKey   *string
+	Closed        []byte
+	Holiday       []byte
 }
 
 type MenuVersion struct {
@@ -93,6 +96,16 @@ type MenuVersion struct {
 	FailureTarget string
 	PublishedAt   *time.Time
 	CreatedAt     time.Time
+}
+
+type Number struct {
+	Number      string
+	MenuKey     string
+	Language    string
+	ScheduleKey *string
+	Closed      []byte
+	Holiday     []byte
+	UpdatedAt   time.Time
 }
 
 type PinAttempt struct {
@@ -347,6 +360,13 @@ type RollupSurveyResult struct {
 	Question string
 	Answer   string
 	Answers  int64
+}
+
+type Schedule struct {
+	Key       string
+	TimeZone  string
+	Rules     []byte
+	UpdatedAt time.Time
 }
 
 type Survey struct {

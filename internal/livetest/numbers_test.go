@@ -1,0 +1,101 @@
+//go:build asterisk
+
+package livetest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// The dialled numbers of the suite, besides those of numbers.yaml (500 starts
+// at the main menu, 501 at the departments): 510 keeps hours that never open,
+// 511 a holiday on the day before, of and after the suite's start (UTC), so
+// the real clock of the server under test finds them closed and on holiday.
+const liveNumbers = `
+  - number: "510"
+    menu: main
+    schedule: live-never
+    closed: {action: message, prompt: ivr/closed}
+  - number: "511"
+    menu: main
+    schedule: live-holiday
+    closed: {action: message, prompt: ivr/closed}
+    holiday: {action: record, prompt: ivr/holiday}
+`
+
+// liveSchedules are the schedules of liveNumbers, for a suite started at now.
+func liveSchedules(now time.Time) string {
+	s := "\n  - key: live-never\n    time_zone: UTC\n" +
+		"  - key: live-holiday\n    time_zone: UTC\n    hours:\n      - days: mon-sun\n        open: \"00:00-24:00\"\n    holidays:\n"
+	for _, d := range []int{-1, 0, 1} {
+		s += fmt.Sprintf("      - date: %s\n", now.UTC().AddDate(0, 0, d).Format(time.DateOnly))
+	}
+	return s
+}
+
+// trunk is the entry of dialled number n in the deploy dialplan's
+// [from-trunk], on the main server.
+func trunk(n string) entry { return at(tagMain, "deploy", "from-trunk", n) }
+
+// Two numbers, two entry menus: 500 starts at the main menu, 501 at the
+// departments, with no ?menu= in the dialplan.
+func TestNumbersPickTheMenu(t *testing.T) {
+	t.Parallel()
+	cid := callerID("Nina", cNumbers.phone)
+	for _, tc := range []struct {
+		number, keys, menu, other, transfer, response string
+	}{
+		{"500", "0", "ivr/main-menu", "ivr/departments-menu", "operator", "main=0"},
+		{"501", "1", "ivr/departments-menu", "ivr/main-menu", "sales", "departments=1"},
+	} {
+		t.Run(tc.number, func(t *testing.T) {
+			t.Parallel()
+			e := trunk(tc.number)
+			l := call(t, e, "k"+cNumbers.pin+"#-"+tc.keys, cid)
+			wantTransfer(t, l, e, tc.transfer)
+			if !l.played(tc.menu) || l.played(tc.other) {
+				t.Errorf("%s did not start at %s:\n%s", tc.number, tc.menu, l)
+			}
+			c := ivrRow(t, s.rows, l)
+			wantResponses(t, s.rows, c, tc.response)
+			wantStep(t, steps(t, s.rows, c), "number", "number:"+tc.number, "valid", "-")
+		})
+	}
+}
+
+// Out of hours, a caller hears the closed message and the call hangs up; on
+// a holiday, the holiday branch takes a message. Neither asks for a PIN.
+func TestOutOfHoursAndHoliday(t *testing.T) {
+	t.Parallel()
+	cid := callerID("Nina", cNumbers.phone)
+	closed, holiday := trunk("510"), trunk("511")
+	pc := originate(t, closed, "idle", cid)
+	// ivr/holiday (9 s) and vm-rec-name (4 s) play before the beep: speak
+	// after 18 s, end with #, then accept (1).
+	ph := originate(t, holiday, "k--------p#w1", cid)
+	lc, lh := pc.wait(t), ph.wait(t)
+
+	wantVar(t, lc, "IVR_RESULT", "completed")
+	if !lc.played("ivr/closed") || lc.played("vm-password") || lc.played("ivr/main-menu") {
+		t.Errorf("510: want the closed message only:\n%s", lc)
+	}
+	c := ivrRow(t, s.rows, lc)
+	wantEnd(t, c, "completed")
+	wantStep(t, steps(t, s.rows, c), "schedule", "schedule:live-never:closed", "valid", "-")
+
+	wantVar(t, lh, "IVR_RESULT", "completed")
+	if !lh.played("ivr/holiday") || !lh.played("vm-rec-name") || lh.played("vm-password") {
+		t.Errorf("511: want the holiday message, then a recording:\n%s", lh)
+	}
+	h := ivrRow(t, s.rows, lh)
+	wantEnd(t, h, "completed")
+	wantStep(t, steps(t, s.rows, h), "schedule", "schedule:live-holiday:holiday", "valid", "-")
+	recs, err := s.rows.recordings(h.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 1 {
+		t.Errorf("the holiday call saved %d recordings, want 1: %+v", len(recs), recs)
+	}
+}
