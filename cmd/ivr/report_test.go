@@ -164,6 +164,9 @@ func reportFixture(t *testing.T) string {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	if _, err := db.EnsurePartitions(ctx, at("2026-03-01 00:00:00"), at("2026-03-31 00:00:00")); err != nil {
+		t.Fatal(err)
+	}
 	// In this order the PINs are decided in time order, as the calls made them.
 	for _, fc := range []*fixtureCall{a, b, c, d, e, f, g, h, i} {
 		if err := fc.write(ctx, db); err != nil {

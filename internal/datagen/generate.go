@@ -297,18 +297,14 @@ func (ln *lane) play(ctx context.Context, s *Script, pr *prompts, pins []ivr.Sec
 	if number == "" {
 		number = "unknown"
 	}
-	script := s.Route
-	if s.Route == RouteIVR {
-		script = "ivr?menu=main"
-	}
 	call := agiclient.Call{
-		Script: script,
+		Script: s.Route,
 		Env: map[string]string{
 			"agi_uniqueid":  fmt.Sprintf("%d.%d", s.Start.Unix(), s.N),
 			"agi_channel":   fmt.Sprintf("PJSIP/trunk-%08x", s.N),
 			"agi_callerid":  number,
-			"agi_dnid":      "5000",
-			"agi_extension": "5000",
+			"agi_dnid":      serviceNumber,
+			"agi_extension": serviceNumber,
 		},
 		Records:   s.Takes,
 		Responder: c.respond,
@@ -376,7 +372,12 @@ type release struct {
 	publish func(ctx context.Context, catalog *store.CatalogCache) error
 }
 
-// seedCatalog stores every menu and survey version of the plan, publishes
+// serviceNumber is the number every generated call dials: an extension of
+// the numbers table whose entry is the main menu.
+const serviceNumber = "5000"
+
+// seedCatalog stores every menu and survey version of the plan and the
+// service number, publishes
 // the first of each, and returns the releases of the others in time order.
 func seedCatalog(ctx context.Context, db *store.DB, p *Plan) ([]release, error) {
 	menus, err := seedVersions(ctx, db.SaveMenus, db.PublishMenu, (*store.CatalogCache).PublishedMenu, p.Menus,
@@ -390,6 +391,11 @@ func seedCatalog(ctx context.Context, db *store.DB, p *Plan) ([]release, error) 
 		func(s ivr.Survey) (int64, string) { return s.VersionID, s.Key })
 	if err != nil {
 		return nil, fmt.Errorf("seed surveys: %w", err)
+	}
+	// The ivr calls dial the service number, which the numbers table routes
+	// to the main menu (docs/ivr.md, An IVR per dialled number).
+	if err := db.ReplaceNumbers(ctx, []ivr.Number{{Number: serviceNumber, Menu: "main"}}); err != nil {
+		return nil, fmt.Errorf("seed numbers: %w", err)
 	}
 	later := append(menus, surveys...)
 	slices.SortStableFunc(later, func(a, b release) int { return a.at.Compare(b.at) })
