@@ -18,6 +18,7 @@ import (
 // --voice) and the text prompts met while validating one file.
 type textPrompts struct {
 	dir, voice *string
+	noRender   *bool
 	met        []store.TextPrompt
 }
 
@@ -28,6 +29,8 @@ func (f *cmdFlags) textPrompts() *textPrompts {
 			"Asterisk reads under the same name (see docs/asterisk.md)"),
 		voice: f.String("voice", "", "the shell command that speaks text prompts: it reads the words on standard input and writes "+
 			"a WAV file to $PROMPT_OUTPUT in the language $PROMPT_LANGUAGE (default: espeak-ng)"),
+		noRender: f.Bool("no-render", false, "store the text prompts without rendering them, for ivr prompts render "+
+			"to do later where the voice is installed (until then Asterisk cannot play them)"),
 	}
 }
 
@@ -51,13 +54,16 @@ func (t *textPrompts) option() (func(prompts.Prompt) string, error) {
 	}, nil
 }
 
-// store renders the text prompts met that the prompts directory lacks, saying
-// each on w, and stores them all, before the versions naming them are saved.
+// store renders the text prompts met that the prompts directory lacks (unless
+// --no-render), saying each on w, and stores them all, before the versions
+// naming them are saved.
 func (t *textPrompts) store(ctx context.Context, s *store.DB, w io.Writer) error {
 	if len(t.met) == 0 {
 		return nil
 	}
-	if _, err := render(ctx, t.voiceOf(), t.met, w); err != nil {
+	if *t.noRender {
+		fmt.Fprintf(w, "%d text prompts stored but not rendered (--no-render): run ivr prompts render where the voice is installed\n", len(t.met))
+	} else if _, err := render(ctx, t.voiceOf(), t.met, w); err != nil {
 		return err
 	}
 	return s.SaveTextPrompts(ctx, t.met)

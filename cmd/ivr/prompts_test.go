@@ -50,7 +50,7 @@ func TestTextPromptsEndToEnd(t *testing.T) {
 	}
 
 	// Without a prompts directory a text prompt is a mistake of the file.
-	_, errOut, err := c.run("", "menus", "apply", "-f", file, "--publish")
+	_, errOut, err := c.runEnv(map[string]string{"IVR_PROMPTS_DIR": ""}, "", "menus", "apply", "-f", file, "--publish")
 	if err == nil || !strings.Contains(errOut, "menus.yaml:4:") || !strings.Contains(errOut, "--prompts-dir") {
 		t.Errorf("apply without --prompts-dir: %v\n%s", err, errOut)
 	}

@@ -57,7 +57,7 @@ func TestSampleFilesParseAndRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	surveys, err := catalog.ParseSurveys("surveys.yaml", data, catalog.Options{})
+	surveys, err := catalog.ParseSurveys("surveys.yaml", data, catalog.Options{TextPrompt: func(p prompts.Prompt) string { return "/p/" + p.Texts[0].Language }})
 	if err != nil {
 		t.Fatalf("sample surveys.yaml: %v", err)
 	}

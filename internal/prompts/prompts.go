@@ -199,7 +199,11 @@ func (v Voice) speak(ctx context.Context, t Text, out string) error {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("voice for %s text %q: %w: %s", t.Language, abbrev(t.Words), err, strings.TrimSpace(stderr.String()))
+		hint := ""
+		if exit := (*exec.ExitError)(nil); errors.As(err, &exit) && exit.ExitCode() == 127 {
+			hint = " (the voice's command was not found: install espeak-ng, or configure another voice)"
+		}
+		return fmt.Errorf("voice for %s text %q: %w: %s%s", t.Language, abbrev(t.Words), err, strings.TrimSpace(stderr.String()), hint)
 	}
 	// -D: no dither, so the same words give the same file. silence ... reverse
 	// twice: trim the quiet before and after the words; pad: a short breath
@@ -208,7 +212,9 @@ func (v Voice) speak(ctx context.Context, t Text, out string) error {
 		"silence", "1", "0.02", "0.5%", "reverse", "silence", "1", "0.02", "0.5%", "reverse", "norm", "-3", "pad", "0", "0.3")
 	stderr.Reset()
 	sox.Stderr = &stderr
-	if err := sox.Run(); err != nil {
+	if err := sox.Run(); errors.Is(err, exec.ErrNotFound) {
+		return errors.New("sox, which converts the voice's WAV to 8 kHz, is not installed")
+	} else if err != nil {
 		return fmt.Errorf("sox, converting the %s text %q to 8 kHz: %w: %s", t.Language, abbrev(t.Words), err, strings.TrimSpace(stderr.String()))
 	}
 	return nil
