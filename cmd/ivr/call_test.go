@@ -47,7 +47,7 @@ func startCallTarget(t *testing.T) (addr, dbURL string) {
 	if err := st.SetPIN(ctx, alice.ID, kr.Hash(alice.Account, "7391")); err != nil {
 		t.Fatal(err)
 	}
-	texts := []string{"--prompts-dir", t.TempDir()}
+	texts := []string{"--prompts-dir", promptsDir(t)}
 	if missingVoice() != "" {
 		texts = append(texts, "--no-render") // the calls here play no sound files
 	}

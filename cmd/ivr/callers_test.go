@@ -39,7 +39,7 @@ func newCLI(t *testing.T) *cli {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	return &cli{t: t, url: url, pool: pool, prompts: t.TempDir()}
+	return &cli{t: t, url: url, pool: pool, prompts: promptsDir(t)}
 }
 
 // run runs ivr with args and stdin and returns what it wrote.

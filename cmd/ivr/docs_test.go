@@ -284,7 +284,7 @@ func runDocPage(t *testing.T, repo string, all, run []docBlock) {
 		"IVR_PIN_KEY":         testPINKey,
 		"IVR_CALL_SOUNDS_DIR": filepath.Join(repo, "deploy/asterisk/sounds") + string(filepath.ListSeparator) + "/usr/share/asterisk/sounds",
 		// The pages say to set the prompts directory once for the apply commands.
-		"IVR_PROMPTS_DIR": t.TempDir(),
+		"IVR_PROMPTS_DIR": promptsDir(t),
 	}
 	addr := ""
 	for _, b := range run {

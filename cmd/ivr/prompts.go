@@ -46,6 +46,10 @@ func (t *textPrompts) option() (func(prompts.Prompt) string, error) {
 	if !filepath.IsAbs(*t.dir) {
 		return nil, usageError{fmt.Sprintf("--prompts-dir %q: give an absolute path, the one Asterisk reads the prompts from", *t.dir)}
 	}
+	if strings.ContainsAny(*t.dir, " \t\r\n,|\"'&") {
+		// A sound name is one word of an AGI command, and & joins sounds.
+		return nil, usageError{fmt.Sprintf("--prompts-dir %q: the path may not contain a space, comma, quote, bar or &", *t.dir)}
+	}
 	v := t.voiceOf()
 	return func(p prompts.Prompt) string {
 		sound := v.SoundName(p)

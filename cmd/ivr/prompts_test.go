@@ -22,6 +22,19 @@ func needVoice(t *testing.T) {
 	}
 }
 
+// promptsDir returns a new prompts directory for tb, removed after it. Its
+// path is fit for --prompts-dir, which t.TempDir's (named after the test,
+// with its spaces and commas) may not be.
+func promptsDir(tb testing.TB) string {
+	tb.Helper()
+	dir, err := os.MkdirTemp("", "ivr-prompts-")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
 // textMenu is a menu whose prompt is text in two languages.
 func textMenu(words string) string {
 	return `menus:
@@ -43,7 +56,7 @@ func TestTextPromptsEndToEnd(t *testing.T) {
 	t.Parallel()
 	needVoice(t)
 	c := newCLI(t)
-	dir := filepath.Join(t.TempDir(), "prompts")
+	dir := filepath.Join(promptsDir(t), "prompts")
 	file := filepath.Join(t.TempDir(), "menus.yaml")
 	if err := os.WriteFile(file, []byte(textMenu("For sales, press 1.")), 0o644); err != nil {
 		t.Fatal(err)
@@ -54,8 +67,10 @@ func TestTextPromptsEndToEnd(t *testing.T) {
 	if err == nil || !strings.Contains(errOut, "menus.yaml:4:") || !strings.Contains(errOut, "--prompts-dir") {
 		t.Errorf("apply without --prompts-dir: %v\n%s", err, errOut)
 	}
-	if _, _, err := c.run("", "menus", "apply", "-f", file, "--prompts-dir", "prompts"); err == nil {
-		t.Error("apply took a relative --prompts-dir")
+	for _, bad := range []string{"prompts", "/var/lib/ivr prompts"} {
+		if _, _, err := c.run("", "menus", "apply", "-f", file, "--prompts-dir", bad); err == nil {
+			t.Errorf("apply took --prompts-dir %q", bad)
+		}
 	}
 
 	_, errOut, err = c.run("", "menus", "apply", "-f", file, "--publish", "--prompts-dir", dir)

@@ -272,3 +272,21 @@ func List(dir string) ([]Rendered, error) {
 	}
 	return out, nil
 }
+
+// Words returns the first language's words of the rendered prompt whose sound
+// name is sound (its JSON file beside it), and false when sound is not a
+// rendered text prompt readable here.
+func Words(sound string) (string, bool) {
+	if !filepath.IsAbs(sound) {
+		return "", false
+	}
+	data, err := os.ReadFile(sound + ".json")
+	if err != nil {
+		return "", false
+	}
+	var r Rendered
+	if json.Unmarshal(data, &r) != nil || len(r.Texts) == 0 {
+		return "", false
+	}
+	return r.Texts[0].Words, true
+}
