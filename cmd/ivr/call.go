@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ivrhq/ivr/internal/agi/agiclient"
+	"github.com/ivrhq/ivr/internal/prompts"
 )
 
 // callFlags are the settings of one simulated call, shared by ivr call and
@@ -315,6 +316,16 @@ func interactiveResponder(e *env, in <-chan string, newSession func()) func(agic
 	}
 }
 
+// heard names a sound as the caller hears it: a prompt written as text
+// rendered where this command can read it by its words, any other by its
+// name.
+func heard(sound string) string {
+	if words, ok := prompts.Words(sound); ok {
+		return strconv.Quote(words)
+	}
+	return sound
+}
+
 // describe says what a command does, as a person hears it.
 func describe(cmd agiclient.Command) string {
 	switch cmd.Name {
@@ -324,11 +335,11 @@ func describe(cmd agiclient.Command) string {
 		if cmd.Arg(0) == "" {
 			return "… waits for keys"
 		}
-		return "▶ " + cmd.Arg(0) + "  (waits for keys)"
+		return "▶ " + heard(cmd.Arg(0)) + "  (waits for keys)"
 	case "STREAM FILE", "CONTROL STREAM FILE", "GET OPTION":
 		// The name as sent: Asterisk plays one file per command, and a
 		// name such as "a&b" is a file of that name.
-		return "▶ " + cmd.Arg(0)
+		return "▶ " + heard(cmd.Arg(0))
 	case "SAY NUMBER", "SAY DIGITS", "SAY ALPHA", "SAY PHONETIC", "SAY DATE", "SAY TIME", "SAY DATETIME":
 		return "▶ " + strings.ToLower(strings.TrimPrefix(cmd.Name, "SAY ")) + " " + cmd.Arg(0)
 	case "WAIT FOR DIGIT":

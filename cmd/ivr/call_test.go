@@ -47,6 +47,10 @@ func startCallTarget(t *testing.T) (addr, dbURL string) {
 	if err := st.SetPIN(ctx, alice.ID, kr.Hash(alice.Account, "7391")); err != nil {
 		t.Fatal(err)
 	}
+	texts := []string{"--prompts-dir", promptsDir(t)}
+	if missingVoice() != "" {
+		texts = append(texts, "--no-render") // the calls here play no sound files
+	}
 	for _, f := range []struct {
 		path string
 		run  func(context.Context, *env, []string) error
@@ -57,7 +61,7 @@ func startCallTarget(t *testing.T) (addr, dbURL string) {
 		{"../../schedules.yaml", runSchedules, nil},
 		{"../../numbers.yaml", runNumbers, nil},
 	} {
-		if err := f.run(ctx, quiet, append([]string{"apply", "-f", f.path, "--database-url", dbURL}, f.args...)); err != nil {
+		if err := f.run(ctx, quiet, append(append([]string{"apply", "-f", f.path, "--database-url", dbURL}, texts...), f.args...)); err != nil {
 			t.Fatalf("apply %s: %v\n%s", f.path, err, out.String())
 		}
 	}

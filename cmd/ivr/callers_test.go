@@ -25,9 +25,10 @@ var testPINKey = "k1:" + base64.StdEncoding.EncodeToString([]byte("0123456789abc
 
 // cli runs the ivr command against one database, the way a user would.
 type cli struct {
-	t    *testing.T
-	url  string
-	pool *pgxpool.Pool
+	t       *testing.T
+	url     string
+	pool    *pgxpool.Pool
+	prompts string // the prompts directory of the text prompts (IVR_PROMPTS_DIR)
 }
 
 func newCLI(t *testing.T) *cli {
@@ -38,7 +39,7 @@ func newCLI(t *testing.T) *cli {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	return &cli{t: t, url: url, pool: pool}
+	return &cli{t: t, url: url, pool: pool, prompts: promptsDir(t)}
 }
 
 // run runs ivr with args and stdin and returns what it wrote.
@@ -50,7 +51,7 @@ func (c *cli) run(stdin string, args ...string) (stdout, stderr string, err erro
 // runEnv is run with more environment variables.
 func (c *cli) runEnv(more map[string]string, stdin string, args ...string) (stdout, stderr string, err error) {
 	c.t.Helper()
-	env := map[string]string{"DATABASE_URL": c.url, "IVR_PIN_KEY": testPINKey}
+	env := map[string]string{"DATABASE_URL": c.url, "IVR_PIN_KEY": testPINKey, "IVR_PROMPTS_DIR": c.prompts}
 	maps.Copy(env, more)
 	var out, errOut bytes.Buffer
 	err = run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(stdin), &out, &errOut)

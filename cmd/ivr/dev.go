@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -112,7 +113,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
 		if !fresh {
 			return nil
 		}
-		if demo, err = loadDemo(ctx, e, st, dsn, keyring, sampleDirs); err != nil {
+		if demo, err = loadDemo(ctx, e, st, dsn, keyring, sampleDirs, filepath.Join(dataDir, "prompts")); err != nil {
 			return fmt.Errorf("load the demo data: %w", err)
 		}
 		return nil
@@ -206,7 +207,7 @@ var sampleDirs = []string{".", "/usr/share/ivr"}
 // their PINs, and the sample survey, menus, schedules and numbers of the
 // first of dirs that has them, applied (and the survey and menus published)
 // the way the apply commands do it.
-func loadDemo(ctx context.Context, e *env, st *store.DB, dsn string, keyring *ivr.Keyring, dirs []string) ([]demoCaller, error) {
+func loadDemo(ctx context.Context, e *env, st *store.DB, dsn string, keyring *ivr.Keyring, dirs []string, promptsDir string) ([]demoCaller, error) {
 	for _, d := range demoCallers {
 		c, err := st.CallerByAccount(ctx, d.account)
 		if errors.Is(err, ivr.ErrNotFound) {
@@ -223,15 +224,24 @@ func loadDemo(ctx context.Context, e *env, st *store.DB, dsn string, keyring *iv
 			return nil, fmt.Errorf("caller %s: %w", d.account, err)
 		}
 	}
+	// The sample prompts written as text are rendered into promptsDir; where
+	// the voice is missing they are stored for ivr prompts render to make
+	// later, and Asterisk cannot play them meanwhile.
+	texts := []string{"--prompts-dir", promptsDir}
+	if missing := missingVoice(); missing != "" {
+		fmt.Fprintf(e.stderr, "ivr dev: %s is not installed, so the sample prompts written as text are not rendered and Asterisk "+
+			"cannot play them: apt-get install espeak-ng sox, then run ivr prompts render\n", missing)
+		texts = append(texts, "--no-render")
+	}
 	for _, f := range []struct {
 		file string
 		run  func(context.Context, *env, []string) error
 		args []string
 	}{
-		{"surveys.yaml", runSurveys, []string{"--publish"}}, // first: the main menu offers a survey
-		{"menus.yaml", runMenus, []string{"--publish"}},
+		{"surveys.yaml", runSurveys, append([]string{"--publish"}, texts...)}, // first: the main menu offers a survey
+		{"menus.yaml", runMenus, append([]string{"--publish"}, texts...)},
 		{"schedules.yaml", runSchedules, nil}, // before the numbers that use them
-		{"numbers.yaml", runNumbers, nil},
+		{"numbers.yaml", runNumbers, texts},
 	} {
 		path := findSample(f.file, dirs)
 		if path == "" {
@@ -248,6 +258,17 @@ func loadDemo(ctx context.Context, e *env, st *store.DB, dsn string, keyring *iv
 		}
 	}
 	return demoCallers, nil
+}
+
+// missingVoice names the first of espeak-ng and sox, the default voice of
+// the text prompts, that is not installed, or returns "".
+func missingVoice() string {
+	for _, tool := range []string{"espeak-ng", "sox"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return tool
+		}
+	}
+	return ""
 }
 
 // findSample returns the path of the sample file name in the first of dirs

@@ -283,6 +283,8 @@ func runDocPage(t *testing.T, repo string, all, run []docBlock) {
 	env := map[string]string{
 		"IVR_PIN_KEY":         testPINKey,
 		"IVR_CALL_SOUNDS_DIR": filepath.Join(repo, "deploy/asterisk/sounds") + string(filepath.ListSeparator) + "/usr/share/asterisk/sounds",
+		// The pages say to set the prompts directory once for the apply commands.
+		"IVR_PROMPTS_DIR": promptsDir(t),
 	}
 	addr := ""
 	for _, b := range run {

@@ -46,6 +46,7 @@ func commands() []subcommand {
 		{"schedules", "", "opening hours as code: apply|list|show|diff|export|check", runSchedules},
 		{"numbers", "", "dialled numbers as code: apply|list|show|diff|export", runNumbers},
 		{"recordings", "", "recordings: list|show|delete|purge|verify", runRecordings},
+		{"prompts", "", "prompts written as text: list|render|verify", runPrompts},
 		{"maintain", "", "make the journal's coming partitions and roll up the reports' daily summaries", runMaintain},
 		{"retention", "", "remove months of calls and their recordings older than --keep", runRetention},
 		{"report", "", "run a report over the stored calls", runReport},

@@ -81,6 +81,7 @@ func (k *catalogKind[T]) apply(ctx context.Context, e *env, args []string) error
 	file := f.String("f", "", "the YAML file (required)")
 	publish := f.Bool("publish", false, "make the stored versions live")
 	sounds := f.soundsDirs()
+	texts := f.textPrompts()
 	dry := f.Bool("dry-run", false, "validate and show what would change, store nothing")
 	format := f.format()
 	if _, err := f.parse(args, 0, 0); err != nil {
@@ -104,6 +105,9 @@ func (k *catalogKind[T]) apply(ctx context.Context, e *env, args []string) error
 	}
 	defer s.Close()
 	opts := catalog.Options{SoundsDirs: *sounds, Warn: func(p catalog.Problem) { fmt.Fprintln(e.stderr, p) }}
+	if opts.TextPrompt, err = texts.option(); err != nil {
+		return err
+	}
 	if opts.PublishedMenus, err = s.PublishedMenuKeys(ctx); err != nil {
 		return err
 	}
@@ -145,6 +149,9 @@ func (k *catalogKind[T]) apply(ctx context.Context, e *env, args []string) error
 		}
 	}
 	if !*dry && (len(changed) > 0 || len(also) > 0) {
+		if err := texts.store(ctx, s, e.stderr); err != nil {
+			return err
+		}
 		if changed, err = k.save(s, ctx, changed, *publish, also); err != nil {
 			return fmt.Errorf("store %s: %w", k.plural, k.refused(err))
 		}

@@ -93,7 +93,7 @@ func (k *tableKind[T]) run(ctx context.Context, e *env, args []string) error {
 }
 
 // load reads and validates the file given with -f against the store.
-func (k *tableKind[T]) load(ctx context.Context, e *env, s *store.DB, file string, region string, sounds []string) ([]T, error) {
+func (k *tableKind[T]) load(ctx context.Context, e *env, s *store.DB, file string, region string, sounds []string, texts *textPrompts) ([]T, error) {
 	if file == "" {
 		return nil, usageError{k.plural + ": -f FILE is required"}
 	}
@@ -102,6 +102,9 @@ func (k *tableKind[T]) load(ctx context.Context, e *env, s *store.DB, file strin
 		return nil, err
 	}
 	opts := catalog.Options{Region: region, SoundsDirs: sounds, Warn: func(p catalog.Problem) { fmt.Fprintln(e.stderr, p) }}
+	if opts.TextPrompt, err = texts.option(); err != nil {
+		return nil, err
+	}
 	if opts.PublishedMenus, err = s.PublishedMenuKeys(ctx); err != nil {
 		return nil, err
 	}
@@ -118,13 +121,16 @@ func (k *tableKind[T]) apply(ctx context.Context, e *env, args []string) error {
 		"Nothing is stored when the file has a mistake. Running servers see the change at once.")
 	dry := f.Bool("dry-run", false, "validate and show what would change, store nothing")
 	format := f.format()
-	return k.fromFile(ctx, e, f, args, func(s *store.DB, xs, old []T) error {
+	return k.fromFile(ctx, e, f, args, func(s *store.DB, xs, old []T, texts *textPrompts) error {
 		if k.check != nil {
 			if err := k.check(s, ctx, xs); err != nil {
 				return err
 			}
 		}
 		if !*dry {
+			if err := texts.store(ctx, s, e.stderr); err != nil {
+				return err
+			}
 			if err := k.replace(s, ctx, xs); err != nil {
 				return fmt.Errorf("store %s: %w", k.plural, k.refused(err))
 			}
@@ -137,9 +143,9 @@ func (k *tableKind[T]) apply(ctx context.Context, e *env, args []string) error {
 // --sounds-dir, the database) to f, parses args, reads and validates the
 // file against the store and runs run with the store, the file's items and
 // the stored ones.
-func (k *tableKind[T]) fromFile(ctx context.Context, e *env, f *cmdFlags, args []string, run func(s *store.DB, xs, old []T) error) error {
+func (k *tableKind[T]) fromFile(ctx context.Context, e *env, f *cmdFlags, args []string, run func(s *store.DB, xs, old []T, texts *textPrompts) error) error {
 	db := f.database()
-	file, region, sounds := f.String("f", "", "the YAML file (required)"), f.region(), f.soundsDirs()
+	file, region, sounds, texts := f.String("f", "", "the YAML file (required)"), f.region(), f.soundsDirs(), f.textPrompts()
 	if _, err := f.parse(args, 0, 0); err != nil {
 		return err
 	}
@@ -148,7 +154,7 @@ func (k *tableKind[T]) fromFile(ctx context.Context, e *env, f *cmdFlags, args [
 		return err
 	}
 	defer s.Close()
-	xs, err := k.load(ctx, e, s, *file, *region, *sounds)
+	xs, err := k.load(ctx, e, s, *file, *region, *sounds, texts)
 	if err != nil {
 		return err
 	}
@@ -156,7 +162,7 @@ func (k *tableKind[T]) fromFile(ctx context.Context, e *env, f *cmdFlags, args [
 	if err != nil {
 		return err
 	}
-	return run(s, xs, old)
+	return run(s, xs, old, texts)
 }
 
 // refused words the database's refusal of an item of apply, naming it.
@@ -278,7 +284,7 @@ func (k *tableKind[T]) show(ctx context.Context, e *env, args []string) error {
 func (k *tableKind[T]) diffCmd(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, k.plural+" diff", "", "Compare the stored "+k.plural+" with a YAML file field by field: what apply -f FILE would change.")
 	format := f.format()
-	return k.fromFile(ctx, e, f, args, func(_ *store.DB, xs, old []T) error {
+	return k.fromFile(ctx, e, f, args, func(_ *store.DB, xs, old []T, _ *textPrompts) error {
 		rows := tabular.Rows{Columns: []string{"field", "stored", "file"}}
 		for _, c := range k.diff(old, xs) {
 			rows.Add(c.Field, c.Old, c.New)

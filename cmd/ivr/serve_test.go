@@ -266,7 +266,7 @@ func seedDemo(t *testing.T, url string) {
 	}
 	var out bytes.Buffer
 	e := &env{getenv: envMap(nil), stdin: strings.NewReader(""), stdout: &out, stderr: &out}
-	if _, err := loadDemo(ctx, e, st, url, kr, []string{filepath.Join("..", "..")}); err != nil {
+	if _, err := loadDemo(ctx, e, st, url, kr, []string{filepath.Join("..", "..")}, promptsDir(t)); err != nil {
 		t.Fatalf("load demo: %v\n%s", err, out.String())
 	}
 }

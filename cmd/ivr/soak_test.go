@@ -109,7 +109,7 @@ func soak(tb testing.TB, calls int) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := loadDemo(ctx, e, st, db.url, kr, []string{filepath.Join("..", "..")}); err != nil {
+	if _, err := loadDemo(ctx, e, st, db.url, kr, []string{filepath.Join("..", "..")}, promptsDir(tb)); err != nil {
 		tb.Fatalf("load demo: %v\n%s", err, out.String())
 	}
 	st.Close()

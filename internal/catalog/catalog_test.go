@@ -1,6 +1,7 @@
 package catalog_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/ivrhq/ivr/internal/catalog"
 	"github.com/ivrhq/ivr/internal/ivr"
+	"github.com/ivrhq/ivr/internal/prompts"
 )
 
 var published = catalog.Options{PublishedSurveys: map[string]bool{"satisfaction": true}}
@@ -55,7 +57,7 @@ func TestSampleFilesParseAndRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	surveys, err := catalog.ParseSurveys("surveys.yaml", data, catalog.Options{})
+	surveys, err := catalog.ParseSurveys("surveys.yaml", data, catalog.Options{TextPrompt: func(p prompts.Prompt) string { return "/p/" + p.Texts[0].Language }})
 	if err != nil {
 		t.Fatalf("sample surveys.yaml: %v", err)
 	}
@@ -134,7 +136,13 @@ func TestMenuMistakes(t *testing.T) {
 		{"loop", menu("", "      - {digits: \"1\", action: submenu, target: a}\n") +
 			"  - key: a\n    prompt: x\n    options:\n      - {digits: \"1\", action: submenu, target: main}\n      - {digits: \"2\", action: repeat}\n",
 			2, "loop with no way out: main → a → main"},
-		{"mapping as value", strings.Replace(menu("", ok), "hello", "{a: b}", 1), 3, "want a single value"},
+		{"mapping as value", strings.Replace(menu("", ok), "main", "{a: b}", 1), 2, "want a single value"},
+		{"text prompt without language", strings.Replace(menu("", ok), "hello", "{text: Hello}", 1), 3, `text prompt "Hello" has no language`},
+		{"text prompt, unknown field", strings.Replace(menu("", ok), "hello", "{text: Hello, language: en, voice: x}", 1), 3, `unknown field "voice"`},
+		{"text prompt, bad language", strings.Replace(menu("", ok), "hello", "{text: Hello, language: English}", 1), 3, `language "English" is not an Asterisk language code`},
+		{"text prompt, language twice", strings.Replace(menu("", ok), "hello", "[{text: Hello, language: en}, {text: Hi, language: en}]", 1), 3, `language "en" is given twice`},
+		{"text prompt, empty", strings.Replace(menu("", ok), "hello", "{text: '', language: en}", 1), 3, "the en text is empty"},
+		{"text prompt, no prompts directory", strings.Replace(menu("", ok), "hello", "{text: Hello, language: en}", 1), 3, "give one with --prompts-dir"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -255,6 +263,8 @@ func TestSamplePromptsExist(t *testing.T) {
 		PublishedSurveys: map[string]bool{"satisfaction": true},
 		SoundsDirs:       []string{"../../deploy/asterisk/sounds", stock},
 		Warn:             func(p catalog.Problem) { warns = append(warns, p.String()) },
+		// Text prompts are rendered when applied; their files are not checked here.
+		TextPrompt: func(p prompts.Prompt) string { return "/prompts/" + p.Texts[0].Language },
 	}
 	for file, parse := range map[string]func(string, []byte, catalog.Options) error{
 		"menus.yaml": func(n string, b []byte, o catalog.Options) error { _, err := catalog.ParseMenus(n, b, o); return err },
@@ -358,5 +368,55 @@ func TestDiffSurveys(t *testing.T) {
 	}
 	if got := catalog.DiffSurveys(a, b); !reflect.DeepEqual(got, want) {
 		t.Errorf("DiffSurveys:\ngot  %v\nwant %v", got, want)
+	}
+}
+
+// A prompt written as text, in one language or several, is stored as the
+// sound name Options.TextPrompt gives it, in every kind of file.
+func TestTextPrompts(t *testing.T) {
+	var got []prompts.Prompt
+	opts := catalog.Options{TextPrompt: func(p prompts.Prompt) string {
+		got = append(got, p)
+		return fmt.Sprintf("/prompts/p%d", len(got))
+	}}
+	menus, err := catalog.ParseMenus("menus.yaml", []byte(`menus:
+  - key: main
+    prompt:
+      - text: For sales, press 1.
+        language: en
+      - text: Pour les ventes, tapez 1.
+        language: fr
+    invalid_prompt: {text: That is not an option., language: en}
+    timeout_prompt: please-try-again
+    options:
+      - {digits: "1", action: operator}
+`), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := menus[0]; m.Prompt != "/prompts/p1" || m.InvalidPrompt != "/prompts/p2" || m.TimeoutPrompt != "please-try-again" {
+		t.Errorf("prompts stored as %q, %q, %q", m.Prompt, m.InvalidPrompt, m.TimeoutPrompt)
+	}
+	want := []prompts.Prompt{
+		{Texts: []prompts.Text{{Language: "en", Words: "For sales, press 1."}, {Language: "fr", Words: "Pour les ventes, tapez 1."}}},
+		{Texts: []prompts.Text{{Language: "en", Words: "That is not an option."}}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("text prompts %+v, want %+v", got, want)
+	}
+
+	surveys, err := catalog.ParseSurveys("surveys.yaml", []byte(`surveys:
+  - key: s
+    intro_prompt: {text: A short survey., language: en}
+    questions:
+      - key: q1
+        prompt: {text: How did we do?, language: en}
+        allowed_digits: "12345"
+`), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := surveys[0]; s.IntroPrompt != "/prompts/p3" || s.Questions[0].Prompt != "/prompts/p4" {
+		t.Errorf("survey prompts stored as %q, %q", s.IntroPrompt, s.Questions[0].Prompt)
 	}
 }

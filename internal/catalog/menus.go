@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ivrhq/ivr/internal/ivr"
+	"github.com/ivrhq/ivr/internal/prompts"
 )
 
 // Menu defaults for fields a file leaves out.
@@ -43,6 +44,10 @@ type Options struct {
 	// es_MX/ ...), in any format. A sound found in none of them is a warning,
 	// not a mistake.
 	SoundsDirs []string
+	// TextPrompt, when set, takes each prompt written as text and returns the
+	// sound name to store for it (see internal/prompts); when nil a text
+	// prompt is a mistake, for want of a prompts directory.
+	TextPrompt func(prompts.Prompt) string
 	// Warn, when set, receives the warnings, in the order of their lines,
 	// once the whole file has been read. Warnings never make a file invalid.
 	Warn func(Problem)
@@ -114,18 +119,15 @@ func ParseMenus(name string, data []byte, opts Options) ([]ivr.Menu, error) {
 func (v *validator) menu(d menuDoc, keys map[string]int) ivr.Menu {
 	m := ivr.Menu{
 		Key:           d.Key.s,
-		Prompt:        d.Prompt.s,
-		InvalidPrompt: d.InvalidPrompt.s,
-		TimeoutPrompt: d.TimeoutPrompt.s,
 		Timeout:       DefaultTimeout,
 		MaxDigits:     d.MaxDigits.n,
 		MaxAttempts:   d.MaxAttempts.n,
 		FailureAction: ivr.Action{Kind: ivr.ActionKind(d.OnFailure.s)},
 	}
 	what := fmt.Sprintf("menu %q", m.Key)
-	v.checkPrompt(what, d.Prompt, true, d.line)
-	v.checkPrompt(what+" invalid_prompt", d.InvalidPrompt, false, d.line)
-	v.checkPrompt(what+" timeout_prompt", d.TimeoutPrompt, false, d.line)
+	m.Prompt = v.checkPrompt(what, d.Prompt, true, d.line)
+	m.InvalidPrompt = v.checkPrompt(what+" invalid_prompt", d.InvalidPrompt, false, d.line)
+	m.TimeoutPrompt = v.checkPrompt(what+" timeout_prompt", d.TimeoutPrompt, false, d.line)
 	if d.Timeout.s != "" {
 		t, err := time.ParseDuration(d.Timeout.s)
 		switch {
@@ -315,9 +317,9 @@ func MarshalMenus(menus []ivr.Menu) ([]byte, error) {
 	for _, m := range menus {
 		d := menuDoc{
 			Key:           str(m.Key),
-			Prompt:        str(m.Prompt),
-			InvalidPrompt: str(m.InvalidPrompt),
-			TimeoutPrompt: str(m.TimeoutPrompt),
+			Prompt:        sound(m.Prompt),
+			InvalidPrompt: sound(m.InvalidPrompt),
+			TimeoutPrompt: sound(m.TimeoutPrompt),
 			Timeout:       str(m.Timeout.String()),
 			MaxDigits:     whole{n: m.MaxDigits},
 			MaxAttempts:   whole{n: m.MaxAttempts},

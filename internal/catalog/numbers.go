@@ -32,9 +32,9 @@ func (d *numberDoc) UnmarshalYAML(n ast.Node) (err error) {
 }
 
 type branchDoc struct {
-	Action scalar `yaml:"action"`
-	Target scalar `yaml:"target,omitempty"`
-	Prompt scalar `yaml:"prompt,omitempty"`
+	Action scalar    `yaml:"action"`
+	Target scalar    `yaml:"target,omitempty"`
+	Prompt promptDoc `yaml:"prompt,omitempty"`
 	lined  `yaml:"-"`
 }
 
@@ -136,8 +136,8 @@ func (v *validator) hours(what string, sched scalar, closed, holiday *branchDoc)
 
 // branch validates a closed or holiday branch and converts it.
 func (v *validator) branch(what string, d branchDoc) ivr.Branch {
-	b := ivr.Branch{Kind: ivr.BranchKind(d.Action.s), Target: d.Target.s, Prompt: d.Prompt.s}
-	v.checkPrompt(what, d.Prompt, b.Kind == ivr.BranchMessage, d.line)
+	b := ivr.Branch{Kind: ivr.BranchKind(d.Action.s), Target: d.Target.s}
+	b.Prompt = v.checkPrompt(what, d.Prompt, b.Kind == ivr.BranchMessage, d.line)
 	switch b.Kind {
 	case ivr.BranchMenu:
 		switch {
@@ -193,5 +193,5 @@ func branchOut(b ivr.Branch) *branchDoc {
 	if b.IsZero() {
 		return nil
 	}
-	return &branchDoc{Action: str(string(b.Kind)), Target: str(b.Target), Prompt: str(b.Prompt)}
+	return &branchDoc{Action: str(string(b.Kind)), Target: str(b.Target), Prompt: sound(b.Prompt)}
 }

@@ -18,15 +18,19 @@ var soundExtensions = []string{
 // keyPattern is what a menu, survey or question key may look like.
 var keyPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
-// checkPrompt reports the mistakes in a prompt value: one or more Asterisk sound
-// names joined with "&", each without extension. A sound that the sounds
-// directories, when there are any, do not hold is a warning.
-func (v *validator) checkPrompt(what string, p scalar, required bool, line int) {
+// checkPrompt reports the mistakes in a prompt value and returns the sound
+// names to store for it: one or more Asterisk sound names joined with "&",
+// each without extension, or a text prompt (see checkTextPrompt). A sound
+// that the sounds directories, when there are any, do not hold is a warning.
+func (v *validator) checkPrompt(what string, p promptDoc, required bool, line int) string {
+	if len(p.texts) > 0 {
+		return v.checkTextPrompt(what, p)
+	}
 	if p.s == "" {
 		if required {
 			v.add(line, "%s: prompt is missing", what)
 		}
-		return
+		return ""
 	}
 	for _, name := range strings.Split(p.s, "&") {
 		switch {
@@ -41,6 +45,7 @@ func (v *validator) checkPrompt(what string, p scalar, required bool, line int) 
 				what, name, strings.Join(v.opts.SoundsDirs, " or "), name)
 		}
 	}
+	return p.s
 }
 
 func hasSoundExtension(name string) bool {

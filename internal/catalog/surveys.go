@@ -29,11 +29,11 @@ func ParseSurveys(name string, data []byte, opts Options) ([]ivr.Survey, error) 
 	keys := make(map[string]int)
 	surveys := make([]ivr.Survey, 0, len(f.Surveys))
 	for _, d := range f.Surveys {
-		s := ivr.Survey{Key: d.Key.s, IntroPrompt: d.IntroPrompt.s, ThankYouPrompt: d.ThankYouPrompt.s}
+		s := ivr.Survey{Key: d.Key.s}
 		what := fmt.Sprintf("survey %q", s.Key)
 		v.checkKey("survey", d.Key, d.line, keys)
-		v.checkPrompt(what+" intro_prompt", d.IntroPrompt, false, d.line)
-		v.checkPrompt(what+" thank_you_prompt", d.ThankYouPrompt, false, d.line)
+		s.IntroPrompt = v.checkPrompt(what+" intro_prompt", d.IntroPrompt, false, d.line)
+		s.ThankYouPrompt = v.checkPrompt(what+" thank_you_prompt", d.ThankYouPrompt, false, d.line)
 		if len(d.Questions) == 0 {
 			v.add(d.line, "%s has no questions", what)
 		}
@@ -66,10 +66,10 @@ func (v *validator) checkKey(kind string, k scalar, line int, seen map[string]in
 
 // question validates one survey question and converts it.
 func (v *validator) question(survey string, pos int, d questionDoc, seen map[string]int) ivr.Question {
-	q := ivr.Question{Position: pos, Key: d.Key.s, Prompt: d.Prompt.s, AllowedDigits: d.AllowedDigits.s, Required: d.Required}
+	q := ivr.Question{Position: pos, Key: d.Key.s, AllowedDigits: d.AllowedDigits.s, Required: d.Required}
 	what := fmt.Sprintf("%s question %q", survey, q.Key)
 	v.checkKey(survey+" question", d.Key, d.line, seen)
-	v.checkPrompt(what, d.Prompt, true, d.line)
+	q.Prompt = v.checkPrompt(what, d.Prompt, true, d.line)
 	switch {
 	case q.AllowedDigits == "" && d.Range == nil:
 		v.add(d.line, "%s needs allowed_digits or a range", what)
@@ -99,9 +99,9 @@ func (v *validator) question(survey string, pos int, d questionDoc, seen map[str
 func MarshalSurveys(surveys []ivr.Survey) ([]byte, error) {
 	f := surveysFile{Surveys: make([]surveyDoc, 0, len(surveys))}
 	for _, s := range surveys {
-		d := surveyDoc{Key: str(s.Key), IntroPrompt: str(s.IntroPrompt), ThankYouPrompt: str(s.ThankYouPrompt)}
+		d := surveyDoc{Key: str(s.Key), IntroPrompt: sound(s.IntroPrompt), ThankYouPrompt: sound(s.ThankYouPrompt)}
 		for _, q := range s.Questions {
-			qd := questionDoc{Key: str(q.Key), Prompt: str(q.Prompt), AllowedDigits: str(q.AllowedDigits), Required: q.Required}
+			qd := questionDoc{Key: str(q.Key), Prompt: sound(q.Prompt), AllowedDigits: str(q.AllowedDigits), Required: q.Required}
 			if q.Range != nil {
 				qd.Range = &rangeDoc{Min: q.Range.Min, Max: q.Range.Max}
 			}

@@ -60,9 +60,9 @@ type menusFile struct {
 
 type menuDoc struct {
 	Key           scalar      `yaml:"key"`
-	Prompt        scalar      `yaml:"prompt"`
-	InvalidPrompt scalar      `yaml:"invalid_prompt,omitempty"`
-	TimeoutPrompt scalar      `yaml:"timeout_prompt,omitempty"`
+	Prompt        promptDoc   `yaml:"prompt"`
+	InvalidPrompt promptDoc   `yaml:"invalid_prompt,omitempty"`
+	TimeoutPrompt promptDoc   `yaml:"timeout_prompt,omitempty"`
 	Timeout       scalar      `yaml:"timeout,omitempty"`
 	MaxDigits     whole       `yaml:"max_digits,omitempty"`
 	MaxAttempts   whole       `yaml:"max_attempts,omitempty"`
@@ -102,8 +102,8 @@ type surveysFile struct {
 
 type surveyDoc struct {
 	Key            scalar        `yaml:"key"`
-	IntroPrompt    scalar        `yaml:"intro_prompt,omitempty"`
-	ThankYouPrompt scalar        `yaml:"thank_you_prompt,omitempty"`
+	IntroPrompt    promptDoc     `yaml:"intro_prompt,omitempty"`
+	ThankYouPrompt promptDoc     `yaml:"thank_you_prompt,omitempty"`
 	Questions      []questionDoc `yaml:"questions"`
 	lined          `yaml:"-"`
 }
@@ -117,7 +117,7 @@ func (s *surveyDoc) UnmarshalYAML(n ast.Node) (err error) {
 
 type questionDoc struct {
 	Key           scalar    `yaml:"key"`
-	Prompt        scalar    `yaml:"prompt"`
+	Prompt        promptDoc `yaml:"prompt"`
 	AllowedDigits scalar    `yaml:"allowed_digits,omitempty"`
 	Range         *rangeDoc `yaml:"range,omitempty"`
 	Required      bool      `yaml:"required,omitempty"`

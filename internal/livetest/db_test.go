@@ -79,12 +79,15 @@ func (d *database) load(bin *ivrBin, repo string) error {
 	if err != nil {
 		return err
 	}
+	// The text prompts are rendered where the suite's Asterisk, on this
+	// machine, reads them under the same name.
+	prompts := filepath.Join(dir, "prompts")
 	for _, args := range [][]string{
 		{"migrate", "--database-url", d.url, "up"},
-		{"surveys", "apply", "-f", filepath.Join(repo, "surveys.yaml"), "--publish", "--database-url", d.url},
-		{"menus", "apply", "-f", filepath.Join(repo, "menus.yaml"), "--publish", "--database-url", d.url},
+		{"surveys", "apply", "-f", filepath.Join(repo, "surveys.yaml"), "--publish", "--database-url", d.url, "--prompts-dir", prompts},
+		{"menus", "apply", "-f", filepath.Join(repo, "menus.yaml"), "--publish", "--database-url", d.url, "--prompts-dir", prompts},
 		{"schedules", "apply", "-f", schedules, "--database-url", d.url},
-		{"numbers", "apply", "-f", numbers, "--database-url", d.url},
+		{"numbers", "apply", "-f", numbers, "--database-url", d.url, "--prompts-dir", prompts},
 	} {
 		if _, err := bin.run("", args...); err != nil {
 			return err

@@ -395,3 +395,10 @@ type SurveyVersion struct {
 	PublishedAt    *time.Time
 	CreatedAt      time.Time
 }
+
+type TextPrompt struct {
+	Sound     string
+	Voice     string
+	Texts     []byte
+	CreatedAt time.Time
+}
