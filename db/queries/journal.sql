@@ -5,7 +5,10 @@
 -- end_answered is true). It returns the IDs among end_ids of the calls that
 -- exist. Each group of arrays is parallel: one element per step, per response,
 -- per call closed. Each names its call by ID and start (the *_call_started_ats),
--- which leads it to the partitions of its call's month.
+-- which leads it to the partitions of its call's month. ends_from and ends_to
+-- are the earliest and latest start of the calls closed (NULL when none is):
+-- they let the planner keep the call rows' update to the partitions of those
+-- calls instead of every month's.
 -- name: WriteJournal :many
 WITH steps AS (
     INSERT INTO call_steps (call_id, seq, key, kind, digits, secret, outcome, attempt, elapsed_ms, at, call_started_at)
@@ -47,6 +50,8 @@ WITH steps AS (
         menu_version_id = coalesce(nullif(e.menu_version_id, 0), calls.menu_version_id)
     FROM e
     WHERE calls.id = e.id AND calls.started_at = e.started_at AND calls.ended_at IS NULL
+      AND calls.started_at BETWEEN sqlc.narg('ends_from')::timestamptz AND sqlc.narg('ends_to')::timestamptz
     RETURNING calls.id
 )
-SELECT calls.id FROM calls JOIN e ON e.id = calls.id AND calls.started_at = e.started_at;
+SELECT calls.id FROM calls JOIN e ON e.id = calls.id AND calls.started_at = e.started_at
+WHERE calls.started_at BETWEEN sqlc.narg('ends_from')::timestamptz AND sqlc.narg('ends_to')::timestamptz;

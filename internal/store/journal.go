@@ -110,6 +110,12 @@ func writeJournal(ctx context.Context, conn *pgxpool.Conn, es []ivr.Entry) ([]bo
 			p.ResponseAts = append(p.ResponseAts, orNow(r.At))
 		}
 		if end := e.End; end != nil {
+			if p.EndsFrom == nil || e.CallStartedAt.Before(*p.EndsFrom) {
+				p.EndsFrom = &e.CallStartedAt
+			}
+			if p.EndsTo == nil || e.CallStartedAt.After(*p.EndsTo) {
+				p.EndsTo = &e.CallStartedAt
+			}
 			p.EndIds = append(p.EndIds, e.CallID)
 			p.EndCallStartedAts = append(p.EndCallStartedAts, e.CallStartedAt)
 			p.EndAts = append(p.EndAts, orNow(end.EndedAt))

@@ -15,31 +15,31 @@ WITH steps AS (
     INSERT INTO call_steps (call_id, seq, key, kind, digits, secret, outcome, attempt, elapsed_ms, at, call_started_at)
     SELECT s.call_id, s.seq, s.key, s.kind, CASE WHEN s.secret THEN NULL ELSE s.digits END,
            s.secret, s.outcome, s.attempt, s.elapsed_ms, s.at, s.call_started_at
-    FROM (SELECT unnest($1::bigint[]) AS call_id,
-                 unnest($2::timestamptz[]) AS call_started_at, unnest($3::integer[]) AS seq,
-                 unnest($4::text[]) AS key, unnest($5::text[]) AS kind,
-                 unnest($6::text[]) AS digits, unnest($7::boolean[]) AS secret,
-                 unnest($8::text[]) AS outcome, unnest($9::integer[]) AS attempt,
-                 unnest($10::integer[]) AS elapsed_ms, unnest($11::timestamptz[]) AS at) AS s
+    FROM (SELECT unnest($3::bigint[]) AS call_id,
+                 unnest($4::timestamptz[]) AS call_started_at, unnest($5::integer[]) AS seq,
+                 unnest($6::text[]) AS key, unnest($7::text[]) AS kind,
+                 unnest($8::text[]) AS digits, unnest($9::boolean[]) AS secret,
+                 unnest($10::text[]) AS outcome, unnest($11::integer[]) AS attempt,
+                 unnest($12::integer[]) AS elapsed_ms, unnest($13::timestamptz[]) AS at) AS s
     ON CONFLICT (call_id, seq, call_started_at) DO NOTHING
 ), responses AS (
     INSERT INTO responses (call_id, caller_id, menu_version_id, survey_version_id, question_key, answer, at, call_started_at)
     SELECT r.call_id, nullif(r.caller_id, 0), nullif(r.menu_version_id, 0), nullif(r.survey_version_id, 0),
            r.question_key, r.answer, r.at, r.call_started_at
-    FROM (SELECT unnest($12::bigint[]) AS call_id,
-                 unnest($13::timestamptz[]) AS call_started_at,
-                 unnest($14::bigint[]) AS caller_id,
-                 unnest($15::bigint[]) AS menu_version_id,
-                 unnest($16::bigint[]) AS survey_version_id,
-                 unnest($17::text[]) AS question_key, unnest($18::text[]) AS answer,
-                 unnest($19::timestamptz[]) AS at) AS r
+    FROM (SELECT unnest($14::bigint[]) AS call_id,
+                 unnest($15::timestamptz[]) AS call_started_at,
+                 unnest($16::bigint[]) AS caller_id,
+                 unnest($17::bigint[]) AS menu_version_id,
+                 unnest($18::bigint[]) AS survey_version_id,
+                 unnest($19::text[]) AS question_key, unnest($20::text[]) AS answer,
+                 unnest($21::timestamptz[]) AS at) AS r
 ), e AS (
-    SELECT unnest($20::bigint[]) AS id, unnest($21::timestamptz[]) AS started_at,
-           unnest($22::timestamptz[]) AS ended_at,
-           unnest($23::text[]) AS end_reason, unnest($24::boolean[]) AS answered,
-           unnest($25::timestamptz[]) AS answered_at, unnest($26::text[]) AS linkedid,
-           unnest($27::bigint[]) AS caller_id, unnest($28::boolean[]) AS authenticated,
-           unnest($29::bigint[]) AS menu_version_id
+    SELECT unnest($22::bigint[]) AS id, unnest($23::timestamptz[]) AS started_at,
+           unnest($24::timestamptz[]) AS ended_at,
+           unnest($25::text[]) AS end_reason, unnest($26::boolean[]) AS answered,
+           unnest($27::timestamptz[]) AS answered_at, unnest($28::text[]) AS linkedid,
+           unnest($29::bigint[]) AS caller_id, unnest($30::boolean[]) AS authenticated,
+           unnest($31::bigint[]) AS menu_version_id
 ), closed AS (
     UPDATE calls
     SET ended_at        = e.ended_at,
@@ -51,12 +51,16 @@ WITH steps AS (
         menu_version_id = coalesce(nullif(e.menu_version_id, 0), calls.menu_version_id)
     FROM e
     WHERE calls.id = e.id AND calls.started_at = e.started_at AND calls.ended_at IS NULL
+      AND calls.started_at BETWEEN $1::timestamptz AND $2::timestamptz
     RETURNING calls.id
 )
 SELECT calls.id FROM calls JOIN e ON e.id = calls.id AND calls.started_at = e.started_at
+WHERE calls.started_at BETWEEN $1::timestamptz AND $2::timestamptz
 `
 
 type WriteJournalParams struct {
+	EndsFrom                 *time.Time
+	EndsTo                   *time.Time
 	StepCallIds              []int64
 	StepCallStartedAts       []time.Time
 	StepSeqs                 []int32
@@ -95,9 +99,14 @@ type WriteJournalParams struct {
 // end_answered is true). It returns the IDs among end_ids of the calls that
 // exist. Each group of arrays is parallel: one element per step, per response,
 // per call closed. Each names its call by ID and start (the *_call_started_ats),
-// which leads it to the partitions of its call's month.
+// which leads it to the partitions of its call's month. ends_from and ends_to
+// are the earliest and latest start of the calls closed (NULL when none is):
+// they let the planner keep the call rows' update to the partitions of those
+// calls instead of every month's.
 func (q *Queries) WriteJournal(ctx context.Context, arg WriteJournalParams) ([]int64, error) {
 	rows, err := q.db.Query(ctx, writeJournal,
+		arg.EndsFrom,
+		arg.EndsTo,
 		arg.StepCallIds,
 		arg.StepCallStartedAts,
 		arg.StepSeqs,
