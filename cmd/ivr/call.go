@@ -321,10 +321,17 @@ func interactiveResponder(e *env, in <-chan string, newSession func()) func(agic
 // name.
 func heard(sound string) string {
 	if words, ok := prompts.Words(sound); ok {
+		if r := []rune(words); len(r) > heardWidth {
+			words = string(r[:heardWidth]) + "…"
+		}
 		return strconv.Quote(words)
 	}
 	return sound
 }
+
+// heardWidth is how many characters of a text prompt's words the dialogue
+// shows.
+const heardWidth = 60
 
 // describe says what a command does, as a person hears it.
 func describe(cmd agiclient.Command) string {

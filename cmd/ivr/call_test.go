@@ -47,10 +47,10 @@ func startCallTarget(t *testing.T) (addr, dbURL string) {
 	if err := st.SetPIN(ctx, alice.ID, kr.Hash(alice.Account, "7391")); err != nil {
 		t.Fatal(err)
 	}
+	// The sample menus' text prompts are rendered, so that ivr call shows
+	// their words.
+	needVoice(t)
 	texts := []string{"--prompts-dir", promptsDir(t)}
-	if missingVoice() != "" {
-		texts = append(texts, "--no-render") // the calls here play no sound files
-	}
 	for _, f := range []struct {
 		path string
 		run  func(context.Context, *env, []string) error
@@ -97,9 +97,9 @@ func TestCallPrintsTheDialogue(t *testing.T) {
 				"? CHANNEL(linkedid) → 1",
 				"▶ vm-password  (waits for keys)",
 				"☎ pressed 7391",
-				"▶ ivr/main-menu  (waits for keys)",
+				`▶ "To leave a message, press 1.`,
 				"☎ pressed 5",
-				"▶ ivr/departments-menu  (waits for keys)",
+				`▶ "For sales, press 1.`,
 				"☎ pressed 1",
 				"= IVR_TRANSFER_TO=sales",
 				"= IVR_RESULT=transfer",
@@ -138,13 +138,13 @@ func TestCallPrintsTheDialogue(t *testing.T) {
 			want: []string{
 				"▶ vm-password  (waits for keys)",
 				"  keys (Enter for silence, ! to hang up)> ☎ pressed 7391",
-				"▶ ivr/main-menu  (waits for keys)",
+				`▶ "To leave a message, press 1.`,
 				"> ☎ pressed 9",
 				"▶ pm-invalid-option",
-				"▶ ivr/main-menu  (waits for keys)",
+				`▶ "To leave a message, press 1.`,
 				"> ☎ pressed nothing",
 				"▶ please-try-again",
-				"▶ ivr/main-menu  (waits for keys)",
+				`▶ "To leave a message, press 1.`,
 				"> ✆ caller hangs up",
 				"— the caller hung up",
 				"IVR_RESULT=hangup",
@@ -245,16 +245,24 @@ func TestCallSoundsDir(t *testing.T) {
 	t.Parallel()
 	addr, _ := startCallTarget(t)
 	dir := soundsDir(t, "en/vm-password.gsm", "en/vm-password.wav", "beep.gsm")
-	got := callOutput(t, "--addr", addr, "--sounds-dir", dir, "--caller", "+15555550100", "--press", "7391", "--press", "5")
+	// A stock sound missing from the directory ends the call.
+	got := callOutput(t, "--addr", addr, "--sounds-dir", dir, "--caller", "+15555550100", "--press", "1111", "--press", "7391")
 	wantInOrder(t, got,
 		"▶ vm-password  (waits for keys)",
-		"☎ pressed 7391",
-		"▶ ivr/main-menu  (waits for keys)",
-		"⚠ WARNING file.c: File ivr/main-menu does not exist in any format",
+		"☎ pressed 1111",
+		"▶ vm-incorrect",
+		"⚠ WARNING file.c: File vm-incorrect does not exist in any format",
 		"IVR_RESULT=error",
 	)
-	if strings.Contains(got, "pressed 5") {
+	if strings.Contains(got, "pressed 7391") {
 		t.Errorf("the caller pressed a key at a prompt that never played:\n%s", got)
+	}
+	// A text prompt is an absolute name, found where it points whatever
+	// the sounds directories.
+	got = callOutput(t, "--addr", addr, "--sounds-dir", dir, "--caller", "+15555550100", "--press", "7391", "--press", "!")
+	wantInOrder(t, got, "☎ pressed 7391", `▶ "To leave a message, press 1.`, "✆ caller hangs up")
+	if strings.Contains(got, "does not exist") {
+		t.Errorf("a rendered text prompt was not found:\n%s", got)
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -60,7 +59,7 @@ func menuCall(d demoCaller, uniqueid string, keys ...string) *agiclient.Call {
 // reachedMenu reports whether the call heard the prompt of the main menu, in
 // any of its versions.
 func reachedMenu(tr *agiclient.Transcript) bool {
-	return slices.ContainsFunc(tr.Prompts(), func(p string) bool { return strings.HasPrefix(p, "ivr/main-menu") })
+	return heardWords(tr.Prompts(), "To leave")
 }
 
 // watchChange probes each instance at once, every pollEvery, from now until
@@ -180,7 +179,7 @@ func TestSeveralInstances(t *testing.T) {
 		b:        startIVR(t, bin, ".", serveEnv(url), "serve"),
 		url:      url,
 		db:       db,
-		operator: map[string]string{"DATABASE_URL": url, "IVR_PIN_KEY": servePINKey},
+		operator: map[string]string{"DATABASE_URL": url, "IVR_PIN_KEY": servePINKey, "IVR_PROMPTS_DIR": promptsDir(t)},
 	}
 	for _, p := range x.both() {
 		p.waitMetric(1, "ivr_caller_cache_listening")
@@ -251,7 +250,7 @@ func (x *twoInstances) menuPublished() {
 	for i, p := range x.both() {
 		for range 2 {
 			tr, err := menuCall(alice, x.ids.next(), agiclient.Hangup).Run(t.Context(), p.agiAddr)
-			if err != nil || !slices.Contains(tr.Prompts(), "ivr/main-menu") {
+			if err != nil || !heardWords(tr.Prompts(), mainMenuWords) {
 				t.Fatalf("call on %s never reached the main menu: %v\n%s", instanceNames[i], err, tr)
 			}
 		}
@@ -264,13 +263,13 @@ func (x *twoInstances) menuPublished() {
 		t.Fatal(err)
 	}
 	file := filepath.Join(t.TempDir(), "menus.yaml")
-	v2 := strings.Replace(string(data), "prompt: ivr/main-menu", "prompt: ivr/main-menu-v2", 1)
+	v2 := strings.Replace(string(data), mainMenuWords, "To leave us a message, press 1.", 1)
 	if err := os.WriteFile(file, []byte(v2), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	wait := watchChange(t, x.both(), func(ctx context.Context, p *ivrProcess) (bool, error) {
 		tr, err := menuCall(alice, x.ids.next(), agiclient.Hangup).Run(ctx, p.agiAddr)
-		return err == nil && slices.Contains(tr.Prompts(), "ivr/main-menu-v2"), err
+		return err == nil && heardWords(tr.Prompts(), "To leave us a message"), err
 	})
 	start := time.Now()
 	if _, errOut, code := runArgs(x.operator, "menus", "apply", "-f", file, "--publish"); code != 0 {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ivrhq/ivr/internal/catalog"
+	"github.com/ivrhq/ivr/internal/prompts"
 )
 
 func TestMenusAndSurveysApply(t *testing.T) {
@@ -16,7 +17,7 @@ func TestMenusAndSurveysApply(t *testing.T) {
 
 	// The sample menus offer the sample survey, so they cannot go first.
 	_, stderr, err := c.run("", "menus", "apply", "-f", "../../menus.yaml")
-	if err == nil || !strings.Contains(stderr, `../../menus.yaml:23: menu "main": survey "satisfaction" is not published`) {
+	if err == nil || !strings.Contains(stderr, `../../menus.yaml:36: menu "main": survey "satisfaction" is not published`) {
 		t.Fatalf("menus before surveys: %v\n%s", err, stderr)
 	}
 	if n := c.count(`SELECT count(*) FROM menu_versions`); n != 0 {
@@ -48,7 +49,7 @@ func TestMenusAndSurveysApply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	changed := strings.Replace(string(data), "prompt: ivr/main-menu", "prompt: ivr/main-menu-v2", 1)
+	changed := strings.Replace(string(data), "invalid_prompt: pm-invalid-option", "invalid_prompt: pm-invalid-option-v2", 1)
 	changed = strings.Replace(changed, "label: Operator", "label: Reception", 1)
 	file := filepath.Join(t.TempDir(), "menus.yaml")
 	if err := os.WriteFile(file, []byte(changed), 0o644); err != nil {
@@ -63,7 +64,7 @@ func TestMenusAndSurveysApply(t *testing.T) {
 		t.Errorf("applying a changed file:\n%s", out)
 	}
 	out = c.ok("", "menus", "diff", "main", "--format", "csv")
-	if out != "field,version 1,version 2\nprompt,ivr/main-menu,ivr/main-menu-v2\noption 0 label,Operator,Reception\n" {
+	if out != "field,version 1,version 2\ninvalid_prompt,pm-invalid-option,pm-invalid-option-v2\noption 0 label,Operator,Reception\n" {
 		t.Errorf("diff:\n%s", out)
 	}
 	out = c.ok("", "menus", "list", "--format", "csv")
@@ -75,16 +76,16 @@ func TestMenusAndSurveysApply(t *testing.T) {
 		t.Errorf("list main:\n%s", out)
 	}
 	out = c.ok("", "menus", "show", "main", "--version", "live", "--format", "csv")
-	if !strings.Contains(out, "version,1\n") || !strings.Contains(out, "prompt,ivr/main-menu\n") || !strings.Contains(out, "option 2,survey satisfaction\n") {
+	if !strings.Contains(out, "version,1\n") || !strings.Contains(out, "invalid_prompt,pm-invalid-option\n") || !strings.Contains(out, "option 2,survey satisfaction\n") {
 		t.Errorf("show live:\n%s", out)
 	}
 	if out := c.ok("", "menus", "publish", "main"); out != "menu main version 2 is live\n" {
 		t.Errorf("publish: %q", out)
 	}
 	var live string
-	c.scalar(&live, `SELECT v.prompt FROM menu_versions v JOIN menus m ON m.id = v.menu_id WHERE m.key = 'main' AND v.published_at IS NOT NULL ORDER BY v.version DESC LIMIT 1`)
-	if live != "ivr/main-menu-v2" {
-		t.Errorf("live prompt %q after publish", live)
+	c.scalar(&live, `SELECT v.invalid_prompt FROM menu_versions v JOIN menus m ON m.id = v.menu_id WHERE m.key = 'main' AND v.published_at IS NOT NULL ORDER BY v.version DESC LIMIT 1`)
+	if live != "pm-invalid-option-v2" {
+		t.Errorf("live invalid_prompt %q after publish", live)
 	}
 	if _, _, err := c.run("", "menus", "publish", "main", "--version", "1"); err == nil || !strings.Contains(err.Error(), "older than the live version 2") {
 		t.Errorf("publishing an older version: %v", err)
@@ -92,7 +93,9 @@ func TestMenusAndSurveysApply(t *testing.T) {
 
 	// export writes what apply reads back to the same menus.
 	exported := c.ok("", "menus", "export")
-	opts := catalog.Options{PublishedSurveys: map[string]bool{"satisfaction": true}}
+	// The file's text prompts are exported as the sounds they were stored as.
+	opts := catalog.Options{PublishedSurveys: map[string]bool{"satisfaction": true},
+		TextPrompt: func(p prompts.Prompt) string { return prompts.Voice{Dir: c.prompts}.SoundName(p) }}
 	want, err := catalog.ParseMenus("menus.yaml", []byte(changed), opts)
 	if err != nil {
 		t.Fatal(err)

@@ -4,9 +4,27 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ivrhq/ivr/internal/prompts"
 )
+
+// The first words of the sample menus' prompts (menus.yaml), in English.
+const (
+	mainMenuWords    = "To leave a message, press 1."
+	departmentsWords = "For sales, press 1."
+)
+
+// heardWords reports whether one of sounds is a text prompt rendered here
+// whose first language's words begin with words.
+func heardWords(sounds []string, words string) bool {
+	return slices.ContainsFunc(sounds, func(s string) bool {
+		w, ok := prompts.Words(s)
+		return ok && strings.HasPrefix(w, words)
+	})
+}
 
 // needVoice skips without espeak-ng and sox, except in CI, which installs
 // them (.ci/run).

@@ -14,7 +14,12 @@ import (
 	"github.com/ivrhq/ivr/internal/prompts"
 )
 
-var published = catalog.Options{PublishedSurveys: map[string]bool{"satisfaction": true}}
+// published validates against a published survey "satisfaction", and stores
+// a text prompt as /prompts/ and its first language.
+var published = catalog.Options{PublishedSurveys: map[string]bool{"satisfaction": true}, TextPrompt: firstLanguage}
+
+// firstLanguage is a catalog.Options.TextPrompt for the tests.
+func firstLanguage(p prompts.Prompt) string { return "/prompts/" + p.Texts[0].Language }
 
 func TestSampleFilesParseAndRoundTrip(t *testing.T) {
 	data, err := os.ReadFile("../../menus.yaml")
@@ -57,7 +62,7 @@ func TestSampleFilesParseAndRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	surveys, err := catalog.ParseSurveys("surveys.yaml", data, catalog.Options{TextPrompt: func(p prompts.Prompt) string { return "/p/" + p.Texts[0].Language }})
+	surveys, err := catalog.ParseSurveys("surveys.yaml", data, catalog.Options{TextPrompt: firstLanguage})
 	if err != nil {
 		t.Fatalf("sample surveys.yaml: %v", err)
 	}
@@ -264,7 +269,7 @@ func TestSamplePromptsExist(t *testing.T) {
 		SoundsDirs:       []string{"../../deploy/asterisk/sounds", stock},
 		Warn:             func(p catalog.Problem) { warns = append(warns, p.String()) },
 		// Text prompts are rendered when applied; their files are not checked here.
-		TextPrompt: func(p prompts.Prompt) string { return "/prompts/" + p.Texts[0].Language },
+		TextPrompt: firstLanguage,
 	}
 	for file, parse := range map[string]func(string, []byte, catalog.Options) error{
 		"menus.yaml": func(n string, b []byte, o catalog.Options) error { _, err := catalog.ParseMenus(n, b, o); return err },
@@ -394,6 +399,9 @@ func TestTextPrompts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(got) > 0 && got[0].Texts[0].Words != "For sales, press 1." {
+		t.Errorf("first text %q", got[0].Texts[0].Words)
+	}
 	if m := menus[0]; m.Prompt != "/prompts/p1" || m.InvalidPrompt != "/prompts/p2" || m.TimeoutPrompt != "please-try-again" {
 		t.Errorf("prompts stored as %q, %q, %q", m.Prompt, m.InvalidPrompt, m.TimeoutPrompt)
 	}
@@ -403,6 +411,15 @@ func TestTextPrompts(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("text prompts %+v, want %+v", got, want)
+	}
+
+	// Block scalars, folded (>-) or literal (|), are their text.
+	got = nil
+	if _, err := catalog.ParseMenus("menus.yaml", []byte("menus:\n  - key: m\n    prompt:\n      text: >-\n        For sales,\n        press 1.\n      language: en\n    options:\n      - digits: \"1\"\n        action: operator\n        label: |-\n          Sales\n"), opts); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Texts[0].Words != "For sales, press 1." {
+		t.Errorf("folded text read as %+v", got)
 	}
 
 	surveys, err := catalog.ParseSurveys("surveys.yaml", []byte(`surveys:
@@ -416,7 +433,7 @@ func TestTextPrompts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := surveys[0]; s.IntroPrompt != "/prompts/p3" || s.Questions[0].Prompt != "/prompts/p4" {
+	if s := surveys[0]; s.IntroPrompt != "/prompts/p2" || s.Questions[0].Prompt != "/prompts/p3" {
 		t.Errorf("survey prompts stored as %q, %q", s.IntroPrompt, s.Questions[0].Prompt)
 	}
 }

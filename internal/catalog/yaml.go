@@ -23,6 +23,8 @@ func (v *scalar) UnmarshalYAML(n ast.Node) error {
 	switch n := n.(type) {
 	case *ast.StringNode:
 		v.s = n.Value
+	case *ast.LiteralNode: // a block scalar, | or >
+		v.s = n.Value.Value
 	case *ast.NullNode:
 		v.s = ""
 	case ast.ScalarNode:

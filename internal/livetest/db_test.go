@@ -154,6 +154,17 @@ func query[T any](r rows, scan pgx.RowToFunc[T], sql string, args ...any) ([]T, 
 	return pgx.CollectRows(rs, scan)
 }
 
+// menuPrompt returns the prompt of the live version of menu key: for the
+// sample menus, the sound name of their text prompt.
+func (r rows) menuPrompt(key string) (string, error) {
+	ctx, cancel := r.ctx()
+	defer cancel()
+	var prompt string
+	err := r.pool.QueryRow(ctx, `SELECT v.prompt FROM menu_versions v JOIN menus m ON m.id = v.menu_id
+		WHERE m.key = $1 AND v.published_at IS NOT NULL ORDER BY v.version DESC LIMIT 1`, key).Scan(&prompt)
+	return prompt, err
+}
+
 // call returns the row of the call uniqueid made by route (lookup or ivr).
 func (r rows) call(uniqueid, route string) (callRow, error) {
 	ctx, cancel := r.ctx()

@@ -67,11 +67,19 @@ func trunk(n string) entry { return at(tagMain, "deploy", "from-trunk", n) }
 func TestNumbersPickTheMenu(t *testing.T) {
 	t.Parallel()
 	cid := callerID("Nina", cNumbers.phone)
+	mainMenu, err := s.rows.menuPrompt("main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	departments, err := s.rows.menuPrompt("departments")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		number, keys, menu, other, transfer, response string
 	}{
-		{"500", "0", "ivr/main-menu", "ivr/departments-menu", "operator", "main=0"},
-		{"501", "1", "ivr/departments-menu", "ivr/main-menu", "sales", "departments=1"},
+		{"500", "0", mainMenu, departments, "operator", "main=0"},
+		{"501", "1", departments, mainMenu, "sales", "departments=1"},
 	} {
 		t.Run(tc.number, func(t *testing.T) {
 			t.Parallel()
@@ -101,7 +109,11 @@ func TestOutOfHoursAndHoliday(t *testing.T) {
 	lc, lh := pc.wait(t), ph.wait(t)
 
 	wantVar(t, lc, "IVR_RESULT", "completed")
-	if !lc.played("ivr/closed") || lc.played("vm-password") || lc.played("ivr/main-menu") {
+	mainMenu, err := s.rows.menuPrompt("main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !lc.played("ivr/closed") || lc.played("vm-password") || lc.played(mainMenu) {
 		t.Errorf("510: want the closed message only:\n%s", lc)
 	}
 	c := ivrRow(t, s.rows, lc)
