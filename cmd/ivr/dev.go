@@ -11,7 +11,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/ivrhq/ivr/internal/ivr"
 	"github.com/ivrhq/ivr/internal/pglocal"
+	"github.com/ivrhq/ivr/internal/prompts"
 	"github.com/ivrhq/ivr/internal/store"
 )
 
@@ -228,7 +228,7 @@ func loadDemo(ctx context.Context, e *env, st *store.DB, dsn string, keyring *iv
 	// the voice is missing they are stored for ivr prompts render to make
 	// later, and Asterisk cannot play them meanwhile.
 	texts := []string{"--prompts-dir", promptsDir}
-	if missing := missingVoice(); missing != "" {
+	if missing := prompts.MissingTool(); missing != "" {
 		fmt.Fprintf(e.stderr, "ivr dev: %s is not installed, so the sample prompts written as text are not rendered and Asterisk "+
 			"cannot play them: apt-get install espeak-ng sox, then run ivr prompts render\n", missing)
 		texts = append(texts, "--no-render")
@@ -258,17 +258,6 @@ func loadDemo(ctx context.Context, e *env, st *store.DB, dsn string, keyring *iv
 		}
 	}
 	return demoCallers, nil
-}
-
-// missingVoice names the first of espeak-ng and sox, the default voice of
-// the text prompts, that is not installed, or returns "".
-func missingVoice() string {
-	for _, tool := range []string{"espeak-ng", "sox"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			return tool
-		}
-	}
-	return ""
 }
 
 // findSample returns the path of the sample file name in the first of dirs

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -67,18 +66,16 @@ func (t *textPrompts) store(ctx context.Context, s *store.DB, w io.Writer) error
 	}
 	if *t.noRender {
 		fmt.Fprintf(w, "%d text prompts stored but not rendered (--no-render): run ivr prompts render where the voice is installed\n", len(t.met))
-	} else if _, err := render(ctx, t.voiceOf(), t.met, w); err != nil {
+	} else if _, err := render(ctx, t.met, w); err != nil {
 		return err
 	}
 	return s.SaveTextPrompts(ctx, t.met)
 }
 
-// render makes the files of ps that dir lacks, a line on w for each made,
-// and returns how many it made.
-func render(ctx context.Context, v prompts.Voice, ps []store.TextPrompt, w io.Writer) (int, error) {
-	if err := os.MkdirAll(v.Dir, 0o755); err != nil {
-		return 0, fmt.Errorf("prompts directory: %w", err)
-	}
+// render makes the files of ps that their prompts directories lack, with the
+// voice each was stored with, a line on w for each made, and returns how many
+// it made.
+func render(ctx context.Context, ps []store.TextPrompt, w io.Writer) (int, error) {
 	made := 0
 	for _, p := range ps {
 		pv := prompts.Voice{Dir: filepath.Dir(p.Sound), Command: p.Voice}
@@ -118,16 +115,15 @@ type promptState struct {
 	files bool   // every file is in the directory
 }
 
-// loadPrompts returns the stored text prompts with their use and files, and
-// the prompt values in use, by value.
-func loadPrompts(ctx context.Context, s *store.DB) ([]promptState, []store.PromptUse, error) {
+// loadPrompts returns the stored text prompts with their use and files.
+func loadPrompts(ctx context.Context, s *store.DB) ([]promptState, error) {
 	stored, err := s.TextPrompts(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	uses, err := s.PromptsInUse(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	use := map[string]string{}
 	for _, u := range uses {
@@ -148,7 +144,7 @@ func loadPrompts(ctx context.Context, s *store.DB) ([]promptState, []store.Promp
 		v := prompts.Voice{Dir: filepath.Dir(p.Sound), Command: p.Voice}
 		out[i] = promptState{TextPrompt: p, use: state, files: v.Exists(prompts.Prompt{Texts: p.Texts})}
 	}
-	return out, uses, nil
+	return out, nil
 }
 
 func promptsList(ctx context.Context, e *env, args []string) error {
@@ -165,7 +161,7 @@ func promptsList(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer s.Close()
-	ps, _, err := loadPrompts(ctx, s)
+	ps, err := loadPrompts(ctx, s)
 	if err != nil {
 		return err
 	}
@@ -193,13 +189,9 @@ func promptsRender(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	made := 0
-	for _, p := range stored {
-		n, err := render(ctx, prompts.Voice{Dir: filepath.Dir(p.Sound), Command: p.Voice}, []store.TextPrompt{p}, e.stdout)
-		if err != nil {
-			return err
-		}
-		made += n
+	made, err := render(ctx, stored, e.stdout)
+	if err != nil {
+		return err
 	}
 	fmt.Fprintf(e.stdout, "rendered %d of %d text prompts; the others were there\n", made, len(stored))
 	return nil
@@ -219,7 +211,7 @@ func promptsVerify(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer s.Close()
-	ps, _, err := loadPrompts(ctx, s)
+	ps, err := loadPrompts(ctx, s)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -30,13 +29,11 @@ func heardWords(sounds []string, words string) bool {
 // them (.ci/run).
 func needVoice(t *testing.T) {
 	t.Helper()
-	for _, tool := range []string{"espeak-ng", "sox"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("%s is missing: apt-get install espeak-ng sox", tool)
-			}
-			t.Skipf("%s is missing: apt-get install espeak-ng sox", tool)
+	if tool := prompts.MissingTool(); tool != "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is missing: apt-get install espeak-ng sox", tool)
 		}
+		t.Skipf("%s is missing: apt-get install espeak-ng sox", tool)
 	}
 }
 

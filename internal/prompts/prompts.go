@@ -41,6 +41,18 @@ import (
 // Debian's espeak-ng package, in the prompt's language.
 const DefaultVoice = `espeak-ng -v "$PROMPT_LANGUAGE" -s 150 --stdin -w "$PROMPT_OUTPUT"`
 
+// MissingTool names the first of espeak-ng and sox, the tools of
+// DefaultVoice and of the conversion every voice's output goes through, that
+// is not installed, or returns "".
+func MissingTool() string {
+	for _, tool := range []string{"espeak-ng", "sox"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return tool
+		}
+	}
+	return ""
+}
+
 // Text is a prompt's words in one language.
 type Text struct {
 	// Language is the Asterisk language code the words are in: en, fr,
@@ -145,8 +157,8 @@ func (v Voice) files(p Prompt) []string {
 	return files
 }
 
-// Render makes the files of p that Dir lacks and reports whether it made
-// any. Each file is written under a temporary name and renamed, so Asterisk
+// Render makes the files of p that Dir lacks (and Dir, when it is missing)
+// and reports whether it made any. Each file is written under a temporary name and renamed, so Asterisk
 // never plays half a file and a failed render leaves nothing behind.
 func (v Voice) Render(ctx context.Context, p Prompt) (bool, error) {
 	if err := p.Check(); err != nil {
@@ -159,6 +171,9 @@ func (v Voice) Render(ctx context.Context, p Prompt) (bool, error) {
 		return false, nil
 	}
 	hash := p.Hash(v.command())
+	if err := os.MkdirAll(v.Dir, 0o755); err != nil {
+		return false, fmt.Errorf("prompts directory: %w", err)
+	}
 	tmp, err := os.MkdirTemp(v.Dir, ".render-")
 	if err != nil {
 		return false, fmt.Errorf("prompts directory: %w", err)

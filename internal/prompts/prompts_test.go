@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -17,13 +16,11 @@ import (
 // them (.ci/run).
 func needTools(t *testing.T) {
 	t.Helper()
-	for _, tool := range []string{"espeak-ng", "sox"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("%s is missing: apt-get install espeak-ng sox", tool)
-			}
-			t.Skipf("%s is missing: apt-get install espeak-ng sox", tool)
+	if tool := prompts.MissingTool(); tool != "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is missing: apt-get install espeak-ng sox", tool)
 		}
+		t.Skipf("%s is missing: apt-get install espeak-ng sox", tool)
 	}
 }
 
